@@ -1,0 +1,174 @@
+/**
+ * Every state change of the venue is an event with a sequence number and a
+ * virtual timestamp. Inside the core an event is one reused mutable record
+ * (no allocation per event); it crosses threads as EVENT_SLOTS float64 slots
+ * and leaves the process as one canonical NDJSON line (sim/sinks/).
+ *
+ * Which fields are meaningful depends on `type`; unused fields are 0.
+ */
+export enum EventType {
+  SessionOpen = 1,
+  SessionClose = 2,
+  OrderAccepted = 3,
+  OrderRejected = 4,
+  Trade = 5,
+  OrderCancelled = 6,
+  OrderExpired = 7,
+  OrderModified = 8,
+  StopTriggered = 9,
+  /** L1: best bid/offer changed. */
+  Quote = 10,
+  /** L2 incremental: one price level's aggregate changed. */
+  Level = 11,
+  /** A scheduled scenario action was applied (the command it carried follows as its own events). */
+  Action = 12,
+  /** Order came to rest in the book (after any immediate matching). */
+  OrderRested = 13,
+  /** Modify refused: the order is unchanged. */
+  ModifyRejected = 14,
+  /** Cancel refused. */
+  CancelRejected = 15,
+}
+
+export const EVENT_TYPE_NAME: Record<EventType, string> = {
+  [EventType.SessionOpen]: 'session-open',
+  [EventType.SessionClose]: 'session-close',
+  [EventType.OrderAccepted]: 'accepted',
+  [EventType.OrderRejected]: 'rejected',
+  [EventType.Trade]: 'trade',
+  [EventType.OrderCancelled]: 'cancelled',
+  [EventType.OrderExpired]: 'expired',
+  [EventType.OrderModified]: 'modified',
+  [EventType.StopTriggered]: 'stop-triggered',
+  [EventType.Quote]: 'quote',
+  [EventType.Level]: 'level',
+  [EventType.Action]: 'action',
+  [EventType.OrderRested]: 'rested',
+  [EventType.ModifyRejected]: 'modify-rejected',
+  [EventType.CancelRejected]: 'cancel-rejected',
+};
+
+/**
+ * One event. Field meanings by type:
+ * - accepted: instrument, account, orderId, clOrdId, side, orderType, tif, priceTicks, sizeLots, stopPriceTicks, flags
+ * - rejected: instrument, account, clOrdId, side, priceTicks, sizeLots, reason (RejectReason)
+ * - trade: instrument, tradeId, priceTicks, sizeLots, side (aggressor side),
+ *          orderId/account/leavesLots = taker, makerOrderId/makerAccount/makerLeavesLots = maker
+ * - cancelled: instrument, account, orderId, clOrdId, sizeLots (cancelled quantity), leavesLots (0 unless partial), reason (CancelReason)
+ * - expired: instrument, account, orderId, clOrdId, sizeLots (expired quantity)
+ * - modified: instrument, account, orderId, clOrdId, priceTicks, sizeLots (new leaves), flags bit0 = priority kept
+ * - modify-rejected / cancel-rejected: instrument, account, orderId (0 if unknown), clOrdId, reason (RejectReason)
+ * - stop-triggered: instrument, account, orderId, clOrdId, stopPriceTicks, priceTicks (trade price that triggered)
+ * - rested: instrument, account, orderId, clOrdId, side, priceTicks, leavesLots
+ * - quote: instrument, bidPriceTicks, bidSizeLots, askPriceTicks, askSizeLots (NO_PRICE / 0 for an empty side)
+ * - level: instrument, mdSeq, side, priceTicks, sizeLots, orderCount
+ * - session-open / session-close: instrument (-1 = all)
+ * - action: actionIndex (the scenario's actions[i]), account, clOrdId
+ */
+export class EventRecord {
+  type: EventType = EventType.SessionOpen;
+  seq = 0;
+  tsNs = 0;
+  instrument = 0;
+  account = 0;
+  orderId = 0;
+  clOrdId = 0;
+  side = 0;
+  orderType = 0;
+  tif = 0;
+  priceTicks = 0;
+  sizeLots = 0;
+  leavesLots = 0;
+  stopPriceTicks = 0;
+  reason = 0;
+  flags = 0;
+  tradeId = 0;
+  makerOrderId = 0;
+  makerAccount = 0;
+  makerLeavesLots = 0;
+  bidPriceTicks = 0;
+  bidSizeLots = 0;
+  askPriceTicks = 0;
+  askSizeLots = 0;
+  mdSeq = 0;
+  orderCount = 0;
+  actionIndex = 0;
+
+  clear(): void {
+    this.type = EventType.SessionOpen;
+    this.seq = this.tsNs = this.instrument = this.account = this.orderId = this.clOrdId = 0;
+    this.side = this.orderType = this.tif = this.priceTicks = this.sizeLots = this.leavesLots = 0;
+    this.stopPriceTicks = this.reason = this.flags = this.tradeId = 0;
+    this.makerOrderId = this.makerAccount = this.makerLeavesLots = 0;
+    this.bidPriceTicks = this.bidSizeLots = this.askPriceTicks = this.askSizeLots = 0;
+    this.mdSeq = this.orderCount = this.actionIndex = 0;
+  }
+}
+
+/** Slots per event when an event crosses a thread as float64s. Every field is a safe integer. */
+export const EVENT_SLOTS = 27;
+
+export function encodeEvent(e: EventRecord, out: Float64Array, at: number): void {
+  out[at] = e.type;
+  out[at + 1] = e.seq;
+  out[at + 2] = e.tsNs;
+  out[at + 3] = e.instrument;
+  out[at + 4] = e.account;
+  out[at + 5] = e.orderId;
+  out[at + 6] = e.clOrdId;
+  out[at + 7] = e.side;
+  out[at + 8] = e.orderType;
+  out[at + 9] = e.tif;
+  out[at + 10] = e.priceTicks;
+  out[at + 11] = e.sizeLots;
+  out[at + 12] = e.leavesLots;
+  out[at + 13] = e.stopPriceTicks;
+  out[at + 14] = e.reason;
+  out[at + 15] = e.flags;
+  out[at + 16] = e.tradeId;
+  out[at + 17] = e.makerOrderId;
+  out[at + 18] = e.makerAccount;
+  out[at + 19] = e.makerLeavesLots;
+  out[at + 20] = e.bidPriceTicks;
+  out[at + 21] = e.bidSizeLots;
+  out[at + 22] = e.askPriceTicks;
+  out[at + 23] = e.askSizeLots;
+  out[at + 24] = e.mdSeq;
+  out[at + 25] = e.orderCount;
+  out[at + 26] = e.actionIndex;
+}
+
+export function decodeEvent(src: Float64Array, at: number, e: EventRecord): void {
+  e.type = src[at] as EventType;
+  e.seq = src[at + 1]!;
+  e.tsNs = src[at + 2]!;
+  e.instrument = src[at + 3]!;
+  e.account = src[at + 4]!;
+  e.orderId = src[at + 5]!;
+  e.clOrdId = src[at + 6]!;
+  e.side = src[at + 7]!;
+  e.orderType = src[at + 8]!;
+  e.tif = src[at + 9]!;
+  e.priceTicks = src[at + 10]!;
+  e.sizeLots = src[at + 11]!;
+  e.leavesLots = src[at + 12]!;
+  e.stopPriceTicks = src[at + 13]!;
+  e.reason = src[at + 14]!;
+  e.flags = src[at + 15]!;
+  e.tradeId = src[at + 16]!;
+  e.makerOrderId = src[at + 17]!;
+  e.makerAccount = src[at + 18]!;
+  e.makerLeavesLots = src[at + 19]!;
+  e.bidPriceTicks = src[at + 20]!;
+  e.bidSizeLots = src[at + 21]!;
+  e.askPriceTicks = src[at + 22]!;
+  e.askSizeLots = src[at + 23]!;
+  e.mdSeq = src[at + 24]!;
+  e.orderCount = src[at + 25]!;
+  e.actionIndex = src[at + 26]!;
+}
+
+/** Receives events in sequence order. Implementations must copy what they keep: the record is reused. */
+export interface EventSink {
+  emit(e: EventRecord): void;
+}
