@@ -1,0 +1,675 @@
+import { assert } from './assert.js';
+import type { BookListener } from './book-listener.js';
+import { OrderBook } from './book.js';
+import { CommandRecord, CommandType, FLAG_POST_ONLY, STP_ACCOUNT_DEFAULT } from './command.js';
+import { EventRecord, EventType, type EventSink } from './event.js';
+import { priceBand, type Instrument } from './instrument.js';
+import { CancelReason, NO_PRICE, OrderType, RejectReason, Side, StpMode, TimeInForce } from './types.js';
+
+/**
+ * The venue: one writer of state. It takes commands in virtual-time order,
+ * checks them, routes them to the instrument's book, triggers stops, expires
+ * DAY orders at the close, and reports every state change as a sequenced event.
+ *
+ * The book knows nothing of accounts' client ids, stops, bands or sessions;
+ * those venue rules live here so the matching loop stays small and fast.
+ */
+
+export interface ExchangeAccount {
+  readonly name: string;
+  readonly stp: StpMode;
+}
+
+export interface ExchangeConfig {
+  readonly instruments: readonly Instrument[];
+  readonly accounts: readonly ExchangeAccount[];
+  /** Publish L1 quote events when the best bid/offer changes. */
+  readonly quotes: boolean;
+  /** Publish L2 level events (every level change, full depth, with a per-instrument sequence). */
+  readonly levels: boolean;
+  /** Orders the venue can hold over a run (ids are never reused); a named limit, not a guess. */
+  readonly ordersMax?: number;
+}
+
+export const ORDERS_MAX_DEFAULT = 50_000_000;
+const ORDER_CHUNK = 1 << 16;
+
+/** Per-order lifecycle, kept by the exchange beside the book. */
+const enum OrderState {
+  None = 0,
+  PendingStop = 1,
+  Live = 2,
+  Done = 3,
+}
+
+export interface InstrumentStats {
+  trades: number;
+  volumeLots: number;
+  openTicks: number;
+  highTicks: number;
+  lowTicks: number;
+  closeTicks: number;
+}
+
+export interface L2Snapshot {
+  instrument: number;
+  mdSeq: number;
+  bids: { priceTicks: number; sizeLots: number; orders: number }[];
+  asks: { priceTicks: number; sizeLots: number; orders: number }[];
+}
+
+export interface L3Order {
+  orderId: number;
+  account: number;
+  side: Side;
+  priceTicks: number;
+  leavesLots: number;
+}
+
+export class Exchange implements BookListener {
+  private readonly instruments: readonly Instrument[];
+  private readonly accounts: readonly ExchangeAccount[];
+  private readonly books: OrderBook[];
+  private readonly ev = new EventRecord();
+  private readonly ordersMax: number;
+
+  private seq = 0;
+  private tradeSeq = 0;
+  private nextOrderId = 1;
+  private nowNs = 0;
+  private open = false;
+  /** Instrument of the command being applied: book callbacks carry no instrument. */
+  private cur = 0;
+
+  // Per order, indexed by order id (struct of arrays, grown in chunks).
+  private oAccount = new Int32Array(0);
+  private oInstrument = new Int32Array(0);
+  private oClOrdId = new Float64Array(0);
+  private oState = new Uint8Array(0);
+  private oSide = new Uint8Array(0);
+  private oType = new Uint8Array(0);
+  private oTif = new Uint8Array(0);
+  private oFlags = new Uint8Array(0);
+  private oStp = new Uint8Array(0);
+  private oPrice = new Float64Array(0);
+  private oSize = new Float64Array(0);
+  private oStop = new Float64Array(0);
+
+  /** (account, clOrdId) -> live order id; entries leave when the order is done. */
+  private readonly clOrd: Map<number, number>[];
+  /** Pending stop order ids per instrument, in acceptance order (time priority among triggers). */
+  private readonly stops: number[][];
+  private readonly lastTradeTicks: number[];
+  private readonly mdSeq: number[];
+  private readonly stats: InstrumentStats[];
+  // Last published quote per instrument, to publish only changes.
+  private readonly qBid: Float64Array;
+  private readonly qBidSize: Float64Array;
+  private readonly qAsk: Float64Array;
+  private readonly qAskSize: Float64Array;
+  private readonly scratchPx = new Float64Array(1);
+  private readonly scratchSz = new Float64Array(1);
+  private readonly scratchCt = new Float64Array(1);
+
+  constructor(
+    cfg: ExchangeConfig,
+    private readonly sink: EventSink,
+  ) {
+    this.instruments = cfg.instruments;
+    this.accounts = cfg.accounts;
+    this.quotes = cfg.quotes;
+    this.levels = cfg.levels;
+    this.ordersMax = cfg.ordersMax ?? ORDERS_MAX_DEFAULT;
+    const n = cfg.instruments.length;
+    this.books = cfg.instruments.map(() => new OrderBook(this));
+    this.clOrd = cfg.accounts.map(() => new Map<number, number>());
+    this.stops = cfg.instruments.map(() => []);
+    this.lastTradeTicks = cfg.instruments.map(() => NO_PRICE);
+    this.mdSeq = cfg.instruments.map(() => 0);
+    this.stats = cfg.instruments.map(() => ({ trades: 0, volumeLots: 0, openTicks: NO_PRICE, highTicks: NO_PRICE, lowTicks: NO_PRICE, closeTicks: NO_PRICE }));
+    this.qBid = new Float64Array(n).fill(NO_PRICE);
+    this.qAsk = new Float64Array(n).fill(NO_PRICE);
+    this.qBidSize = new Float64Array(n);
+    this.qAskSize = new Float64Array(n);
+    this.grow(ORDER_CHUNK);
+  }
+
+  private readonly quotes: boolean;
+  private readonly levels: boolean;
+
+  // ---- queries -------------------------------------------------------------
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+  get isOpen(): boolean {
+    return this.open;
+  }
+  book(instrument: number): OrderBook {
+    return this.books[instrument]!;
+  }
+  instrumentStats(instrument: number): Readonly<InstrumentStats> {
+    return this.stats[instrument]!;
+  }
+  lastTrade(instrument: number): number {
+    return this.lastTradeTicks[instrument]!;
+  }
+  /** The venue order id of an account's live order, or 0. */
+  orderIdOf(account: number, clOrdId: number): number {
+    return this.clOrd[account]?.get(clOrdId) ?? 0;
+  }
+  pendingStops(instrument: number): readonly number[] {
+    return this.stops[instrument]!;
+  }
+
+  snapshotL2(instrument: number, maxLevels: number): L2Snapshot {
+    const book = this.books[instrument]!;
+    const side = (s: Side) => {
+      const px = new Float64Array(maxLevels);
+      const sz = new Float64Array(maxLevels);
+      const ct = new Float64Array(maxLevels);
+      const k = book.depth(s, maxLevels, px, sz, ct);
+      const out: L2Snapshot['bids'] = [];
+      for (let i = 0; i < k; i++) out.push({ priceTicks: px[i]!, sizeLots: sz[i]!, orders: ct[i]! });
+      return out;
+    };
+    return { instrument, mdSeq: this.mdSeq[instrument]!, bids: side(Side.Buy), asks: side(Side.Sell) };
+  }
+
+  /** Every resting order, best price first and in queue order within a price. */
+  snapshotL3(instrument: number): { bids: L3Order[]; asks: L3Order[] } {
+    const book = this.books[instrument]!;
+    const collect = (s: Side) => {
+      const out: L3Order[] = [];
+      book.forEachOrder(s, (orderId, priceTicks, leavesLots) => {
+        out.push({ orderId, account: this.oAccount[orderId]!, side: s, priceTicks, leavesLots });
+      });
+      return out;
+    };
+    return { bids: collect(Side.Buy), asks: collect(Side.Sell) };
+  }
+
+  // ---- session -------------------------------------------------------------
+
+  openSession(tsNs: number): void {
+    this.setTime(tsNs);
+    assert(!this.open, 'session already open');
+    this.open = true;
+    this.begin(EventType.SessionOpen);
+    this.ev.instrument = -1;
+    this.publish();
+  }
+
+  /** Close: every DAY order, resting or pending stop, expires; then the session-close event. */
+  closeSession(tsNs: number): void {
+    this.setTime(tsNs);
+    assert(this.open, 'session not open');
+    for (let i = 0; i < this.books.length; i++) {
+      this.cur = i;
+      const book = this.books[i]!;
+      const day: number[] = [];
+      const pick = (orderId: number) => {
+        if (this.oTif[orderId] === TimeInForce.DAY) day.push(orderId);
+      };
+      book.forEachOrder(Side.Buy, pick);
+      book.forEachOrder(Side.Sell, pick);
+      // Expire in order-id (arrival) order so the stream does not depend on book layout.
+      day.sort((a, b) => a - b);
+      for (const id of day) book.cancel(id, CancelReason.Expired);
+      const stops = this.stops[i]!;
+      for (let k = 0; k < stops.length; ) {
+        const id = stops[k]!;
+        if (this.oTif[id] === TimeInForce.DAY) {
+          stops.splice(k, 1);
+          this.finishExpired(id, this.oSize[id]!);
+        } else k++;
+      }
+      this.publishQuote();
+    }
+    this.open = false;
+    this.begin(EventType.SessionClose);
+    this.ev.instrument = -1;
+    this.publish();
+  }
+
+  /** A scenario action is about to be applied: audited as its own event. */
+  noteAction(tsNs: number, actionIndex: number, account: number, clOrdId: number): void {
+    this.setTime(tsNs);
+    this.begin(EventType.Action);
+    this.ev.actionIndex = actionIndex;
+    this.ev.account = account;
+    this.ev.clOrdId = clOrdId;
+    this.ev.instrument = -1;
+    this.publish();
+  }
+
+  // ---- commands ------------------------------------------------------------
+
+  apply(c: CommandRecord): void {
+    this.setTime(c.tsNs);
+    switch (c.type) {
+      case CommandType.Submit:
+        this.submit(c);
+        break;
+      case CommandType.Cancel:
+        this.cancel(c);
+        break;
+      case CommandType.Modify:
+        this.modify(c);
+        break;
+      case CommandType.EndOfStream:
+        break;
+      default:
+        assert(false, `unknown command type ${c.type as number}`);
+    }
+  }
+
+  private submit(c: CommandRecord): void {
+    const instrument = c.instrument;
+    const account = c.account;
+    const reject = this.checkSubmit(c);
+    if (reject !== 0) {
+      this.begin(EventType.OrderRejected);
+      this.ev.instrument = instrument;
+      this.ev.account = account;
+      this.ev.clOrdId = c.clOrdId;
+      this.ev.side = c.side;
+      this.ev.orderType = c.orderType;
+      this.ev.priceTicks = Number.isSafeInteger(c.priceTicks) ? c.priceTicks : 0;
+      this.ev.sizeLots = Number.isSafeInteger(c.sizeLots) ? c.sizeLots : 0;
+      this.ev.reason = reject;
+      this.publish();
+      return;
+    }
+    const id = this.nextOrderId++;
+    if (id >= this.oState.length) this.grow(this.oState.length + ORDER_CHUNK);
+    this.oAccount[id] = account;
+    this.oInstrument[id] = instrument;
+    this.oClOrdId[id] = c.clOrdId;
+    this.oSide[id] = c.side;
+    this.oType[id] = c.orderType;
+    this.oTif[id] = c.orderType === OrderType.Market || c.orderType === OrderType.StopMarket ? (c.tif === TimeInForce.FOK ? TimeInForce.FOK : TimeInForce.IOC) : c.tif;
+    this.oFlags[id] = c.flags;
+    this.oStp[id] = c.stp === STP_ACCOUNT_DEFAULT ? this.accounts[account]!.stp : c.stp;
+    this.oPrice[id] = c.orderType === OrderType.Market || c.orderType === OrderType.StopMarket ? 0 : c.priceTicks;
+    this.oSize[id] = c.sizeLots;
+    this.oStop[id] = c.orderType === OrderType.StopMarket || c.orderType === OrderType.StopLimit ? c.stopPriceTicks : 0;
+    this.clOrd[account]!.set(c.clOrdId, id);
+
+    this.begin(EventType.OrderAccepted);
+    this.ev.instrument = instrument;
+    this.ev.account = account;
+    this.ev.orderId = id;
+    this.ev.clOrdId = c.clOrdId;
+    this.ev.side = c.side;
+    this.ev.orderType = c.orderType;
+    this.ev.tif = this.oTif[id]!;
+    this.ev.priceTicks = this.oPrice[id]!;
+    this.ev.sizeLots = c.sizeLots;
+    this.ev.stopPriceTicks = this.oStop[id]!;
+    this.ev.flags = c.flags;
+    this.publish();
+
+    this.cur = instrument;
+    if (c.orderType === OrderType.StopMarket || c.orderType === OrderType.StopLimit) {
+      this.oState[id] = OrderState.PendingStop;
+      this.stops[instrument]!.push(id);
+    } else {
+      this.oState[id] = OrderState.Live;
+      this.enterBook(id);
+      this.triggerStops();
+    }
+    this.publishQuote();
+  }
+
+  /** Venue rules checked before the book. 0 = acceptable. */
+  private checkSubmit(c: CommandRecord): number {
+    const inst = this.instruments[c.instrument];
+    if (inst === undefined || !Number.isInteger(c.instrument)) return RejectReason.UnknownInstrument;
+    if (this.accounts[c.account] === undefined || !Number.isInteger(c.account)) return RejectReason.UnknownAccount;
+    if (!this.open) return RejectReason.MarketClosed;
+    if (!Number.isFinite(c.sizeLots) || c.sizeLots <= 0) return RejectReason.BadSize;
+    if (!Number.isSafeInteger(c.sizeLots)) return RejectReason.BadLot;
+    const type = c.orderType as OrderType;
+    if (type !== OrderType.Limit && type !== OrderType.Market && type !== OrderType.StopMarket && type !== OrderType.StopLimit) return RejectReason.BadOrderType;
+    const tif = c.tif as TimeInForce;
+    if (tif !== TimeInForce.GTC && tif !== TimeInForce.DAY && tif !== TimeInForce.IOC && tif !== TimeInForce.FOK) return RejectReason.BadOrderType;
+    if (c.side !== Side.Buy && c.side !== Side.Sell) return RejectReason.BadOrderType;
+    const postOnly = (c.flags & FLAG_POST_ONLY) !== 0;
+    if (postOnly && (type !== OrderType.Limit || tif === TimeInForce.IOC || tif === TimeInForce.FOK)) return RejectReason.BadOrderType;
+    const priced = type === OrderType.Limit || type === OrderType.StopLimit;
+    if (priced) {
+      const r = this.checkPrice(c.instrument, c.priceTicks);
+      if (r !== 0) return r;
+    }
+    if (type === OrderType.StopMarket || type === OrderType.StopLimit) {
+      if (!Number.isFinite(c.stopPriceTicks)) return RejectReason.BadStopPrice;
+      if (!Number.isSafeInteger(c.stopPriceTicks)) return RejectReason.BadTick;
+      if (c.stopPriceTicks <= 0) return RejectReason.BadStopPrice;
+      // A stop that would trigger at once is almost always a mistake; venues refuse it.
+      const last = this.lastTradeTicks[c.instrument]!;
+      if (last !== NO_PRICE && (c.side === Side.Buy ? c.stopPriceTicks <= last : c.stopPriceTicks >= last)) return RejectReason.BadStopPrice;
+    }
+    if (c.stp !== STP_ACCOUNT_DEFAULT && (c.stp < StpMode.None || c.stp > StpMode.CancelBoth)) return RejectReason.BadOrderType;
+    if (this.clOrd[c.account]!.has(c.clOrdId)) return RejectReason.DuplicateClientOrderId;
+    if (this.nextOrderId > this.ordersMax) return RejectReason.PoolFull;
+    return 0;
+  }
+
+  private checkPrice(instrument: number, priceTicks: number): number {
+    if (!Number.isFinite(priceTicks)) return RejectReason.BadPrice;
+    // A price off the tick grid arrives as a fractional tick count.
+    if (!Number.isInteger(priceTicks)) return RejectReason.BadTick;
+    if (priceTicks <= 0 || priceTicks > 0x7fffffff) return RejectReason.BadPrice;
+    const inst = this.instruments[instrument]!;
+    if (inst.priceBandBps > 0) {
+      const last = this.lastTradeTicks[instrument]!;
+      const band = priceBand(last === NO_PRICE ? inst.referencePriceTicks : last, inst.priceBandBps);
+      if (priceTicks < band.lo || priceTicks > band.hi) return RejectReason.OutsidePriceBand;
+    }
+    return 0;
+  }
+
+  /** Hand an accepted (or just triggered) order to its book. */
+  private enterBook(id: number): void {
+    const type = this.oType[id]!;
+    const bookType = type === OrderType.Market || type === OrderType.StopMarket ? OrderType.Market : OrderType.Limit;
+    const r = this.books[this.oInstrument[id]!]!.submit(
+      id,
+      this.oAccount[id]!,
+      this.oSide[id]!,
+      bookType,
+      this.oPrice[id]!,
+      this.oSize[id]!,
+      this.oTif[id]!,
+      (this.oFlags[id]! & FLAG_POST_ONLY) !== 0,
+      this.oStp[id]!,
+    );
+    if (r !== 0) {
+      // The order was accepted by the venue but the book refused it (post-only would
+      // cross, FOK cannot fill, no liquidity): it ends as cancelled with the book's reason.
+      this.begin(EventType.OrderCancelled);
+      this.fillOrderFields(id);
+      this.ev.sizeLots = this.oSize[id]!;
+      this.ev.reason = CancelReason.ImmediateRemainder;
+      this.ev.flags = r;
+      this.publish();
+      this.done(id);
+    }
+  }
+
+  private cancel(c: CommandRecord): void {
+    const id = this.clOrd[c.account]?.get(c.clOrdId) ?? 0;
+    if (id === 0 || this.oInstrument[id] !== c.instrument) {
+      this.rejectCancel(EventType.CancelRejected, c, 0, RejectReason.UnknownOrder);
+      return;
+    }
+    this.cur = this.oInstrument[id]!;
+    if (this.oState[id] === OrderState.PendingStop) {
+      const stops = this.stops[this.cur]!;
+      stops.splice(stops.indexOf(id), 1);
+      this.begin(EventType.OrderCancelled);
+      this.fillOrderFields(id);
+      this.ev.sizeLots = this.oSize[id]!;
+      this.ev.reason = CancelReason.User;
+      this.publish();
+      this.done(id);
+      return;
+    }
+    const ok = this.books[this.cur]!.cancel(id, CancelReason.User);
+    assert(ok, `order ${id} is live at the venue but not resting in its book`);
+    this.publishQuote();
+  }
+
+  private modify(c: CommandRecord): void {
+    const id = this.clOrd[c.account]?.get(c.clOrdId) ?? 0;
+    if (id === 0 || this.oInstrument[id] !== c.instrument) {
+      this.rejectCancel(EventType.ModifyRejected, c, 0, RejectReason.UnknownOrder);
+      return;
+    }
+    if (!this.open) {
+      this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.MarketClosed);
+      return;
+    }
+    const instrument = this.oInstrument[id]!;
+    this.cur = instrument;
+    if (!Number.isFinite(c.sizeLots) || c.sizeLots <= 0) return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.BadSize);
+    if (!Number.isSafeInteger(c.sizeLots)) return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.BadLot);
+    const type = this.oType[id]!;
+    const priced = type === OrderType.Limit || type === OrderType.StopLimit;
+    // Orders without a limit price keep none; a modify can only resize them.
+    const newPrice = priced ? c.priceTicks : 0;
+    if (priced) {
+      const r = this.checkPrice(instrument, newPrice);
+      if (r !== 0) return this.rejectCancel(EventType.ModifyRejected, c, id, r);
+    }
+    if (this.oState[id] === OrderState.PendingStop) {
+      if (newPrice === this.oPrice[id] && c.sizeLots === this.oSize[id]) return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.ModifyNoChange);
+      this.oPrice[id] = newPrice;
+      this.oSize[id] = c.sizeLots;
+      this.emitModified(id, newPrice, c.sizeLots, false);
+      return;
+    }
+    const book = this.books[instrument]!;
+    // Announce before the book acts: a price change may trade at once, and the
+    // modified event must precede those trades in the stream. So check first.
+    const r = book.modify(id, newPrice, c.sizeLots);
+    if (r !== 0) return this.rejectCancel(EventType.ModifyRejected, c, id, r);
+    this.triggerStops();
+    this.publishQuote();
+  }
+
+  private emitModified(id: number, priceTicks: number, sizeLots: number, kept: boolean): void {
+    this.begin(EventType.OrderModified);
+    this.fillOrderFields(id);
+    this.ev.priceTicks = priceTicks;
+    this.ev.sizeLots = sizeLots;
+    this.ev.flags = kept ? 1 : 0;
+    this.publish();
+  }
+
+  private rejectCancel(type: EventType, c: CommandRecord, id: number, reason: number): void {
+    this.begin(type);
+    this.ev.instrument = c.instrument;
+    this.ev.account = c.account;
+    this.ev.orderId = id;
+    this.ev.clOrdId = c.clOrdId;
+    this.ev.reason = reason;
+    this.publish();
+  }
+
+  // ---- stops ---------------------------------------------------------------
+
+  /** Trigger every stop the last trade price has reached, in time priority, until none is left to trigger. */
+  private triggerStops(): void {
+    const instrument = this.cur;
+    const stops = this.stops[instrument]!;
+    if (stops.length === 0) return;
+    for (;;) {
+      const last = this.lastTradeTicks[instrument]!;
+      if (last === NO_PRICE) return;
+      let k = 0;
+      for (; k < stops.length; k++) {
+        const id = stops[k]!;
+        const stop = this.oStop[id]!;
+        if (this.oSide[id] === Side.Buy ? last >= stop : last <= stop) break;
+      }
+      if (k === stops.length) return;
+      const id = stops[k]!;
+      stops.splice(k, 1);
+      this.begin(EventType.StopTriggered);
+      this.fillOrderFields(id);
+      this.ev.stopPriceTicks = this.oStop[id]!;
+      this.ev.priceTicks = last;
+      this.publish();
+      this.oState[id] = OrderState.Live;
+      this.cur = instrument;
+      this.enterBook(id);
+    }
+  }
+
+  // ---- book callbacks (BookListener) -----------------------------------------
+
+  onTrade(takerId: number, makerId: number, priceTicks: number, sizeLots: number, takerLeavesLots: number, makerLeavesLots: number): void {
+    const i = this.cur;
+    this.begin(EventType.Trade);
+    this.ev.instrument = i;
+    this.ev.tradeId = ++this.tradeSeq;
+    this.ev.priceTicks = priceTicks;
+    this.ev.sizeLots = sizeLots;
+    this.ev.side = this.oSide[takerId]!;
+    this.ev.orderId = takerId;
+    this.ev.account = this.oAccount[takerId]!;
+    this.ev.clOrdId = this.oClOrdId[takerId]!;
+    this.ev.leavesLots = takerLeavesLots;
+    this.ev.makerOrderId = makerId;
+    this.ev.makerAccount = this.oAccount[makerId]!;
+    this.ev.makerLeavesLots = makerLeavesLots;
+    this.publish();
+    this.lastTradeTicks[i] = priceTicks;
+    const s = this.stats[i]!;
+    if (s.trades === 0) {
+      s.openTicks = s.highTicks = s.lowTicks = priceTicks;
+    } else {
+      if (priceTicks > s.highTicks) s.highTicks = priceTicks;
+      if (priceTicks < s.lowTicks) s.lowTicks = priceTicks;
+    }
+    s.closeTicks = priceTicks;
+    s.trades++;
+    s.volumeLots += sizeLots;
+    if (makerLeavesLots === 0) this.done(makerId);
+    if (takerLeavesLots === 0) this.done(takerId);
+  }
+
+  onRest(orderId: number, side: Side, priceTicks: number, leavesLots: number): void {
+    this.begin(EventType.OrderRested);
+    this.fillOrderFields(orderId);
+    this.ev.side = side;
+    this.ev.priceTicks = priceTicks;
+    this.ev.leavesLots = leavesLots;
+    this.publish();
+  }
+
+  onCancel(orderId: number, cancelledLots: number, reason: CancelReason): void {
+    if (reason === CancelReason.Expired) {
+      this.finishExpired(orderId, cancelledLots);
+      return;
+    }
+    this.begin(EventType.OrderCancelled);
+    this.fillOrderFields(orderId);
+    this.ev.sizeLots = cancelledLots;
+    this.ev.reason = reason;
+    this.publish();
+    this.done(orderId);
+  }
+
+  onLevel(side: Side, priceTicks: number, sizeLots: number, orderCount: number): void {
+    if (!this.levels) return;
+    const i = this.cur;
+    this.begin(EventType.Level);
+    this.ev.instrument = i;
+    this.ev.mdSeq = ++this.mdSeq[i]!;
+    this.ev.side = side;
+    this.ev.priceTicks = priceTicks;
+    this.ev.sizeLots = sizeLots;
+    this.ev.orderCount = orderCount;
+    this.publish();
+  }
+
+  /**
+   * The book reports a modify through onCancel/onRest only when priority is lost;
+   * the exchange learns the outcome from the book's return value. See modify().
+   */
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private finishExpired(id: number, lots: number): void {
+    this.begin(EventType.OrderExpired);
+    this.fillOrderFields(id);
+    this.ev.sizeLots = lots;
+    this.publish();
+    this.done(id);
+  }
+
+  private fillOrderFields(id: number): void {
+    this.ev.instrument = this.oInstrument[id]!;
+    this.ev.account = this.oAccount[id]!;
+    this.ev.orderId = id;
+    this.ev.clOrdId = this.oClOrdId[id]!;
+    this.ev.side = this.oSide[id]!;
+  }
+
+  private done(id: number): void {
+    if (this.oState[id] === OrderState.Done) return;
+    this.oState[id] = OrderState.Done;
+    this.clOrd[this.oAccount[id]!]!.delete(this.oClOrdId[id]!);
+  }
+
+  private publishQuote(): void {
+    if (!this.quotes) return;
+    const i = this.cur;
+    const book = this.books[i]!;
+    let bid = NO_PRICE;
+    let bidSize = 0;
+    let ask = NO_PRICE;
+    let askSize = 0;
+    if (book.depth(Side.Buy, 1, this.scratchPx, this.scratchSz, this.scratchCt) === 1) {
+      bid = this.scratchPx[0]!;
+      bidSize = this.scratchSz[0]!;
+    }
+    if (book.depth(Side.Sell, 1, this.scratchPx, this.scratchSz, this.scratchCt) === 1) {
+      ask = this.scratchPx[0]!;
+      askSize = this.scratchSz[0]!;
+    }
+    if (bid === this.qBid[i] && bidSize === this.qBidSize[i] && ask === this.qAsk[i] && askSize === this.qAskSize[i]) return;
+    this.qBid[i] = bid;
+    this.qBidSize[i] = bidSize;
+    this.qAsk[i] = ask;
+    this.qAskSize[i] = askSize;
+    this.begin(EventType.Quote);
+    this.ev.instrument = i;
+    this.ev.bidPriceTicks = bid;
+    this.ev.bidSizeLots = bidSize;
+    this.ev.askPriceTicks = ask;
+    this.ev.askSizeLots = askSize;
+    this.publish();
+  }
+
+  private setTime(tsNs: number): void {
+    assert(Number.isSafeInteger(tsNs), `virtual time must be a safe integer, got ${tsNs}`);
+    assert(tsNs >= this.nowNs, `virtual time went backwards: ${tsNs} < ${this.nowNs}`);
+    this.nowNs = tsNs;
+  }
+
+  private begin(type: EventType): void {
+    this.ev.clear();
+    this.ev.type = type;
+  }
+
+  private publish(): void {
+    this.ev.seq = ++this.seq;
+    this.ev.tsNs = this.nowNs;
+    this.sink.emit(this.ev);
+  }
+
+  private grow(n: number): void {
+    const cap = Math.min(n, this.ordersMax + 1);
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (k: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.oAccount = g(this.oAccount, (k) => new Int32Array(k));
+    this.oInstrument = g(this.oInstrument, (k) => new Int32Array(k));
+    this.oClOrdId = g(this.oClOrdId, (k) => new Float64Array(k));
+    this.oState = g(this.oState, (k) => new Uint8Array(k));
+    this.oSide = g(this.oSide, (k) => new Uint8Array(k));
+    this.oType = g(this.oType, (k) => new Uint8Array(k));
+    this.oTif = g(this.oTif, (k) => new Uint8Array(k));
+    this.oFlags = g(this.oFlags, (k) => new Uint8Array(k));
+    this.oStp = g(this.oStp, (k) => new Uint8Array(k));
+    this.oPrice = g(this.oPrice, (k) => new Float64Array(k));
+    this.oSize = g(this.oSize, (k) => new Float64Array(k));
+    this.oStop = g(this.oStop, (k) => new Float64Array(k));
+  }
+}

@@ -1,0 +1,269 @@
+import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandRecord, commandToRecord } from '../engine/command.js';
+import { EventRecord, EventType, EVENT_TYPE_NAME, type EventSink } from '../engine/event.js';
+import { Exchange } from '../engine/exchange.js';
+import { fromUnits } from '../engine/decimal.js';
+import { CANCEL_REASON_NAME, NO_PRICE, REJECT_NAME, RejectReason, CancelReason } from '../engine/types.js';
+import { TimerQueue } from './clock.js';
+import type { FeedSource } from './feeds/feed.js';
+import { inlineFeed, workerFeed } from './feeds/worker-feed.js';
+import type { Scenario } from './scenario.js';
+import { openOutput, type OutputResult } from './sinks/output.js';
+
+/**
+ * The run loop: the virtual clock is the merge point of three inputs —
+ * timers (session open/close), scenario actions and feeds. At equal times,
+ * timers go first, then actions, then feeds, so the order never depends on
+ * which thread produced what.
+ */
+
+export type Threading = 'worker' | 'inline';
+
+export interface RunOptions {
+  scenario: Scenario;
+  outDir: string;
+  feedThread?: Threading;
+  outputThread?: Threading;
+  audit?: boolean;
+  /** Wall clock for timings and progress, injected by the caller (the core never reads it). */
+  wallMs?: () => number;
+  /** Called now and then with the virtual time reached and the events so far. */
+  progress?: (virtualNs: number, events: number) => void;
+}
+
+export interface InstrumentSummary {
+  symbol: string;
+  trades: number;
+  volume: string;
+  open: string | null;
+  high: string | null;
+  low: string | null;
+  close: string | null;
+  bestBid: string | null;
+  bestBidSize: string;
+  bestAsk: string | null;
+  bestAskSize: string;
+  restingOrders: number;
+}
+
+/** summary.json: a pure function of the event stream (no wall time), so it can be a golden file. */
+export interface Summary {
+  scenario: string;
+  seed: number;
+  events: number;
+  eventsSha256: string;
+  eventCounts: Record<string, number>;
+  rejects: Record<string, number>;
+  cancels: Record<string, number>;
+  instruments: InstrumentSummary[];
+}
+
+export interface RunTimings {
+  wallMs: number;
+  feedWaitMs: number;
+  matchingMs: number;
+  outputDrainMs: number;
+  commands: number;
+  eventsPerSecond: number;
+}
+
+export interface RunResult {
+  summary: Summary;
+  output: OutputResult;
+  timings: RunTimings | null;
+}
+
+const enum Timer {
+  Open = 1,
+  Close = 2,
+}
+
+/** Counts events on their way to the real sink: the summary is built from what was emitted. */
+class CountingSink implements EventSink {
+  readonly byType = new Float64Array(32);
+  readonly rejects = new Float64Array(64);
+  readonly cancels = new Float64Array(16);
+  events = 0;
+  constructor(private readonly next: EventSink) {}
+  emit(e: EventRecord): void {
+    this.events++;
+    this.byType[e.type]!++;
+    if (e.type === EventType.OrderRejected || e.type === EventType.CancelRejected || e.type === EventType.ModifyRejected) this.rejects[e.reason]!++;
+    else if (e.type === EventType.OrderCancelled) this.cancels[e.reason]!++;
+    this.next.emit(e);
+  }
+}
+
+export async function runScenario(opts: RunOptions): Promise<RunResult> {
+  const sc = opts.scenario;
+  const now = opts.wallMs;
+  const t0 = now?.() ?? 0;
+  const tmpDir = `${opts.outDir}.partial-${process.pid}`;
+  rmSync(tmpDir, { recursive: true, force: true });
+  mkdirSync(tmpDir, { recursive: true });
+
+  const output = openOutput({
+    outDir: tmpDir,
+    instruments: sc.instruments,
+    accountNames: sc.accounts.map((a) => a.name),
+    scenario: sc.name,
+    seed: sc.seed,
+    audit: opts.audit ?? true,
+    thread: opts.outputThread ?? 'worker',
+  });
+  const counting = new CountingSink(output);
+  const exchange = new Exchange(
+    {
+      instruments: sc.instruments,
+      accounts: sc.accounts,
+      quotes: sc.marketData.quotes,
+      levels: sc.marketData.levels > 0,
+    },
+    counting,
+  );
+
+  let feed: (FeedSource & { close?: () => Promise<void> }) | null = null;
+  let feedWaitMs = 0;
+  let commands = 0;
+  try {
+    const specs = sc.feeds.map((f) => ({ ...f, seed: sc.seed }));
+    feed = specs.length === 0 ? null : (opts.feedThread ?? 'worker') === 'worker' ? workerFeed(specs) : inlineFeed(specs);
+
+    const timers = new TimerQueue<Timer>();
+    timers.schedule(sc.openNs, Timer.Open);
+    timers.schedule(sc.closeNs, Timer.Close);
+
+    const fcmd = new CommandRecord();
+    const acmd = new CommandRecord();
+    let haveFeed = feed !== null && pull(feed, fcmd);
+    let ai = 0;
+    const actions = sc.actions;
+
+    for (let n = 0; ; n++) {
+      const tTimer = timers.peekTime();
+      const tAct = ai < actions.length ? actions[ai]!.atNs : Infinity;
+      const tFeed = haveFeed ? fcmd.tsNs : Infinity;
+      if (tTimer === Infinity && tAct === Infinity && tFeed === Infinity) break;
+      if (tTimer <= tAct && tTimer <= tFeed) {
+        const t = timers.pop()!;
+        if (t === Timer.Open) exchange.openSession(sc.openNs);
+        else exchange.closeSession(sc.closeNs);
+      } else if (tAct <= tFeed) {
+        const a = actions[ai++]!;
+        exchange.noteAction(a.atNs, a.index, a.command.account, a.command.clOrdId);
+        exchange.apply(commandToRecord({ ...a.command, tsNs: a.atNs }, acmd, a.index));
+        commands++;
+      } else {
+        exchange.apply(fcmd);
+        commands++;
+        haveFeed = pull(feed!, fcmd);
+      }
+      if ((n & 0xffff) === 0 && opts.progress) opts.progress(exchange.lastSeq === 0 ? sc.openNs : Math.min(tTimer, tAct, tFeed), counting.events);
+    }
+    await feed?.close?.();
+    const tLoop = now?.() ?? 0;
+    const out = await output.close();
+    const tEnd = now?.() ?? 0;
+
+    const summary = buildSummary(sc, exchange, counting, out);
+    writeFileSync(join(tmpDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(join(tmpDir, 'scenario.json'), JSON.stringify(sc.raw, null, 2) + '\n');
+    publishRun(tmpDir, opts.outDir);
+
+    const timings: RunTimings | null = now
+      ? {
+          wallMs: tEnd - t0,
+          feedWaitMs,
+          matchingMs: tLoop - t0 - feedWaitMs,
+          outputDrainMs: tEnd - tLoop,
+          commands,
+          eventsPerSecond: counting.events / Math.max((tEnd - t0) / 1000, 1e-9),
+        }
+      : null;
+    return { summary, output: out, timings };
+  } catch (err) {
+    await feed?.close?.().catch(() => {});
+    await output.abort().catch(() => {});
+    if (existsSync(tmpDir)) rmSync(tmpDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  function pull(src: FeedSource, into: CommandRecord): boolean {
+    if (!now) return src.next(into);
+    const a = now();
+    const r = src.next(into);
+    feedWaitMs += now() - a;
+    return r;
+  }
+}
+
+/** What a run writes; only these names are replaced in the output directory. */
+export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite'] as const;
+
+/**
+ * Only a complete run reaches the output directory: files are written in a
+ * sibling temporary directory and moved in at the end, so an aborted run never
+ * leaves half-written output looking like a result. Other files in the
+ * directory are left alone; a stale file from an earlier run is removed.
+ */
+function publishRun(tmpDir: string, outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  for (const f of RUN_FILES) {
+    const src = join(tmpDir, f);
+    const dst = join(outDir, f);
+    for (const side of ['-wal', '-shm']) rmSync(dst + side, { force: true });
+    if (existsSync(src)) renameSync(src, dst);
+    else rmSync(dst, { force: true });
+  }
+  rmSync(tmpDir, { recursive: true, force: true });
+}
+
+function buildSummary(sc: Scenario, ex: Exchange, c: CountingSink, out: OutputResult): Summary {
+  const eventCounts: Record<string, number> = {};
+  for (const [k, name] of Object.entries(EVENT_TYPE_NAME)) {
+    const n = c.byType[Number(k)]!;
+    if (n > 0) eventCounts[name] = n;
+  }
+  const rejects: Record<string, number> = {};
+  for (const [k, name] of Object.entries(REJECT_NAME)) {
+    const n = c.rejects[Number(k) as RejectReason]!;
+    if (n > 0) rejects[name] = n;
+  }
+  const cancels: Record<string, number> = {};
+  for (const [k, name] of Object.entries(CANCEL_REASON_NAME)) {
+    const n = c.cancels[Number(k) as CancelReason]!;
+    if (n > 0) cancels[name] = n;
+  }
+  const instruments = sc.instruments.map((inst, i): InstrumentSummary => {
+    const s = ex.instrumentStats(i);
+    const px = (t: number) => (t === NO_PRICE ? null : fromUnits(t, inst.tickSize));
+    const l2 = ex.snapshotL2(i, 1);
+    const bid = l2.bids[0];
+    const ask = l2.asks[0];
+    return {
+      symbol: inst.symbol,
+      trades: s.trades,
+      volume: fromUnits(s.volumeLots, inst.lotSize),
+      open: px(s.openTicks),
+      high: px(s.highTicks),
+      low: px(s.lowTicks),
+      close: px(s.closeTicks),
+      bestBid: bid ? px(bid.priceTicks) : null,
+      bestBidSize: fromUnits(bid?.sizeLots ?? 0, inst.lotSize),
+      bestAsk: ask ? px(ask.priceTicks) : null,
+      bestAskSize: fromUnits(ask?.sizeLots ?? 0, inst.lotSize),
+      restingOrders: ex.book(i).restingCount(),
+    };
+  });
+  return {
+    scenario: sc.name,
+    seed: sc.seed,
+    events: c.events,
+    eventsSha256: out.eventsSha256,
+    eventCounts,
+    rejects,
+    cancels,
+    instruments,
+  };
+}
