@@ -1,0 +1,71 @@
+import chalk from 'chalk';
+import Table from 'cli-table3';
+import type { RunResult } from '../sim/run.js';
+import type { Scenario } from '../sim/scenario.js';
+import { formatNs } from '../sim/scenario-time.js';
+
+export function printRunResult(sc: Scenario, outDir: string, r: RunResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ outDir, summary: r.summary, timings: r.timings }, null, 2) + '\n');
+    return;
+  }
+  const s = r.summary;
+  const out: string[] = [];
+  out.push(chalk.bold(`${s.scenario}`) + chalk.dim(` (seed ${s.seed})`) + ` -> ${outDir}`);
+  const t = new Table({ head: ['instrument', 'trades', 'volume', 'open', 'high', 'low', 'close', 'bid', 'ask', 'resting'] });
+  for (const i of s.instruments) {
+    t.push([
+      i.symbol,
+      i.trades,
+      i.volume,
+      i.open ?? '-',
+      i.high ?? '-',
+      i.low ?? '-',
+      i.close ?? '-',
+      i.bestBid ? `${i.bestBidSize} @ ${i.bestBid}` : '-',
+      i.bestAsk ? `${i.bestAskSize} @ ${i.bestAsk}` : '-',
+      i.restingOrders,
+    ]);
+  }
+  out.push(t.toString());
+  const counts = new Table({ head: ['event', 'count'] });
+  for (const [k, v] of Object.entries(s.eventCounts)) counts.push([k, v]);
+  const rej = new Table({ head: ['reject / cancel reason', 'count'] });
+  for (const [k, v] of Object.entries(s.rejects)) rej.push([`reject: ${k}`, v]);
+  for (const [k, v] of Object.entries(s.cancels)) rej.push([`cancel: ${k}`, v]);
+  out.push(counts.toString());
+  if (rej.length > 0) out.push(rej.toString());
+  out.push(`events: ${s.events}  sha256: ${s.eventsSha256}`);
+  if (r.timings) {
+    const tm = r.timings;
+    out.push(
+      chalk.dim(
+        `wall ${fmtMs(tm.wallMs)}: feed wait ${fmtMs(tm.feedWaitMs)}, matching+emit ${fmtMs(tm.matchingMs)}, output drain ${fmtMs(tm.outputDrainMs)}; ` +
+          `${Math.round(tm.eventsPerSecond).toLocaleString('en-US')} events/s, ${tm.commands.toLocaleString('en-US')} commands`,
+      ),
+    );
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+/** A progress line on stderr for runs longer than a couple of seconds. */
+export function progressPrinter(wallMs: () => number): (virtualNs: number, events: number) => void {
+  const start = wallMs();
+  let last = start;
+  let printed = false;
+  const tty = process.stderr.isTTY === true;
+  const every = tty ? 250 : 5000;
+  return (virtualNs, events) => {
+    const t = wallMs();
+    if (t - start < 2000 || t - last < every) return;
+    last = t;
+    printed = true;
+    const line = `  virtual ${formatNs(virtualNs)}  events ${events.toLocaleString('en-US')}  ${((t - start) / 1000).toFixed(1)} s`;
+    process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+    if (tty && !printed) process.stderr.write('\n');
+  };
+}
