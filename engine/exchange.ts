@@ -80,6 +80,8 @@ export class Exchange implements BookListener {
   private open = false;
   /** Instrument of the command being applied: book callbacks carry no instrument. */
   private cur = 0;
+  /** Order whose accepted event waits for the book's first report (see submit). */
+  private pendingAccept = 0;
 
   // Per order, indexed by order id (struct of arrays, grown in chunks).
   private oAccount = new Int32Array(0);
@@ -269,16 +271,7 @@ export class Exchange implements BookListener {
     const account = c.account;
     const reject = this.checkSubmit(c);
     if (reject !== 0) {
-      this.begin(EventType.OrderRejected);
-      this.ev.instrument = instrument;
-      this.ev.account = account;
-      this.ev.clOrdId = c.clOrdId;
-      this.ev.side = c.side;
-      this.ev.orderType = c.orderType;
-      this.ev.priceTicks = Number.isSafeInteger(c.priceTicks) ? c.priceTicks : 0;
-      this.ev.sizeLots = Number.isSafeInteger(c.sizeLots) ? c.sizeLots : 0;
-      this.ev.reason = reject;
-      this.publish();
+      this.emitRejected(c, reject);
       return;
     }
     const id = this.nextOrderId++;
@@ -296,30 +289,64 @@ export class Exchange implements BookListener {
     this.oStop[id] = c.orderType === OrderType.StopMarket || c.orderType === OrderType.StopLimit ? c.stopPriceTicks : 0;
     this.clOrd[account]!.set(c.clOrdId, id);
 
-    this.begin(EventType.OrderAccepted);
-    this.ev.instrument = instrument;
-    this.ev.account = account;
-    this.ev.orderId = id;
-    this.ev.clOrdId = c.clOrdId;
-    this.ev.side = c.side;
-    this.ev.orderType = c.orderType;
-    this.ev.tif = this.oTif[id]!;
-    this.ev.priceTicks = this.oPrice[id]!;
-    this.ev.sizeLots = c.sizeLots;
-    this.ev.stopPriceTicks = this.oStop[id]!;
-    this.ev.flags = c.flags;
-    this.publish();
-
     this.cur = instrument;
     if (c.orderType === OrderType.StopMarket || c.orderType === OrderType.StopLimit) {
+      this.emitAccepted(id);
       this.oState[id] = OrderState.PendingStop;
       this.stops[instrument]!.push(id);
     } else {
+      // Announced lazily: the book may still refuse it (FOK cannot fill, post-only
+      // would cross, no liquidity) and then the order was never accepted at all.
+      this.pendingAccept = id;
+      const r = this.toBook(id);
+      if (r !== 0) {
+        assert(this.pendingAccept === id, 'book refused an order after reporting on it');
+        this.pendingAccept = 0;
+        this.clOrd[account]!.delete(c.clOrdId);
+        this.nextOrderId--;
+        this.emitRejected(c, r);
+        return;
+      }
+      this.flushAccept();
       this.oState[id] = OrderState.Live;
-      this.enterBook(id);
       this.triggerStops();
     }
     this.publishQuote();
+  }
+
+  private emitRejected(c: CommandRecord, reason: number): void {
+    this.begin(EventType.OrderRejected);
+    this.ev.instrument = c.instrument;
+    this.ev.account = c.account;
+    this.ev.clOrdId = c.clOrdId;
+    this.ev.side = c.side;
+    this.ev.orderType = c.orderType;
+    this.ev.tif = c.tif;
+    this.ev.priceTicks = Number.isSafeInteger(c.priceTicks) ? c.priceTicks : 0;
+    this.ev.sizeLots = Number.isSafeInteger(c.sizeLots) ? c.sizeLots : 0;
+    this.ev.stopPriceTicks = Number.isSafeInteger(c.stopPriceTicks) ? c.stopPriceTicks : 0;
+    this.ev.reason = reason;
+    this.publish();
+  }
+
+  private emitAccepted(id: number): void {
+    this.begin(EventType.OrderAccepted);
+    this.fillOrderFields(id);
+    this.ev.orderType = this.oType[id]!;
+    this.ev.tif = this.oTif[id]!;
+    this.ev.priceTicks = this.oPrice[id]!;
+    this.ev.sizeLots = this.oSize[id]!;
+    this.ev.stopPriceTicks = this.oStop[id]!;
+    this.ev.flags = this.oFlags[id]!;
+    this.publish();
+  }
+
+  /** Emit the accepted event held back in submit(), before the first thing the book reports. */
+  private flushAccept(): void {
+    const id = this.pendingAccept;
+    if (id === 0) return;
+    this.pendingAccept = 0;
+    this.emitAccepted(id);
   }
 
   /** Venue rules checked before the book. 0 = acceptable. */
@@ -370,8 +397,8 @@ export class Exchange implements BookListener {
     return 0;
   }
 
-  /** Hand an accepted (or just triggered) order to its book. */
-  private enterBook(id: number): void {
+  /** Hand an order to its book; 0 or the book's RejectReason (then the book is unchanged). */
+  private toBook(id: number): number {
     const type = this.oType[id]!;
     const bookType = type === OrderType.Market || type === OrderType.StopMarket ? OrderType.Market : OrderType.Limit;
     const r = this.books[this.oInstrument[id]!]!.submit(
@@ -385,17 +412,6 @@ export class Exchange implements BookListener {
       (this.oFlags[id]! & FLAG_POST_ONLY) !== 0,
       this.oStp[id]!,
     );
-    if (r !== 0) {
-      // The order was accepted by the venue but the book refused it (post-only would
-      // cross, FOK cannot fill, no liquidity): it ends as cancelled with the book's reason.
-      this.begin(EventType.OrderCancelled);
-      this.fillOrderFields(id);
-      this.ev.sizeLots = this.oSize[id]!;
-      this.ev.reason = CancelReason.ImmediateRemainder;
-      this.ev.flags = r;
-      this.publish();
-      this.done(id);
-    }
   }
 
   private cancel(c: CommandRecord): void {
@@ -451,12 +467,32 @@ export class Exchange implements BookListener {
       return;
     }
     const book = this.books[instrument]!;
-    // Announce before the book acts: a price change may trade at once, and the
-    // modified event must precede those trades in the stream. So check first.
+    // Checked here, not by the book, because the modified event must precede any
+    // trades a price change causes: announce first, then let the book act.
+    const price = book.priceOf(id);
+    const leaves = book.leavesOf(id);
+    if (newPrice === price && c.sizeLots === leaves) return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.ModifyNoChange);
+    if ((this.oFlags[id]! & FLAG_POST_ONLY) !== 0 && newPrice !== price && this.wouldCross(instrument, this.oSide[id]!, newPrice)) {
+      return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.PostOnlyWouldCross);
+    }
+    const kept = newPrice === price && c.sizeLots < leaves;
+    this.oPrice[id] = newPrice;
+    this.emitModified(id, newPrice, c.sizeLots, kept);
     const r = book.modify(id, newPrice, c.sizeLots);
-    if (r !== 0) return this.rejectCancel(EventType.ModifyRejected, c, id, r);
+    assert(r === 0, `book refused modify of order ${id} that the exchange had checked (reason ${r})`);
+    assert(book.lastModifyKeptPriority === kept, `book and exchange disagree on priority for order ${id}`);
     this.triggerStops();
     this.publishQuote();
+  }
+
+  private wouldCross(instrument: number, side: number, priceTicks: number): boolean {
+    const book = this.books[instrument]!;
+    if (side === Side.Buy) {
+      const ask = book.bestAsk();
+      return ask !== NO_PRICE && priceTicks >= ask;
+    }
+    const bid = book.bestBid();
+    return bid !== NO_PRICE && priceTicks <= bid;
   }
 
   private emitModified(id: number, priceTicks: number, sizeLots: number, kept: boolean): void {
@@ -504,13 +540,25 @@ export class Exchange implements BookListener {
       this.publish();
       this.oState[id] = OrderState.Live;
       this.cur = instrument;
-      this.enterBook(id);
+      const r = this.toBook(id);
+      if (r !== 0) {
+        // Accepted long ago, refused by the book now (FOK cannot fill, no liquidity for
+        // the triggered market order): it ends cancelled, the book's reason in flags.
+        this.begin(EventType.OrderCancelled);
+        this.fillOrderFields(id);
+        this.ev.sizeLots = this.oSize[id]!;
+        this.ev.reason = CancelReason.ImmediateRemainder;
+        this.ev.flags = r;
+        this.publish();
+        this.done(id);
+      }
     }
   }
 
   // ---- book callbacks (BookListener) -----------------------------------------
 
   onTrade(takerId: number, makerId: number, priceTicks: number, sizeLots: number, takerLeavesLots: number, makerLeavesLots: number): void {
+    if (this.pendingAccept !== 0) this.flushAccept();
     const i = this.cur;
     this.begin(EventType.Trade);
     this.ev.instrument = i;
@@ -542,6 +590,7 @@ export class Exchange implements BookListener {
   }
 
   onRest(orderId: number, side: Side, priceTicks: number, leavesLots: number): void {
+    if (this.pendingAccept !== 0) this.flushAccept();
     this.begin(EventType.OrderRested);
     this.fillOrderFields(orderId);
     this.ev.side = side;
@@ -551,6 +600,7 @@ export class Exchange implements BookListener {
   }
 
   onCancel(orderId: number, cancelledLots: number, reason: CancelReason): void {
+    if (this.pendingAccept !== 0) this.flushAccept();
     if (reason === CancelReason.Expired) {
       this.finishExpired(orderId, cancelledLots);
       return;
@@ -564,6 +614,7 @@ export class Exchange implements BookListener {
   }
 
   onLevel(side: Side, priceTicks: number, sizeLots: number, orderCount: number): void {
+    if (this.pendingAccept !== 0) this.flushAccept();
     if (!this.levels) return;
     const i = this.cur;
     this.begin(EventType.Level);
