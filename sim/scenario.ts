@@ -1,0 +1,917 @@
+/**
+ * Scenario files: read, validate, and normalise into the integer units the core uses.
+ *
+ * Three passes, each reporting with the file and the exact location:
+ *  1. JSON syntax (our own scanner, so errors carry line:column and duplicate keys are caught;
+ *     JSON.parse would silently keep the last of two "seed" fields).
+ *  2. Shape (zod): types, required fields, enums, unknown fields anywhere.
+ *  3. Meaning: references between sections, ticks and lots, times and their order.
+ * Decimal strings become ticks and lots here and nowhere else.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { z } from 'zod';
+import type { Command } from '../engine/command.js';
+import { toUnits } from '../engine/decimal.js';
+import { checkInstrument, type Instrument } from '../engine/instrument.js';
+import { ORDER_TYPE_NAME, OrderType, SIDE_NAME, STP_NAME, StpMode, TIF_NAME, TimeInForce, type Side } from '../engine/types.js';
+import { UserError } from './errors.js';
+import {
+  DATE_EXPECTED,
+  DATE_TIME_EXPECTED,
+  TIME_OF_DAY_EXPECTED,
+  TimeFormatError,
+  formatNs,
+  parseDateDays,
+  parseDateTimeNs,
+  parseTimeOfDayNs,
+} from './scenario-time.js';
+
+// ---------------------------------------------------------------------------------------------
+// Public shape
+
+export interface Scenario {
+  file: string;
+  name: string;
+  description: string;
+  seed: number;
+  sessionDate: string;
+  openNs: number;
+  closeNs: number;
+  instruments: Instrument[];
+  accounts: ScenarioAccount[];
+  marketData: { quotes: boolean; levels: number };
+  feeds: FeedSpec[];
+  /** In file order, which is also time order (non-decreasing atNs). */
+  actions: ScenarioAction[];
+  /** The parsed JSON, for the copy in a run directory. */
+  raw: unknown;
+}
+
+export interface ScenarioAccount {
+  index: number;
+  name: string;
+  stp: StpMode;
+}
+
+/** Zero-intelligence Poisson flow around a moving reference price, for one instrument. */
+export interface SyntheticFeedSpec {
+  kind: 'synthetic';
+  instrument: number;
+  account: number;
+  ordersMax: number;
+  limitRatePerSec: number;
+  cancelRatePerSec: number;
+  marketRatePerSec: number;
+  tickVolatility: number;
+  depthTicks: number;
+  sizeMinLots: number;
+  sizeMaxLots: number;
+  dayOrderFraction: number;
+  referencePriceTicks: number;
+  startNs: number;
+  endNs: number;
+  /** The feed's own clOrdIds start here, far above any action ref's clOrdId of the same account. */
+  clOrdIdStart: number;
+  /** Name of the feed's seeded random stream, e.g. "feed/0/ACME". */
+  purpose: string;
+}
+
+/** A union so that replay feeds (LOBSTER, Tardis) can join with their own `kind`. */
+export type FeedSpec = SyntheticFeedSpec;
+
+export interface ScenarioAction {
+  index: number;
+  /** "actions[3]", for messages and the audit log. */
+  path: string;
+  atNs: number;
+  /** clOrdId is assigned per account from the ref: 1, 2, ... in order of first appearance. */
+  command: Command;
+  ref: string;
+}
+
+/** Named limits: exceeding one is an error with its reason, never unbounded growth. */
+export const SCENARIO_LIMITS = {
+  fileBytesMax: 256 * 1024 * 1024,
+  jsonDepthMax: 64,
+  nameLengthMax: 64,
+  descriptionLengthMax: 10_000,
+  instrumentsMax: 1_000,
+  accountsMax: 100_000,
+  feedsMax: 1_000,
+  actionsMax: 1_000_000,
+  refLengthMax: 64,
+  feedOrdersMax: 50_000_000,
+  marketDataLevelsMax: 50,
+  priceBandBpsMax: 100_000,
+  depthTicksMax: 1_000_000,
+  /** Prices in ticks and sizes in lots fit an Int32 so the core may keep them in Int32Arrays. */
+  priceTicksMax: 0x7fff_ffff,
+  sizeLotsMax: 0x7fff_ffff,
+  /** Messages shown at once; the rest are counted. */
+  errorsShownMax: 10,
+} as const;
+
+/** Feed f's clOrdIds start at FEED_CLORDID_BASE * (f + 1), above any action's (at most actionsMax per account). */
+export const FEED_CLORDID_BASE = 1_000_000_000;
+
+// ---------------------------------------------------------------------------------------------
+// Pass 1: JSON syntax
+
+interface JsonProblem {
+  offset: number;
+  message: string;
+}
+
+/**
+ * A strict RFC 8259 scanner that only validates: it returns the first problem with its
+ * offset, or null. Values are then built by JSON.parse, which is faster and exact.
+ */
+function scanJson(text: string): JsonProblem | null {
+  let i = 0;
+  const n = text.length;
+  const fail = (message: string, at = i): JsonProblem => ({ offset: at, message });
+  const found = (): string => (i >= n ? 'end of file' : JSON.stringify(text[i]));
+  const ws = (): void => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+      else break;
+    }
+  };
+  const str = (): JsonProblem | null => {
+    i++; // opening quote
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return null;
+      }
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return fail('invalid \\u escape in string (expected 4 hex digits)');
+          i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
+          i += 2;
+        } else {
+          return fail(`invalid escape ${JSON.stringify('\\' + (e ?? ''))} in string`);
+        }
+        continue;
+      }
+      if (c < 0x20) return fail('control character in string (write newlines and tabs as \\n and \\t)');
+      i++;
+    }
+    return fail('unterminated string (expected a closing ")', n);
+  };
+  const num = (): JsonProblem | null => {
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || m[0] === '-') return fail(`invalid number starting at ${found()}`);
+    const next = text[i + m[0].length];
+    if (next !== undefined && /[0-9.eE+\-a-zA-Z]/.test(next)) return fail(`invalid number ${JSON.stringify(text.slice(i, i + m[0].length + 1))}`);
+    i += m[0].length;
+    return null;
+  };
+  const value = (depth: number): JsonProblem | null => {
+    ws();
+    if (i >= n) return fail('unexpected end of file (expected a value)');
+    const c = text[i]!;
+    if (c === '{' || c === '[') {
+      if (depth >= SCENARIO_LIMITS.jsonDepthMax) return fail(`nested deeper than ${SCENARIO_LIMITS.jsonDepthMax} levels`);
+      return c === '{' ? object(depth + 1) : array(depth + 1);
+    }
+    if (c === '"') return str();
+    if (c === '-' || (c >= '0' && c <= '9')) return num();
+    for (const lit of ['true', 'false', 'null']) {
+      if (text.startsWith(lit, i)) {
+        i += lit.length;
+        return null;
+      }
+    }
+    if (c === "'") return fail('unexpected "\'" (JSON strings use double quotes)');
+    return fail(`unexpected ${found()} (expected a value: object, array, string, number, true, false or null)`);
+  };
+  const object = (depth: number): JsonProblem | null => {
+    i++;
+    const keys = new Set<string>();
+    ws();
+    if (text[i] === '}') {
+      i++;
+      return null;
+    }
+    for (;;) {
+      ws();
+      if (text[i] !== '"') {
+        if (text[i] === '}') return fail('unexpected "}" after "," (JSON does not allow a trailing comma)');
+        return fail(`unexpected ${found()} (expected a field name in double quotes)`);
+      }
+      const keyAt = i;
+      const p = str();
+      if (p) return p;
+      const key = JSON.parse(text.slice(keyAt, i)) as string;
+      if (keys.has(key)) return fail(`duplicate field ${JSON.stringify(key)}`, keyAt);
+      keys.add(key);
+      ws();
+      if (text[i] !== ':') return fail(`unexpected ${found()} (expected ":" after the field name)`);
+      i++;
+      const v = value(depth);
+      if (v) return v;
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === '}') {
+        i++;
+        return null;
+      }
+      return fail(`unexpected ${found()} (expected "," or "}")`);
+    }
+  };
+  const array = (depth: number): JsonProblem | null => {
+    i++;
+    ws();
+    if (text[i] === ']') {
+      i++;
+      return null;
+    }
+    for (;;) {
+      ws();
+      if (text[i] === ']') return fail('unexpected "]" after "," (JSON does not allow a trailing comma)');
+      const v = value(depth);
+      if (v) return v;
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === ']') {
+        i++;
+        return null;
+      }
+      return fail(`unexpected ${found()} (expected "," or "]")`);
+    }
+  };
+  const p = value(0);
+  if (p) return p;
+  ws();
+  if (i < n) return fail(`unexpected ${found()} after the end of the JSON value`);
+  return null;
+}
+
+/** 1-based line and column (in characters) of a UTF-16 offset. */
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let k = 0; k < offset && k < text.length; k++) {
+    if (text.charCodeAt(k) === 0x0a) {
+      line++;
+      lineStart = k + 1;
+    }
+  }
+  return { line, col: Array.from(text.slice(lineStart, offset)).length + 1 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 2: shape
+
+const DECIMAL_RE = /^\d+(?:\.\d+)?$/;
+const SYMBOL_RE = /^[A-Za-z0-9._-]{1,16}$/;
+const ACCOUNT_ID_RE = /^[A-Za-z0-9._-]{1,32}$/;
+const NAME_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${SCENARIO_LIMITS.nameLengthMax - 1}}$`);
+
+/** Marks an unrecognized-keys message so the mapper can list the known fields. */
+const KNOWN_FIELDS = 'known fields: ';
+
+/** Every schema carries its expectation as its error message; the mapper adds the path and what was found. */
+function obj<S extends z.ZodRawShape>(shape: S, expected: string) {
+  const known = KNOWN_FIELDS + Object.keys(shape).join(', ');
+  return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? known : expected) });
+}
+
+function str(expected: string, re?: RegExp, lengthMax = 10_000) {
+  const s = z.string({ error: expected }).max(lengthMax, { error: expected });
+  return re ? s.regex(re, { error: expected }) : s;
+}
+
+function decimal(example: string, positive = false) {
+  return str(`a ${positive ? 'positive ' : ''}decimal string like ${JSON.stringify(example)}`, DECIMAL_RE, 40);
+}
+
+function int(min: number, max: number, expected = `a whole number from ${min} to ${max}`) {
+  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+function num(min: number, max: number | null, expected: string) {
+  const s = z.number({ error: expected }).min(min, { error: expected });
+  return max === null ? s : s.max(max, { error: expected });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+}
+
+function bool() {
+  return z.boolean({ error: 'true or false' });
+}
+
+function list<T extends z.ZodType>(item: T, what: string, max: number, min = 0) {
+  const expected = min > 0 ? `an array of ${min} to ${max} ${what}` : `an array of at most ${max} ${what}`;
+  return z.array(item, { error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+const symbolRef = str('an instrument symbol (a string)', undefined, 100);
+const accountRef = str('an account id (a string)', undefined, 100);
+const atTime = str(DATE_TIME_EXPECTED, undefined, 100);
+const L = SCENARIO_LIMITS;
+
+const instrumentSchema = obj(
+  {
+    symbol: str('a symbol of 1 to 16 letters, digits, ".", "_" or "-", like "ACME"', SYMBOL_RE),
+    tickSize: decimal('0.01'),
+    lotSize: decimal('1'),
+    referencePrice: decimal('100.00'),
+    priceBandBps: int(0, L.priceBandBpsMax).default(0),
+  },
+  'an instrument object like {"symbol": "ACME", "tickSize": "0.01", "lotSize": "1", "referencePrice": "100.00"}',
+);
+
+const accountSchema = obj(
+  {
+    id: str('an account id of 1 to 32 letters, digits, ".", "_" or "-", like "alice"', ACCOUNT_ID_RE),
+    stp: oneOf(STP_NAME).default('none'),
+  },
+  'an account object like {"id": "alice"}',
+);
+
+const marketDataSchema = obj(
+  {
+    quotes: bool().default(true),
+    levels: int(0, L.marketDataLevelsMax).default(0),
+  },
+  'an object like {"quotes": true, "levels": 5}',
+).default({ quotes: true, levels: 0 });
+
+const rate = num(0, null, 'a non-negative number of orders per second');
+
+const syntheticFeedSchema = obj(
+  {
+    type: z.literal('synthetic'),
+    instrument: symbolRef,
+    account: accountRef,
+    orders: int(1, L.feedOrdersMax),
+    rates: obj({ limit: rate.default(0), cancel: rate.default(0), market: rate.default(0) }, 'an object like {"limit": 50, "cancel": 45, "market": 5}'),
+    volatilityTicks: num(0, null, 'a non-negative number of ticks'),
+    depthTicks: int(1, L.depthTicksMax),
+    size: obj({ min: decimal('1', true), max: decimal('10', true) }, 'an object like {"min": "1", "max": "10"}'),
+    dayOrderFraction: num(0, 1, 'a number from 0 to 1').default(0),
+    start: atTime.optional(),
+    end: atTime.optional(),
+  },
+  'a feed object',
+);
+
+const FEED_TYPES = ['synthetic'] as const;
+const feedSchema = z.discriminatedUnion('type', [syntheticFeedSchema], {
+  error: (iss) => (iss.code === 'invalid_union' ? `one of ${FEED_TYPES.map((t) => JSON.stringify(t)).join(', ')}` : 'a feed object like {"type": "synthetic", ...}'),
+});
+
+const refSchema = str(`a non-empty string of at most ${L.refLengthMax} characters naming the order, like "a1"`, /^.+$/s, L.refLengthMax);
+
+const submitSchema = obj(
+  {
+    at: atTime,
+    type: z.literal('submit'),
+    account: accountRef,
+    ref: refSchema,
+    instrument: symbolRef,
+    side: oneOf(SIDE_NAME),
+    orderType: oneOf(ORDER_TYPE_NAME),
+    price: decimal('100.00', true).optional(),
+    stopPrice: decimal('99.50', true).optional(),
+    size: decimal('10', true),
+    tif: oneOf(TIF_NAME).optional(),
+    postOnly: bool().optional(),
+    stp: oneOf(STP_NAME).optional(),
+  },
+  'a submit action object',
+);
+
+const cancelSchema = obj({ at: atTime, type: z.literal('cancel'), account: accountRef, ref: refSchema }, 'a cancel action object');
+
+const modifySchema = obj(
+  {
+    at: atTime,
+    type: z.literal('modify'),
+    account: accountRef,
+    ref: refSchema,
+    price: decimal('100.00', true).optional(),
+    size: decimal('10', true),
+  },
+  'a modify action object',
+);
+
+const ACTION_TYPES = ['submit', 'cancel', 'modify'] as const;
+const actionSchema = z.discriminatedUnion('type', [submitSchema, cancelSchema, modifySchema], {
+  error: (iss) =>
+    iss.code === 'invalid_union' ? `one of ${ACTION_TYPES.map((t) => JSON.stringify(t)).join(', ')}` : 'an action object like {"at": "09:30:00", "type": "submit", ...}',
+});
+
+const scenarioSchema = obj(
+  {
+    name: str(`a name of 1 to ${L.nameLengthMax} letters, digits, ".", "_" or "-" starting with a letter or digit, like "quickstart"`, NAME_RE),
+    description: str(`a string of at most ${L.descriptionLengthMax} characters`, undefined, L.descriptionLengthMax).default(''),
+    seed: int(0, Number.MAX_SAFE_INTEGER, `a non-negative whole number up to ${Number.MAX_SAFE_INTEGER}`),
+    session: obj(
+      { date: str(DATE_EXPECTED, undefined, 100), open: str(TIME_OF_DAY_EXPECTED, undefined, 100), close: str(TIME_OF_DAY_EXPECTED, undefined, 100) },
+      'an object like {"date": "2026-01-05", "open": "09:30:00", "close": "16:00:00"}',
+    ),
+    instruments: list(instrumentSchema, 'instruments', L.instrumentsMax, 1),
+    accounts: list(accountSchema, 'accounts', L.accountsMax),
+    marketData: marketDataSchema,
+    feeds: list(feedSchema, 'feeds', L.feedsMax).default([]),
+    actions: list(actionSchema, 'actions', L.actionsMax).default([]),
+  },
+  'a JSON object with the scenario sections (name, seed, session, instruments, accounts, ...)',
+);
+
+type ScenarioFile = z.infer<typeof scenarioSchema>;
+
+/** "instruments[0].tickSize"; keys that are not identifiers are quoted: `a["odd key"]`. */
+export function formatJsonPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (typeof seg === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out === '' ? 'top level' : out;
+}
+
+/** What was found, short enough for one line. */
+function showValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length} ${v.length === 1 ? 'entry' : 'entries'}`;
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  return String(v);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    if (!Object.prototype.hasOwnProperty.call(v, seg)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg];
+  }
+  return v;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, k) => k);
+  for (let x = 1; x <= a.length; x++) {
+    let diag = row[0]!;
+    row[0] = x;
+    for (let y = 1; y <= b.length; y++) {
+      const up = row[y]!;
+      row[y] = Math.min(up + 1, row[y - 1]! + 1, diag + (a[x - 1]!.toLowerCase() === b[y - 1]!.toLowerCase() ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length]!;
+}
+
+function issueMessages(issue: z.core.$ZodIssue, raw: unknown): { path: string; what: string }[] {
+  if (issue.code === 'unrecognized_keys') {
+    const known = issue.message.startsWith(KNOWN_FIELDS) ? issue.message.slice(KNOWN_FIELDS.length).split(', ') : [];
+    return issue.keys.map((key) => {
+      const near = known.filter((k) => editDistance(k, key) <= 2).sort((a, b) => editDistance(a, key) - editDistance(b, key))[0];
+      const hint = near !== undefined ? `; did you mean ${JSON.stringify(near)}?` : known.length > 0 ? `; expected one of: ${known.join(', ')}` : '';
+      return { path: formatJsonPath([...issue.path, key]), what: `unknown field${hint}` };
+    });
+  }
+  const found = valueAt(raw, issue.path);
+  const what = found === undefined ? `missing; expected ${issue.message}` : `expected ${issue.message}, got ${showValue(found)}`;
+  return [{ path: formatJsonPath(issue.path), what }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 3: meaning
+
+/** Collects located problems in document order; throws them together. */
+class Problems {
+  readonly lines: string[] = [];
+  count = 0;
+  constructor(readonly file: string) {}
+  add(path: string, what: string): void {
+    this.count++;
+    if (this.lines.length < SCENARIO_LIMITS.errorsShownMax) this.lines.push(`${this.file}: ${path}: ${what}`);
+  }
+  throwIfAny(): void {
+    if (this.count === 0) return;
+    const more = this.count - this.lines.length;
+    const text = more > 0 ? [...this.lines, `${this.file}: ... and ${more} more ${more === 1 ? 'error' : 'errors'}`].join('\n') : this.lines.join('\n');
+    throw new UserError(text);
+  }
+}
+
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, 8).map((s) => JSON.stringify(s));
+  if (names.length > 8) shown.push('...');
+  return names.length === 0 ? 'none are defined' : `expected one of ${shown.join(', ')}`;
+}
+
+function timeMessage(e: unknown): string {
+  if (e instanceof TimeFormatError) return e.message;
+  throw e;
+}
+
+function expectPositiveSeed(seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new UserError(`--seed: expected a non-negative whole number up to ${Number.MAX_SAFE_INTEGER}, got ${showValue(seed)}`);
+  }
+  return seed;
+}
+
+interface InstrumentDraft {
+  symbol: string;
+  tickSize: string;
+  lotSize: string;
+  /** False when the tick or lot size is unusable: prices and sizes on it are then not checked again. */
+  usable: boolean;
+  instrument: Instrument | null;
+}
+
+/**
+ * Convert a positive decimal string to whole units (ticks, lots). Reports and returns -1
+ * when it is zero, off the unit, or too large.
+ */
+function units(p: Problems, path: string, value: string, unit: string, unitName: string, symbol: string, max: number, example: string): number {
+  let n: number;
+  try {
+    n = toUnits(value, unit);
+  } catch {
+    p.add(path, `${JSON.stringify(value)} is too large`);
+    return -1;
+  }
+  if (Number.isNaN(n)) {
+    p.add(path, `${JSON.stringify(value)} is not a whole multiple of the ${unitName} ${JSON.stringify(unit)} of ${symbol}`);
+    return -1;
+  }
+  if (n <= 0) {
+    p.add(path, `expected a positive decimal string like ${JSON.stringify(example)}, got ${JSON.stringify(value)}`);
+    return -1;
+  }
+  if (n > max) {
+    p.add(path, `${JSON.stringify(value)} is ${n} ${unitName === 'tick size' ? 'ticks' : 'lots'}; at most ${max} are allowed`);
+    return -1;
+  }
+  return n;
+}
+
+function isPositiveDecimal(s: string): boolean {
+  return /[1-9]/.test(s);
+}
+
+function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { seed?: number } | undefined): Scenario {
+  const p = new Problems(file);
+  const seed = overrides?.seed !== undefined ? expectPositiveSeed(overrides.seed) : f.seed;
+
+  // Session
+  let sessionOk = true;
+  try {
+    parseDateDays(f.session.date);
+  } catch (e) {
+    p.add('session.date', timeMessage(e));
+    sessionOk = false;
+  }
+  let openNs = 0;
+  let closeNs = 0;
+  try {
+    openNs = parseTimeOfDayNs(f.session.open);
+  } catch (e) {
+    p.add('session.open', timeMessage(e));
+    sessionOk = false;
+  }
+  try {
+    closeNs = parseTimeOfDayNs(f.session.close);
+  } catch (e) {
+    p.add('session.close', timeMessage(e));
+    sessionOk = false;
+  }
+  if (sessionOk && closeNs <= openNs) {
+    p.add('session.close', `expected a time after session.open ${JSON.stringify(f.session.open)}, got ${JSON.stringify(f.session.close)}`);
+  }
+
+  // Instruments
+  const drafts: InstrumentDraft[] = [];
+  const instrumentBySymbol = new Map<string, number>();
+  const symbolSeen = new Map<string, number>();
+  f.instruments.forEach((ins, i) => {
+    const at = `instruments[${i}]`;
+    const folded = ins.symbol.toUpperCase();
+    const first = symbolSeen.get(folded);
+    if (first !== undefined) {
+      p.add(`${at}.symbol`, `${JSON.stringify(ins.symbol)} is already used by instruments[${first}] (symbols are compared ignoring case)`);
+    } else {
+      symbolSeen.set(folded, i);
+    }
+    let usable = true;
+    for (const key of ['tickSize', 'lotSize'] as const) {
+      if (!isPositiveDecimal(ins[key])) {
+        p.add(`${at}.${key}`, `expected a positive decimal string like ${key === 'tickSize' ? '"0.01"' : '"1"'}, got ${JSON.stringify(ins[key])}`);
+        usable = false;
+      }
+    }
+    const draft: InstrumentDraft = { symbol: ins.symbol, tickSize: ins.tickSize, lotSize: ins.lotSize, usable, instrument: null };
+    if (usable) {
+      const ref = units(p, `${at}.referencePrice`, ins.referencePrice, ins.tickSize, 'tick size', ins.symbol, L.priceTicksMax, '100.00');
+      if (ref > 0) {
+        const instrument: Instrument = {
+          index: i,
+          symbol: ins.symbol,
+          tickSize: ins.tickSize,
+          lotSize: ins.lotSize,
+          referencePriceTicks: ref,
+          priceBandBps: ins.priceBandBps,
+        };
+        checkInstrument(instrument);
+        draft.instrument = instrument;
+      }
+    }
+    drafts.push(draft);
+    if (first === undefined) instrumentBySymbol.set(ins.symbol, i);
+  });
+  const symbols = f.instruments.map((x) => x.symbol);
+
+  // Accounts
+  const accounts: ScenarioAccount[] = [];
+  const accountById = new Map<string, number>();
+  const accountSeen = new Map<string, number>();
+  f.accounts.forEach((acc, i) => {
+    const folded = acc.id.toLowerCase();
+    const first = accountSeen.get(folded);
+    if (first !== undefined) {
+      p.add(`accounts[${i}].id`, `${JSON.stringify(acc.id)} is already used by accounts[${first}] (ids are compared ignoring case)`);
+      return;
+    }
+    accountSeen.set(folded, i);
+    accountById.set(acc.id, i);
+    accounts.push({ index: i, name: acc.id, stp: STP_NAME.indexOf(acc.stp) as StpMode });
+  });
+  const accountIds = f.accounts.map((a) => a.id);
+
+  const lookupInstrument = (path: string, symbol: string): InstrumentDraft | null => {
+    const idx = instrumentBySymbol.get(symbol);
+    if (idx === undefined) {
+      p.add(path, `unknown instrument ${JSON.stringify(symbol)}; ${listNames(symbols)}`);
+      return null;
+    }
+    return drafts[idx]!;
+  };
+  const lookupAccount = (path: string, id: string): number => {
+    const idx = accountById.get(id);
+    if (idx === undefined) {
+      p.add(path, `unknown account ${JSON.stringify(id)}; ${listNames(accountIds)}`);
+      return -1;
+    }
+    return idx;
+  };
+  const parseAt = (path: string, s: string): number => {
+    if (!sessionOk) return -1;
+    try {
+      return parseDateTimeNs(f.session.date, s);
+    } catch (e) {
+      p.add(path, timeMessage(e));
+      return -1;
+    }
+  };
+
+  // Feeds
+  const feeds: FeedSpec[] = [];
+  f.feeds.forEach((feed, k) => {
+    const at = `feeds[${k}]`;
+    const ins = lookupInstrument(`${at}.instrument`, feed.instrument);
+    const account = lookupAccount(`${at}.account`, feed.account);
+    const { limit, cancel, market } = feed.rates;
+    if (limit + cancel + market <= 0) p.add(`${at}.rates`, 'expected at least one positive rate, got all zero');
+    let minLots = -1;
+    let maxLots = -1;
+    if (ins?.usable) {
+      minLots = units(p, `${at}.size.min`, feed.size.min, ins.lotSize, 'lot size', ins.symbol, L.sizeLotsMax, '1');
+      maxLots = units(p, `${at}.size.max`, feed.size.max, ins.lotSize, 'lot size', ins.symbol, L.sizeLotsMax, '10');
+      if (minLots > 0 && maxLots > 0 && maxLots < minLots) {
+        p.add(`${at}.size.max`, `expected at least size.min ${JSON.stringify(feed.size.min)}, got ${JSON.stringify(feed.size.max)}`);
+      }
+    }
+    const startNs = feed.start === undefined ? openNs : parseAt(`${at}.start`, feed.start);
+    const endNs = feed.end === undefined ? closeNs : parseAt(`${at}.end`, feed.end);
+    if (startNs >= 0 && endNs >= 0 && sessionOk && endNs <= startNs) {
+      p.add(feed.end === undefined ? `${at}.start` : `${at}.end`, `the feed must end after it starts (start ${formatNs(startNs, f.session.date)}, end ${formatNs(endNs, f.session.date)})`);
+    }
+    if (ins?.instrument && account >= 0) {
+      feeds.push({
+        kind: 'synthetic',
+        instrument: ins.instrument.index,
+        account,
+        ordersMax: feed.orders,
+        limitRatePerSec: limit,
+        cancelRatePerSec: cancel,
+        marketRatePerSec: market,
+        tickVolatility: feed.volatilityTicks,
+        depthTicks: feed.depthTicks,
+        sizeMinLots: minLots,
+        sizeMaxLots: maxLots,
+        dayOrderFraction: feed.dayOrderFraction,
+        referencePriceTicks: ins.instrument.referencePriceTicks,
+        startNs,
+        endNs,
+        clOrdIdStart: FEED_CLORDID_BASE * (k + 1),
+        purpose: `feed/${k}/${ins.symbol}`,
+      });
+    }
+  });
+
+  // Actions
+  interface OrderRef {
+    actionIndex: number;
+    clOrdId: number;
+    instrument: InstrumentDraft | null;
+    hasPrice: boolean;
+  }
+  const refsByAccount = new Map<number, Map<string, OrderRef>>();
+  const actions: ScenarioAction[] = [];
+  let prevAtNs = -1;
+  let prevAtPath = '';
+  let prevAt = '';
+  f.actions.forEach((a, k) => {
+    const at = `actions[${k}]`;
+    const atNs = parseAt(`${at}.at`, a.at);
+    if (atNs >= 0) {
+      if (atNs < openNs) {
+        p.add(`${at}.at`, `${JSON.stringify(a.at)} is before the session opens (session.open ${JSON.stringify(f.session.open)})`);
+      } else if (atNs < prevAtNs) {
+        p.add(`${at}.at`, `${JSON.stringify(a.at)} is earlier than ${prevAtPath}.at ${JSON.stringify(prevAt)}; actions must be in time order`);
+      } else {
+        prevAtNs = atNs;
+        prevAtPath = at;
+        prevAt = a.at;
+      }
+    }
+    const account = lookupAccount(`${at}.account`, a.account);
+    let refs = refsByAccount.get(account);
+    if (refs === undefined) {
+      refs = new Map();
+      refsByAccount.set(account, refs);
+    }
+    const tsNs = Math.max(atNs, 0);
+
+    if (a.type === 'submit') {
+      const ins = lookupInstrument(`${at}.instrument`, a.instrument);
+      const orderType = ORDER_TYPE_NAME.indexOf(a.orderType) as OrderType;
+      const hasPrice = orderType === OrderType.Limit || orderType === OrderType.StopLimit;
+      const isStop = orderType === OrderType.StopMarket || orderType === OrderType.StopLimit;
+      if (hasPrice && a.price === undefined) p.add(`${at}.price`, `missing; a ${a.orderType} order needs a price, like "100.00"`);
+      if (!hasPrice && a.price !== undefined) p.add(`${at}.price`, `not allowed on a ${a.orderType} order (it has no limit price)`);
+      if (isStop && a.stopPrice === undefined) p.add(`${at}.stopPrice`, `missing; a ${a.orderType} order needs a stopPrice, like "99.50"`);
+      if (!isStop && a.stopPrice !== undefined) p.add(`${at}.stopPrice`, `not allowed on a ${a.orderType} order (only stop-market and stop-limit orders have one)`);
+      if (a.postOnly !== undefined && orderType !== OrderType.Limit) p.add(`${at}.postOnly`, `not allowed on a ${a.orderType} order (only limit orders can be post-only)`);
+      let priceTicks = 0;
+      let stopPriceTicks = 0;
+      let sizeLots = 0;
+      if (ins?.usable) {
+        if (hasPrice && a.price !== undefined) priceTicks = units(p, `${at}.price`, a.price, ins.tickSize, 'tick size', ins.symbol, L.priceTicksMax, '100.00');
+        if (isStop && a.stopPrice !== undefined) stopPriceTicks = units(p, `${at}.stopPrice`, a.stopPrice, ins.tickSize, 'tick size', ins.symbol, L.priceTicksMax, '99.50');
+        sizeLots = units(p, `${at}.size`, a.size, ins.lotSize, 'lot size', ins.symbol, L.sizeLotsMax, '10');
+      }
+      const earlier = refs.get(a.ref);
+      if (account >= 0 && earlier !== undefined) {
+        p.add(`${at}.ref`, `${JSON.stringify(a.ref)} is already used by actions[${earlier.actionIndex}] of account ${JSON.stringify(a.account)}; refs must be unique per account`);
+      }
+      const clOrdId = refs.size + 1;
+      if (earlier === undefined) refs.set(a.ref, { actionIndex: k, clOrdId, instrument: ins, hasPrice });
+      const tif = a.tif !== undefined ? (TIF_NAME.indexOf(a.tif) as TimeInForce) : orderType === OrderType.Market ? TimeInForce.IOC : TimeInForce.GTC;
+      const command: Command = {
+        type: 'submit',
+        tsNs,
+        instrument: ins?.instrument?.index ?? -1,
+        account,
+        clOrdId,
+        side: SIDE_NAME.indexOf(a.side) as Side,
+        orderType,
+        tif,
+        priceTicks,
+        sizeLots,
+        ...(isStop ? { stopPriceTicks } : {}),
+        ...(orderType === OrderType.Limit ? { postOnly: a.postOnly ?? false } : {}),
+        ...(a.stp !== undefined ? { stp: STP_NAME.indexOf(a.stp) as StpMode } : {}),
+      };
+      actions.push({ index: k, path: at, atNs: tsNs, command, ref: a.ref });
+      return;
+    }
+
+    // Cancel and modify address an order submitted earlier in the file (hence no later in time).
+    const order = account >= 0 ? refs.get(a.ref) : undefined;
+    if (account >= 0 && order === undefined) {
+      p.add(`${at}.ref`, `${JSON.stringify(a.ref)} does not name an earlier submit of account ${JSON.stringify(a.account)}`);
+    }
+    const instrument = order?.instrument?.instrument?.index ?? -1;
+    const clOrdId = order?.clOrdId ?? 0;
+    if (a.type === 'cancel') {
+      actions.push({ index: k, path: at, atNs: tsNs, command: { type: 'cancel', tsNs, instrument, account, clOrdId }, ref: a.ref });
+      return;
+    }
+    let priceTicks = 0;
+    let sizeLots = 0;
+    if (order !== undefined) {
+      if (order.hasPrice && a.price === undefined) p.add(`${at}.price`, `missing; the order ${JSON.stringify(a.ref)} has a limit price, so a modify must give one, like "100.00"`);
+      if (!order.hasPrice && a.price !== undefined) p.add(`${at}.price`, `not allowed: the order ${JSON.stringify(a.ref)} has no limit price`);
+      const ins = order.instrument;
+      if (ins?.usable) {
+        if (order.hasPrice && a.price !== undefined) priceTicks = units(p, `${at}.price`, a.price, ins.tickSize, 'tick size', ins.symbol, L.priceTicksMax, '100.00');
+        sizeLots = units(p, `${at}.size`, a.size, ins.lotSize, 'lot size', ins.symbol, L.sizeLotsMax, '10');
+      }
+    }
+    actions.push({ index: k, path: at, atNs: tsNs, command: { type: 'modify', tsNs, instrument, account, clOrdId, priceTicks, sizeLots }, ref: a.ref });
+  });
+
+  p.throwIfAny();
+  return {
+    file,
+    name: f.name,
+    description: f.description,
+    seed,
+    sessionDate: f.session.date,
+    openNs,
+    closeNs,
+    instruments: drafts.map((d) => d.instrument!),
+    accounts,
+    marketData: { quotes: f.marketData.quotes, levels: f.marketData.levels },
+    feeds,
+    actions,
+    raw,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/** Validate and normalise scenario text. `file` is only used in messages. Throws UserError. */
+export function parseScenario(text: string, file: string, overrides?: { seed?: number }): Scenario {
+  // Editors on some systems start UTF-8 files with a byte order mark; it is not content.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const problem = scanJson(body);
+  if (problem) {
+    const { line, col } = lineCol(body, problem.offset);
+    const kind = problem.message.startsWith('duplicate field') ? '' : 'invalid JSON: ';
+    throw new UserError(`${file}:${line}:${col}: ${kind}${problem.message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (e) {
+    // The scanner accepts exactly JSON, so this is a bug in it; still say where the file is.
+    throw new UserError(`${file}: invalid JSON: ${(e as Error).message}`);
+  }
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const p = new Problems(file);
+    for (const issue of parsed.error.issues) for (const m of issueMessages(issue, raw)) p.add(m.path, m.what);
+    p.throwIfAny();
+  }
+  return normalise(parsed.data!, file, raw, overrides);
+}
+
+function readError(file: string, e: unknown): UserError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'no such file'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : (code ?? (e as Error).message);
+  return new UserError(`cannot read ${file}: ${why}`);
+}
+
+/** Read, validate and normalise a scenario file. Throws UserError naming the file. */
+export function loadScenario(file: string, overrides?: { seed?: number }): Scenario {
+  let bytes: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new UserError(`cannot read ${file}: is a directory`);
+    if (st.size > L.fileBytesMax) throw new UserError(`cannot read ${file}: ${st.size} bytes is more than the ${L.fileBytesMax} allowed for a scenario`);
+    bytes = readFileSync(file);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw readError(file, e);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`${file}: not UTF-8 text`);
+  }
+  return parseScenario(text, file, overrides);
+}
