@@ -1,0 +1,148 @@
+/**
+ * Integer money arithmetic: notional of a trade in minor units, multiply-divide
+ * with an explicit rounding direction, basis points.
+ *
+ * API
+ * - `notionalRule(tickSize, lotSize, minorExponent, multiplier = '1')` -> `{ num, den }`:
+ *   notional minor units = priceTicks * sizeLots * num / den, with num/den reduced.
+ *   Precompute once per instrument at load time; the hot path is one multiply and,
+ *   when den > 1, one division.
+ * - `notionalMinor(priceTicks, sizeLots, num, den)`: exact when den divides the product,
+ *   otherwise rounded half up (prices and sizes are positive, so "up" is away from zero).
+ *   Buyer and seller always use the same figure, so rounding never unbalances the ledger.
+ * - `mulDivFloor(a, b, c)`, `mulDivCeil(a, b, c)`, `mulDivTrunc(a, b, c)`: a*b/c without
+ *   float error; fall back to BigInt only when a*b is not a safe integer (rare, allocates).
+ * - `bpsCeil(amount, centiBps)`: amount * rate, where rate is in hundredths of a basis point
+ *   (1 bp = 100 centi-bps), rounded toward +infinity (the venue's favour, for fees and rebates alike).
+ * - `toCentiBps(bps)`: config-time conversion of a bps number with at most 2 decimals.
+ */
+import { assert, assertSafeInt } from './assert.js';
+import { decimalScale, parseScaled } from './decimal.js';
+
+/** A currency: ISO code and how many digits its minor unit has (USD 2, JPY 0, BTC 8). */
+export interface Currency {
+  readonly code: string;
+  readonly minorExponent: number;
+}
+
+export interface NotionalRule {
+  /** Numerator, a positive safe integer. */
+  readonly num: number;
+  /** Denominator, a positive safe integer; 1 means every notional is exact. */
+  readonly den: number;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/**
+ * One tick is tickSize currency units, one lot is lotSize * multiplier instrument units
+ * (the multiplier is a futures contract's size, "1" for shares). A currency unit is
+ * 10^minorExponent minor units. So one tick-lot is worth
+ * tickSize * lotSize * multiplier * 10^minorExponent minor units, reduced to num/den.
+ */
+export function notionalRule(tickSize: string, lotSize: string, minorExponent: number, multiplier = '1'): NotionalRule {
+  assert(Number.isInteger(minorExponent) && minorExponent >= 0 && minorExponent <= 12, `minorExponent out of range: ${minorExponent}`);
+  const ts = decimalScale(tickSize);
+  const ls = decimalScale(lotSize);
+  const ms = decimalScale(multiplier);
+  let num = parseScaled(tickSize, ts) * parseScaled(lotSize, ls) * parseScaled(multiplier, ms);
+  assert(num > 0 && Number.isSafeInteger(num), `tick/lot/multiplier product must be a positive safe integer`);
+  let scaleDiff = minorExponent - ts - ls - ms;
+  let den = 1;
+  while (scaleDiff > 0) {
+    num *= 10;
+    scaleDiff--;
+  }
+  while (scaleDiff < 0) {
+    den *= 10;
+    scaleDiff++;
+  }
+  assert(Number.isSafeInteger(num) && Number.isSafeInteger(den), 'notional rule overflows');
+  const g = gcd(num, den);
+  return { num: num / g, den: den / g };
+}
+
+export function notionalMinor(priceTicks: number, sizeLots: number, num: number, den: number): number {
+  const p = priceTicks * sizeLots * num;
+  if (Number.isSafeInteger(p)) {
+    if (den === 1) return p;
+    const q = floorDiv(p, den);
+    const r = p - q * den;
+    return r * 2 >= den ? q + 1 : q;
+  }
+  const bp = BigInt(priceTicks) * BigInt(sizeLots) * BigInt(num);
+  const bd = BigInt(den);
+  let q = bp / bd;
+  if ((bp % bd) * 2n >= bd) q += 1n;
+  const n = Number(q);
+  assertSafeInt(n, 'notional');
+  return n;
+}
+
+/** floor(p / c) for a safe integer p and c > 0, corrected for the rounding of float division near 2^53. */
+function floorDiv(p: number, c: number): number {
+  let q = Math.floor(p / c);
+  const r = p - q * c;
+  if (r < 0) q--;
+  else if (r >= c) q++;
+  return q;
+}
+
+export function mulDivFloor(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (Number.isSafeInteger(p) && c > 0) return floorDiv(p, c);
+  return bigDiv(a, b, c, -1);
+}
+
+export function mulDivCeil(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (Number.isSafeInteger(p) && c > 0) return -floorDiv(-p, c);
+  return bigDiv(a, b, c, 1);
+}
+
+/** Rounds toward zero: the remainder stays with whoever keeps the rest (e.g. a position's cost basis). */
+export function mulDivTrunc(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (Number.isSafeInteger(p) && c > 0) return p >= 0 ? floorDiv(p, c) : -floorDiv(-p, c);
+  return bigDiv(a, b, c, 0);
+}
+
+/** Products beyond 2^53 (and negative divisors) take the exact BigInt path. */
+function bigDiv(a: number, b: number, c: number, dir: -1 | 0 | 1): number {
+  assertSafeInt(a, 'mulDiv a');
+  assertSafeInt(b, 'mulDiv b');
+  assertSafeInt(c, 'mulDiv c');
+  assert(c !== 0, 'mulDiv by zero');
+  const p = BigInt(a) * BigInt(b);
+  const d = BigInt(c);
+  let q = p / d; // truncates toward zero
+  const r = p % d;
+  if (r !== 0n) {
+    const positive = (p < 0n) === (d < 0n);
+    if (dir === 1 && positive) q += 1n;
+    if (dir === -1 && !positive) q -= 1n;
+  }
+  const n = Number(q);
+  assertSafeInt(n, 'mulDiv result');
+  return n;
+}
+
+/** Rates are kept in hundredths of a basis point: 1% = 100 bp = 10_000 centi-bps. */
+export const CENTI_BPS_PER_UNIT = 1_000_000;
+
+export function bpsCeil(amountMinor: number, centiBps: number): number {
+  return mulDivCeil(amountMinor, centiBps, CENTI_BPS_PER_UNIT);
+}
+
+export function toCentiBps(bps: number): number {
+  const c = Math.round(bps * 100);
+  assert(Math.abs(c - bps * 100) < 1e-6, `a rate in bps may have at most 2 decimals: ${bps}`);
+  return c;
+}
