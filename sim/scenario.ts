@@ -503,9 +503,14 @@ class Problems {
   readonly lines: string[] = [];
   count = 0;
   constructor(readonly file: string) {}
+  private readonly seen = new Set<string>();
   add(path: string, what: string): void {
+    // One value can fail two checks of the same expectation (e.g. not whole and too large): say it once.
+    const line = `${this.file}: ${path}: ${what}`;
+    if (this.seen.has(line)) return;
+    this.seen.add(line);
     this.count++;
-    if (this.lines.length < SCENARIO_LIMITS.errorsShownMax) this.lines.push(`${this.file}: ${path}: ${what}`);
+    if (this.lines.length < SCENARIO_LIMITS.errorsShownMax) this.lines.push(line);
   }
   throwIfAny(): void {
     if (this.count === 0) return;
@@ -706,7 +711,9 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
     }
     const startNs = feed.start === undefined ? openNs : parseAt(`${at}.start`, feed.start);
     const endNs = feed.end === undefined ? closeNs : parseAt(`${at}.end`, feed.end);
-    if (startNs >= 0 && endNs >= 0 && sessionOk && endNs <= startNs) {
+    // With both defaulted the session check above already covers it.
+    const explicit = feed.start !== undefined || feed.end !== undefined;
+    if (explicit && startNs >= 0 && endNs >= 0 && sessionOk && endNs <= startNs) {
       p.add(feed.end === undefined ? `${at}.start` : `${at}.end`, `the feed must end after it starts (start ${formatNs(startNs, f.session.date)}, end ${formatNs(endNs, f.session.date)})`);
     }
     if (ins?.instrument && account >= 0) {
@@ -775,7 +782,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
       if (!hasPrice && a.price !== undefined) p.add(`${at}.price`, `not allowed on a ${a.orderType} order (it has no limit price)`);
       if (isStop && a.stopPrice === undefined) p.add(`${at}.stopPrice`, `missing; a ${a.orderType} order needs a stopPrice, like "99.50"`);
       if (!isStop && a.stopPrice !== undefined) p.add(`${at}.stopPrice`, `not allowed on a ${a.orderType} order (only stop-market and stop-limit orders have one)`);
-      if (a.postOnly !== undefined && orderType !== OrderType.Limit) p.add(`${at}.postOnly`, `not allowed on a ${a.orderType} order (only limit orders can be post-only)`);
+      if (a.postOnly === true && orderType !== OrderType.Limit) p.add(`${at}.postOnly`, `not allowed on a ${a.orderType} order (only limit orders can be post-only)`);
       let priceTicks = 0;
       let stopPriceTicks = 0;
       let sizeLots = 0;
