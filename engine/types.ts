@@ -56,6 +56,19 @@ export enum RejectReason {
   PriceLevelsFull = 16,
   ModifyNoChange = 17,
   BadStopPrice = 18,
+  // Pre-trade risk (engine/risk.ts).
+  KillSwitch = 19,
+  MaxOrderSize = 20,
+  MaxOrderNotional = 21,
+  PriceCollar = 22,
+  LongPositionLimit = 23,
+  ShortPositionLimit = 24,
+  GrossExposureLimit = 25,
+  NetExposureLimit = 26,
+  InsufficientBuyingPower = 27,
+  InsufficientMargin = 28,
+  MaxOpenOrders = 29,
+  RateLimit = 30,
 }
 
 /** Why a resting or incoming quantity left the book without trading. */
@@ -94,6 +107,18 @@ export const REJECT_NAME: Record<RejectReason, string> = {
   [RejectReason.PriceLevelsFull]: 'price-levels-full',
   [RejectReason.ModifyNoChange]: 'modify-no-change',
   [RejectReason.BadStopPrice]: 'bad-stop-price',
+  [RejectReason.KillSwitch]: 'kill-switch',
+  [RejectReason.MaxOrderSize]: 'max-order-size',
+  [RejectReason.MaxOrderNotional]: 'max-order-notional',
+  [RejectReason.PriceCollar]: 'price-collar',
+  [RejectReason.LongPositionLimit]: 'long-position-limit',
+  [RejectReason.ShortPositionLimit]: 'short-position-limit',
+  [RejectReason.GrossExposureLimit]: 'gross-exposure-limit',
+  [RejectReason.NetExposureLimit]: 'net-exposure-limit',
+  [RejectReason.InsufficientBuyingPower]: 'insufficient-buying-power',
+  [RejectReason.InsufficientMargin]: 'insufficient-margin',
+  [RejectReason.MaxOpenOrders]: 'max-open-orders',
+  [RejectReason.RateLimit]: 'rate-limit',
 };
 
 export const CANCEL_REASON_NAME: Record<CancelReason, string> = {
