@@ -82,6 +82,11 @@ export class Exchange implements BookListener {
   private cur = 0;
   /** Order whose accepted event waits for the book's first report (see submit). */
   private pendingAccept = 0;
+  /** Modify whose event waits for the book's first report (see modify). */
+  private pendingModify = 0;
+  private pendingModifyPrice = 0;
+  private pendingModifySize = 0;
+  private pendingModifyKept = false;
 
   // Per order, indexed by order id (struct of arrays, grown in chunks).
   private oAccount = new Int32Array(0);
@@ -281,7 +286,9 @@ export class Exchange implements BookListener {
     this.oClOrdId[id] = c.clOrdId;
     this.oSide[id] = c.side;
     this.oType[id] = c.orderType;
-    this.oTif[id] = c.orderType === OrderType.Market || c.orderType === OrderType.StopMarket ? (c.tif === TimeInForce.FOK ? TimeInForce.FOK : TimeInForce.IOC) : c.tif;
+    // A stop's tif governs its life while pending (DAY stops expire at the close);
+    // orders without a limit price never rest, so the book gets IOC or FOK for them.
+    this.oTif[id] = c.tif;
     this.oFlags[id] = c.flags;
     this.oStp[id] = c.stp === STP_ACCOUNT_DEFAULT ? this.accounts[account]!.stp : c.stp;
     this.oPrice[id] = c.orderType === OrderType.Market || c.orderType === OrderType.StopMarket ? 0 : c.priceTicks;
@@ -401,14 +408,14 @@ export class Exchange implements BookListener {
   private toBook(id: number): number {
     const type = this.oType[id]!;
     const bookType = type === OrderType.Market || type === OrderType.StopMarket ? OrderType.Market : OrderType.Limit;
-    const r = this.books[this.oInstrument[id]!]!.submit(
+    return this.books[this.oInstrument[id]!]!.submit(
       id,
       this.oAccount[id]!,
       this.oSide[id]!,
       bookType,
       this.oPrice[id]!,
       this.oSize[id]!,
-      this.oTif[id]!,
+      bookType === OrderType.Market ? (this.oTif[id] === TimeInForce.FOK ? TimeInForce.FOK : TimeInForce.IOC) : this.oTif[id]!,
       (this.oFlags[id]! & FLAG_POST_ONLY) !== 0,
       this.oStp[id]!,
     );
@@ -476,13 +483,30 @@ export class Exchange implements BookListener {
       return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.PostOnlyWouldCross);
     }
     const kept = newPrice === price && c.sizeLots < leaves;
-    this.oPrice[id] = newPrice;
-    this.emitModified(id, newPrice, c.sizeLots, kept);
+    // Announced lazily like an accept: the book may still refuse (no room for a new
+    // level), and then the order must stand unchanged with no modified event.
+    this.pendingModify = id;
+    this.pendingModifyPrice = newPrice;
+    this.pendingModifySize = c.sizeLots;
+    this.pendingModifyKept = kept;
     const r = book.modify(id, newPrice, c.sizeLots);
-    assert(r === 0, `book refused modify of order ${id} that the exchange had checked (reason ${r})`);
+    if (r !== 0) {
+      assert(this.pendingModify === id, 'book refused a modify after reporting on it');
+      this.pendingModify = 0;
+      return this.rejectCancel(EventType.ModifyRejected, c, id, r);
+    }
+    this.flushModify();
     assert(book.lastModifyKeptPriority === kept, `book and exchange disagree on priority for order ${id}`);
+    this.oPrice[id] = newPrice;
     this.triggerStops();
     this.publishQuote();
+  }
+
+  private flushModify(): void {
+    const id = this.pendingModify;
+    if (id === 0) return;
+    this.pendingModify = 0;
+    this.emitModified(id, this.pendingModifyPrice, this.pendingModifySize, this.pendingModifyKept);
   }
 
   private wouldCross(instrument: number, side: number, priceTicks: number): boolean {
@@ -559,6 +583,7 @@ export class Exchange implements BookListener {
 
   onTrade(takerId: number, makerId: number, priceTicks: number, sizeLots: number, takerLeavesLots: number, makerLeavesLots: number): void {
     if (this.pendingAccept !== 0) this.flushAccept();
+    if (this.pendingModify !== 0) this.flushModify();
     const i = this.cur;
     this.begin(EventType.Trade);
     this.ev.instrument = i;
@@ -591,6 +616,7 @@ export class Exchange implements BookListener {
 
   onRest(orderId: number, side: Side, priceTicks: number, leavesLots: number): void {
     if (this.pendingAccept !== 0) this.flushAccept();
+    if (this.pendingModify !== 0) this.flushModify();
     this.begin(EventType.OrderRested);
     this.fillOrderFields(orderId);
     this.ev.side = side;
@@ -601,6 +627,7 @@ export class Exchange implements BookListener {
 
   onCancel(orderId: number, cancelledLots: number, reason: CancelReason): void {
     if (this.pendingAccept !== 0) this.flushAccept();
+    if (this.pendingModify !== 0) this.flushModify();
     if (reason === CancelReason.Expired) {
       this.finishExpired(orderId, cancelledLots);
       return;
@@ -615,6 +642,7 @@ export class Exchange implements BookListener {
 
   onLevel(side: Side, priceTicks: number, sizeLots: number, orderCount: number): void {
     if (this.pendingAccept !== 0) this.flushAccept();
+    if (this.pendingModify !== 0) this.flushModify();
     if (!this.levels) return;
     const i = this.cur;
     this.begin(EventType.Level);
