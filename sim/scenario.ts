@@ -531,7 +531,7 @@ function timeMessage(e: unknown): string {
   throw e;
 }
 
-function expectPositiveSeed(seed: unknown): number {
+function checkSeedOverride(seed: unknown): number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
     throw new UserError(`--seed: expected a non-negative whole number up to ${Number.MAX_SAFE_INTEGER}, got ${showValue(seed)}`);
   }
@@ -580,7 +580,7 @@ function isPositiveDecimal(s: string): boolean {
 
 function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { seed?: number } | undefined): Scenario {
   const p = new Problems(file);
-  const seed = overrides?.seed !== undefined ? expectPositiveSeed(overrides.seed) : f.seed;
+  const seed = overrides?.seed !== undefined ? checkSeedOverride(overrides.seed) : f.seed;
 
   // Session
   let sessionOk = true;
