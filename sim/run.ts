@@ -6,8 +6,9 @@ import { Exchange } from '../engine/exchange.js';
 import { fromUnits } from '../engine/decimal.js';
 import { CANCEL_REASON_NAME, NO_PRICE, REJECT_NAME, RejectReason, CancelReason } from '../engine/types.js';
 import { TimerQueue } from './clock.js';
-import type { FeedSource } from './feeds/feed.js';
-import { inlineFeed, workerFeed } from './feeds/worker-feed.js';
+import type { FeedSource, FeedSpec } from './feeds/feed.js';
+import { inlineFeed } from './feeds/feed.js';
+import { workerFeed } from './feeds/worker-feed.js';
 import type { Scenario } from './scenario.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
 
@@ -127,7 +128,12 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   let feedWaitMs = 0;
   let commands = 0;
   try {
-    const specs = sc.feeds.map((f) => ({ ...f, seed: sc.seed }));
+    const specs = sc.feeds.map((f): FeedSpec => {
+      const { kind, purpose, ...params } = f;
+      // Each feed draws from its own named stream of the scenario seed, so adding a
+      // feed never shifts another feed's numbers.
+      return { kind, params, seed: `${sc.seed}/${purpose}` };
+    });
     feed = specs.length === 0 ? null : (opts.feedThread ?? 'worker') === 'worker' ? workerFeed(specs) : inlineFeed(specs);
 
     const timers = new TimerQueue<Timer>();
