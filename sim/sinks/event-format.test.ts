@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { EventRecord, EventType } from '../../engine/event.js';
+import { CancelReason, NO_PRICE, OrderType, RejectReason, Side, TimeInForce } from '../../engine/types.js';
+import { createEventFormatter } from './event-format.js';
+import { SAMPLE_ACCOUNTS as TEST_ACCOUNTS, SAMPLE_INSTRUMENTS as TEST_INSTRUMENTS } from './sample-events.js';
+
+
+
+function ev(type: EventType, fields: Partial<EventRecord>): EventRecord {
+  const e = new EventRecord();
+  Object.assign(e, { seq: 7, tsNs: 1_000_000_123 }, fields, { type });
+  return e;
+}
+
+const fmt = createEventFormatter(TEST_INSTRUMENTS, TEST_ACCOUNTS);
+
+function keysOf(line: string): string[] {
+  return Object.keys(JSON.parse(line) as object);
+}
+
+describe('createEventFormatter', () => {
+  it('writes an accepted limit order with keys in canonical order and decimal strings', () => {
+    const line = fmt(
+      ev(EventType.OrderAccepted, {
+        instrument: 0, account: 1, orderId: 42, clOrdId: 9, side: Side.Buy, orderType: OrderType.Limit,
+        tif: TimeInForce.GTC, priceTicks: 2005, sizeLots: 10, flags: 1,
+      }),
+    );
+    expect(line).toBe(
+      '{"seq":7,"ts":1000000123,"type":"accepted","instrument":"ACME","account":"bob","orderId":42,"clOrdId":9,"side":"buy","orderType":"limit","tif":"GTC","price":"100.25","size":"10","stopPrice":null,"postOnly":true}',
+    );
+  });
+
+  it('prints null for the price of a market order and the trigger of a non-stop order', () => {
+    const o = JSON.parse(fmt(ev(EventType.OrderAccepted, { instrument: 1, orderType: OrderType.Market, tif: TimeInForce.IOC, sizeLots: 1500, side: Side.Sell }))) as Record<string, unknown>;
+    expect(o.price).toBeNull();
+    expect(o.stopPrice).toBeNull();
+    expect(o.size).toBe('1.500');
+    expect(o.side).toBe('sell');
+    const s = JSON.parse(fmt(ev(EventType.OrderAccepted, { instrument: 1, orderType: OrderType.StopLimit, priceTicks: 3, stopPriceTicks: 4, sizeLots: 1 }))) as Record<string, unknown>;
+    expect(s.price).toBe('1.5');
+    expect(s.stopPrice).toBe('2.0');
+  });
+
+  it('formats small, zero, negative and very large scaled values exactly', () => {
+    const q = (ticks: number, lots: number) => JSON.parse(fmt(ev(EventType.Level, { instrument: 1, priceTicks: ticks, sizeLots: lots, mdSeq: 3, orderCount: 2 }))) as Record<string, string>;
+    expect(q(0, 0)).toMatchObject({ price: '0.0', size: '0.000' });
+    expect(q(1, 1)).toMatchObject({ price: '0.5', size: '0.001' });
+    expect(q(-3, 1001)).toMatchObject({ price: '-1.5', size: '1.001' });
+    // 2^53 - 1 lots of 0.001: the float division lands on the boundary; the result must still be exact.
+    expect(q(0, Number.MAX_SAFE_INTEGER).size).toBe('9007199254740.991');
+    expect(q(0, 9007199254740000).size).toBe('9007199254740.000');
+    expect(() => fmt(ev(EventType.Level, { instrument: 0, priceTicks: Number.MAX_SAFE_INTEGER }))).toThrow(/safe integer/);
+  });
+
+  it('writes a quote with null price and "0" size on an empty side', () => {
+    const line = fmt(ev(EventType.Quote, { instrument: 0, bidPriceTicks: NO_PRICE, bidSizeLots: 0, askPriceTicks: 2001, askSizeLots: 5 }));
+    expect(line).toBe('{"seq":7,"ts":1000000123,"type":"quote","instrument":"ACME","bidPrice":null,"bidSize":"0","askPrice":"100.05","askSize":"5"}');
+  });
+
+  it('escapes names and prints null for unknown or "all" indexes', () => {
+    const r = JSON.parse(fmt(ev(EventType.OrderRejected, { instrument: 5, account: 2, reason: RejectReason.UnknownInstrument, sizeLots: 1 }))) as Record<string, unknown>;
+    expect(r).toMatchObject({ instrument: null, account: 'mm-"1"', price: null, size: null, reason: 'unknown-instrument' });
+    expect(fmt(ev(EventType.SessionOpen, { instrument: -1 }))).toBe('{"seq":7,"ts":1000000123,"type":"session-open","instrument":null}');
+    expect(JSON.parse(fmt(ev(EventType.OrderRejected, { instrument: 0, account: 99, reason: RejectReason.UnknownAccount }))).account).toBeNull();
+  });
+
+  it('throws on an unknown type or enum value instead of writing a wrong line', () => {
+    expect(() => fmt(ev(77 as EventType, {}))).toThrow(/unknown type 77/);
+    expect(() => fmt(ev(EventType.OrderRejected, { reason: 0 }))).toThrow(/reject reason/);
+    expect(() => fmt(ev(EventType.Level, { side: 2 }))).toThrow(/side/);
+  });
+
+  it('every event type parses as JSON with its documented keys in order', () => {
+    const base = ['seq', 'ts', 'type'];
+    const cases: Array<[EventType, Partial<EventRecord>, string[]]> = [
+      [EventType.SessionOpen, {}, ['instrument']],
+      [EventType.SessionClose, {}, ['instrument']],
+      [EventType.OrderAccepted, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'side', 'orderType', 'tif', 'price', 'size', 'stopPrice', 'postOnly']],
+      [EventType.OrderRejected, { reason: RejectReason.BadTick }, ['instrument', 'account', 'clOrdId', 'side', 'price', 'size', 'reason']],
+      [EventType.Trade, {}, ['instrument', 'tradeId', 'price', 'size', 'aggressor', 'orderId', 'account', 'leaves', 'makerOrderId', 'makerAccount', 'makerLeaves']],
+      [EventType.OrderCancelled, { reason: CancelReason.SelfTrade }, ['instrument', 'account', 'orderId', 'clOrdId', 'size', 'leaves', 'reason']],
+      [EventType.OrderExpired, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'size']],
+      [EventType.OrderModified, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'price', 'leaves', 'priorityKept']],
+      [EventType.ModifyRejected, { reason: RejectReason.ModifyNoChange }, ['instrument', 'account', 'orderId', 'clOrdId', 'reason']],
+      [EventType.CancelRejected, { reason: RejectReason.UnknownOrder }, ['instrument', 'account', 'orderId', 'clOrdId', 'reason']],
+      [EventType.StopTriggered, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'stopPrice', 'triggerPrice']],
+      [EventType.OrderRested, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'side', 'price', 'leaves']],
+      [EventType.Quote, {}, ['instrument', 'bidPrice', 'bidSize', 'askPrice', 'askSize']],
+      [EventType.Level, {}, ['instrument', 'mdSeq', 'side', 'price', 'size', 'orders']],
+      [EventType.Action, {}, ['actionIndex', 'account', 'clOrdId']],
+    ];
+    expect(new Set(cases.map((c) => c[0])).size).toBe(15);
+    for (const [type, fields, keys] of cases) {
+      const line = fmt(ev(type, fields));
+      expect(line.includes('\n'), line).toBe(false);
+      expect(keysOf(line), line).toEqual([...base, ...keys]);
+    }
+  });
+});
