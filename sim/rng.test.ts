@@ -69,3 +69,18 @@ describe('rngStream', () => {
     `);
   });
 });
+
+describe('rngStream normal()', () => {
+  it('consecutive normals are uncorrelated (the cached spare is independent)', () => {
+    const r = rngStream(3, 'pairs');
+    const n = 100_000;
+    let sxy = 0;
+    let prev = r.normal();
+    for (let i = 0; i < n; i++) {
+      const z = r.normal();
+      sxy += prev * z;
+      prev = z;
+    }
+    expect(Math.abs(sxy / n)).toBeLessThan(0.015);
+  });
+});

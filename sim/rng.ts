@@ -31,6 +31,9 @@ export function rngStream(seed: number | string, purpose: string): Rng {
 }
 
 class AleaRng implements Rng {
+  private spare = 0;
+  private hasSpare = false;
+
   constructor(private readonly prng: seedrandom.PRNG) {}
 
   next(): number {
@@ -50,11 +53,19 @@ class AleaRng implements Rng {
   }
 
   normal(): number {
-    // Box-Muller without a cached spare: one call consumes exactly two draws,
-    // which keeps the stream position easy to reason about.
+    // Box-Muller yields two independent normals per pair of draws; the second is
+    // kept for the next call, which halves the log/sqrt/trig cost per normal.
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
+    }
     const u = 1 - this.prng.double();
     const v = this.prng.double();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    const r = Math.sqrt(-2 * Math.log(u));
+    const a = 2 * Math.PI * v;
+    this.spare = r * Math.sin(a);
+    this.hasSpare = true;
+    return r * Math.cos(a);
   }
 
   pick<T>(arr: readonly T[]): T {
