@@ -183,7 +183,15 @@ export class Ledger {
     this.openTs = tsNs;
     this.openRef = ref;
     this.openCode = code;
-    this.tFirst[this.nTransfers] = this.nPostings;
+    const t = this.nTransfers;
+    // Typed arrays drop out-of-range writes silently, so capacity is ensured before any write.
+    if (t + 2 > this.tFirst.length || t + 1 > this.tTs.length) {
+      this.tTs = grow(this.tTs, t + 1, LEDGER_POSTINGS_MAX, 'ledger transfers');
+      this.tRef = grow(this.tRef, t + 1, LEDGER_POSTINGS_MAX, 'ledger transfers');
+      this.tCode = grow(this.tCode, t + 1, LEDGER_POSTINGS_MAX, 'ledger transfers');
+      this.tFirst = grow(this.tFirst, t + 2, LEDGER_POSTINGS_MAX + 1, 'ledger transfers');
+    }
+    this.tFirst[t] = this.nPostings;
   }
 
   /** Zero amounts are dropped: they move nothing. */
@@ -230,12 +238,6 @@ export class Ledger {
     }
     for (let i = first; i < end; i++) this.bal[this.pAccount[i]!] += this.pAmount[i]!;
     const t = this.nTransfers;
-    if (t + 1 >= this.tTs.length) {
-      this.tTs = grow(this.tTs, t + 2, LEDGER_POSTINGS_MAX, 'ledger transfers');
-      this.tRef = grow(this.tRef, t + 2, LEDGER_POSTINGS_MAX, 'ledger transfers');
-      this.tCode = grow(this.tCode, t + 2, LEDGER_POSTINGS_MAX, 'ledger transfers');
-      this.tFirst = grow(this.tFirst, t + 2, LEDGER_POSTINGS_MAX, 'ledger transfers');
-    }
     this.tTs[t] = this.openTs;
     this.tRef[t] = this.openRef;
     this.tCode[t] = this.openCode;

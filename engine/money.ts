@@ -103,14 +103,14 @@ export function mulDivFloor(a: number, b: number, c: number): number {
 
 export function mulDivCeil(a: number, b: number, c: number): number {
   const p = a * b;
-  if (Number.isSafeInteger(p) && c > 0) return -floorDiv(-p, c);
+  if (Number.isSafeInteger(p) && c > 0) return 0 - floorDiv(-p, c);
   return bigDiv(a, b, c, 1);
 }
 
 /** Rounds toward zero: the remainder stays with whoever keeps the rest (e.g. a position's cost basis). */
 export function mulDivTrunc(a: number, b: number, c: number): number {
   const p = a * b;
-  if (Number.isSafeInteger(p) && c > 0) return p >= 0 ? floorDiv(p, c) : -floorDiv(-p, c);
+  if (Number.isSafeInteger(p) && c > 0) return p >= 0 ? floorDiv(p, c) : 0 - floorDiv(-p, c);
   return bigDiv(a, b, c, 0);
 }
 
