@@ -19,6 +19,8 @@ import { NO_PRICE, Side } from './types.js';
  */
 export const LEVEL_BOOK_LEVELS_MAX_DEFAULT = 1 << 20;
 const LEVEL_BOOK_INITIAL_CAPACITY = 1024;
+/** Below this many elements a JS loop shifts faster than copyWithin (measured on the AAPL replay). */
+const SHIFT_NATIVE_MIN = 64;
 
 export class LevelBook {
   /** keys[side][i] ascending; best level at index count-1. */
@@ -209,9 +211,15 @@ export class LevelBook {
     if (n === this.keys[side].length) this.grow(side);
     const keys = this.keys[side];
     const sizes = this.sizes[side];
-    if (i < n) {
+    if (n - i > SHIFT_NATIVE_MIN) {
       keys.copyWithin(i + 1, i, n);
       sizes.copyWithin(i + 1, i, n);
+    } else {
+      // A short move near the touch: a plain loop beats the builtin's call overhead.
+      for (let j = n; j > i; j--) {
+        keys[j] = keys[j - 1]!;
+        sizes[j] = sizes[j - 1]!;
+      }
     }
     keys[i] = key;
     sizes[i] = sizeLots;
@@ -220,9 +228,16 @@ export class LevelBook {
 
   private removeAt(side: Side, i: number): void {
     const n = this.counts[side];
-    if (i < n - 1) {
-      this.keys[side].copyWithin(i, i + 1, n);
-      this.sizes[side].copyWithin(i, i + 1, n);
+    const keys = this.keys[side];
+    const sizes = this.sizes[side];
+    if (n - 1 - i > SHIFT_NATIVE_MIN) {
+      keys.copyWithin(i, i + 1, n);
+      sizes.copyWithin(i, i + 1, n);
+    } else {
+      for (let j = i + 1; j < n; j++) {
+        keys[j - 1] = keys[j]!;
+        sizes[j - 1] = sizes[j]!;
+      }
     }
     this.counts[side] = n - 1;
   }

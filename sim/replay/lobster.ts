@@ -166,14 +166,25 @@ function nextField(b: Uint8Array, end: number): boolean {
   return false;
 }
 
-function countLines(b: Uint8Array): number {
-  let n = 0;
-  let at = b.indexOf(LF);
-  while (at !== -1) {
-    n++;
-    at = b.indexOf(LF, at + 1);
-  }
-  return b.length > 0 && b[b.length - 1] !== LF ? n + 1 : n;
+function grownF64(a: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+function grownI32(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+function grownI8(a: Int8Array, n: number): Int8Array {
+  const b = new Int8Array(n);
+  b.set(a);
+  return b;
+}
+function grownU8(a: Uint8Array, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  b.set(a);
+  return b;
 }
 
 function rawText(b: Uint8Array, start: number, end: number): string {
@@ -197,20 +208,121 @@ export function parseLobsterMessages(src: Uint8Array, opts: LobsterParseOptions 
   const file = opts.file ?? '<messages>';
   const dl = opts.deadLetters;
   const strict = opts.strict === true;
-  const cap = countLines(src);
-  const timeNs = new Float64Array(cap);
-  const type = new Int8Array(cap);
-  const orderId = new Float64Array(cap);
-  const size = new Float64Array(cap);
-  const price = new Float64Array(cap);
-  const direction = new Int8Array(cap);
-  const lineOf = new Int32Array(cap);
+  // Sized from the byte count (a typical row is ~40 bytes) and doubled if the
+  // guess was short: cheaper than a counting pass over the whole file.
+  let cap = (src.length >> 5) + 16;
+  let timeNs: Float64Array = new Float64Array(cap);
+  let type: Int8Array = new Int8Array(cap);
+  let orderId: Float64Array = new Float64Array(cap);
+  let size: Float64Array = new Float64Array(cap);
+  let price: Float64Array = new Float64Array(cap);
+  let direction: Int8Array = new Int8Array(cap);
+  let lineOf: Int32Array = new Int32Array(cap);
   const len = src.length;
   let k = 0;
   let line = 0;
   let pos = 0;
   while (pos < len) {
     line++;
+    if (k === cap) {
+      cap *= 2;
+      timeNs = grownF64(timeNs, cap);
+      type = grownI8(type, cap);
+      orderId = grownF64(orderId, cap);
+      size = grownF64(size, cap);
+      price = grownF64(price, cap);
+      direction = grownI8(direction, cap);
+      lineOf = grownI32(lineOf, cap);
+    }
+    // Fast path: one pass over a well-formed row with locals only. Anything
+    // unexpected falls through to the careful parser below, which finds the reason.
+    fast: {
+      const b = src;
+      let i = pos;
+      let c = b[i]!;
+      let sec = 0;
+      while (c >= 48 && c <= 57) {
+        sec = sec * 10 + (c - 48);
+        c = b[++i]!;
+      }
+      if (i === pos || i - pos > SECONDS_DIGITS_MAX) break fast;
+      let frac = 0;
+      let fd = 0;
+      let roundUp = 0;
+      if (c === DOT) {
+        const fs = ++i;
+        c = b[i]!;
+        while (c >= 48 && c <= 57) {
+          if (fd < 9) {
+            frac = frac * 10 + (c - 48);
+            fd++;
+          } else if (i - fs === 9 && c >= 53) roundUp = 1;
+          c = b[++i]!;
+        }
+        if (i === fs) break fast;
+        for (let z = fd; z < 9; z++) frac *= 10;
+      } else frac = 0;
+      if (c !== COMMA) break fast;
+      c = b[++i]!;
+      const ty = c - 48;
+      if (ty < 1 || ty > 7 || b[++i] !== COMMA) break fast;
+      c = b[++i]!;
+      let idNeg = false;
+      if (c === MINUS) {
+        idNeg = true;
+        c = b[++i]!;
+      }
+      let id = 0;
+      let s0 = i;
+      while (c >= 48 && c <= 57) {
+        id = id * 10 + (c - 48);
+        c = b[++i]!;
+      }
+      if (i === s0 || i - s0 > INT_DIGITS_MAX || c !== COMMA) break fast;
+      c = b[++i]!;
+      let sz = 0;
+      s0 = i;
+      while (c >= 48 && c <= 57) {
+        sz = sz * 10 + (c - 48);
+        c = b[++i]!;
+      }
+      if (i === s0 || i - s0 > INT_DIGITS_MAX || c !== COMMA || (sz === 0 && ty <= LobsterType.ExecuteVisible)) break fast;
+      c = b[++i]!;
+      let pxNeg = false;
+      if (c === MINUS) {
+        pxNeg = true;
+        c = b[++i]!;
+      }
+      let px = 0;
+      s0 = i;
+      while (c >= 48 && c <= 57) {
+        px = px * 10 + (c - 48);
+        c = b[++i]!;
+      }
+      if (i === s0 || i - s0 > INT_DIGITS_MAX || c !== COMMA) break fast;
+      c = b[++i]!;
+      let dir = 1;
+      if (c === MINUS) {
+        dir = -1;
+        c = b[++i]!;
+      }
+      if (c !== 49) break fast;
+      c = b[++i]!;
+      if (c === CR) c = b[++i]!;
+      if (c === LF) i++;
+      else if (i < len) break fast;
+      timeNs[k] = sec * 1_000_000_000 + frac + roundUp;
+      type[k] = ty;
+      orderId[k] = idNeg ? -id : id;
+      size[k] = sz;
+      price[k] = pxNeg ? -px : px;
+      direction[k] = dir;
+      lineOf[k] = line;
+      k++;
+      pos = i;
+      continue;
+    }
+
     let nl = src.indexOf(LF, pos);
     if (nl === -1) nl = len;
     let end = nl;
@@ -313,16 +425,58 @@ export function parseLobsterOrderbook(src: Uint8Array, opts: LobsterParseOptions
     throw inputError(file, 1, `an order book row has 4 columns per level; found ${firstCols} columns`);
   }
   const cols = levels * 4;
-  const cap = countLines(src);
-  const data = new Float64Array(cap * cols);
-  const valid = new Uint8Array(cap);
-  const lineOf = new Int32Array(cap);
+  // A field is at least two bytes with its comma; ~6 is typical. Grown if short.
+  let cap = Math.ceil(src.length / (cols * 5)) + 16;
+  let data: Float64Array = new Float64Array(cap * cols);
+  let valid: Uint8Array = new Uint8Array(cap);
+  let lineOf: Int32Array = new Int32Array(cap);
   const len = src.length;
   let k = 0;
   let line = 0;
   let pos = 0;
   while (pos < len) {
     line++;
+    if (k === cap) {
+      cap *= 2;
+      data = grownF64(data, cap * cols);
+      valid = grownU8(valid, cap);
+      lineOf = grownI32(lineOf, cap);
+    }
+    const base = k * cols;
+    // Fast path for a well-formed row; the careful parser below finds the reason otherwise.
+    fast: {
+      const b = src;
+      let i = pos;
+      let c = b[i]!;
+      for (let col = 0; col < cols; col++) {
+        let neg = false;
+        if (c === MINUS) {
+          neg = true;
+          c = b[++i]!;
+        }
+        const s0 = i;
+        let v = 0;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          c = b[++i]!;
+        }
+        if (i === s0 || i - s0 > INT_DIGITS_MAX || (neg && (col & 1) === 1)) break fast;
+        data[base + col] = neg ? -v : v;
+        if (col < cols - 1) {
+          if (c !== COMMA) break fast;
+          c = b[++i]!;
+        }
+      }
+      if (c === CR) c = b[++i]!;
+      if (c === LF) i++;
+      else if (i < len) break fast;
+      valid[k] = 1;
+      lineOf[k] = line;
+      k++;
+      pos = i;
+      continue;
+    }
+
     let nl = src.indexOf(LF, pos);
     if (nl === -1) nl = len;
     let end = nl;
@@ -332,7 +486,6 @@ export function parseLobsterOrderbook(src: Uint8Array, opts: LobsterParseOptions
     if (end === start) continue;
 
     cur = start;
-    const base = k * cols;
     let reason: string | null = null;
     for (let c = 0; c < cols; c++) {
       const v = intField(src, end);
