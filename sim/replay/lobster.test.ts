@@ -114,3 +114,68 @@ describe.skipIf(!HAVE_DATA)('on the shared LOBSTER files', () => {
     expect(m.timeNs[2]).toBe(34_200_492_462_611);
   });
 });
+
+/** A slow, obviously-correct reading of one message row (strings and regexes), for the randomized check below. */
+function referenceRow(text: string): number[] | null {
+  const f = text.split(',');
+  if (f.length !== 6) return null;
+  const tm = /^(\d{1,6})(?:\.(\d+))?$/.exec(f[0]!);
+  if (!tm) return null;
+  const fr = tm[2] ?? '';
+  const ns = Number(tm[1]) * 1e9 + Number(fr.slice(0, 9).padEnd(9, '0')) + (fr.length > 9 && fr[9]! >= '5' ? 1 : 0);
+  const ints = f.slice(1).map((x) => (/^-?\d{1,15}$/.test(x) ? Number(x) : Number.NaN));
+  const [ty, id, sz, px, dir] = ints as [number, number, number, number, number];
+  if (!(ty >= 1 && ty <= 7) || Number.isNaN(id) || Number.isNaN(sz) || sz < 0 || Number.isNaN(px) || (dir !== 1 && dir !== -1)) return null;
+  if (sz === 0 && ty <= 4) return null;
+  return [ns, ty, id, sz, px, dir];
+}
+
+describe('parseLobsterMessages against a string-based reference', () => {
+  for (const seed of ['parse-1', 'parse-2', 'parse-3']) {
+    it(`agrees on random good and broken rows (seed ${seed})`, async () => {
+      const { default: seedrandom } = await import('seedrandom');
+      const rng = seedrandom(seed);
+      const pick = <T,>(xs: T[]): T => xs[Math.floor(rng() * xs.length)]!;
+      const rows: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const frac = pick(['', '.', '.5', '.004241176', '.088778456004', '.0000000049', '.9999999995', '.1234567895']);
+        const f = [
+          `${Math.floor(rng() * 90000)}${frac}`,
+          pick(['1', '2', '3', '4', '5', '6', '7', '0', '8', '01', '-1', '']),
+          pick(['16113575', '0', '-1', '007', 'x', '']),
+          pick(['18', '0', '-5', '100', '1e3', '']),
+          pick(['5853300', '-1', '9999999999', '-9999999999', '58.5', '--1']),
+          pick(['1', '-1', '0', '2', '+1', '-', '1 ']),
+        ];
+        const mutate = rng();
+        if (mutate < 0.05) f.pop();
+        else if (mutate < 0.1) f.push('0');
+        let row = f.join(',');
+        if (rng() < 0.05) row += '\r';
+        if (rng() < 0.02) row = '';
+        rows.push(row);
+      }
+      const text = rows.join('\n') + (rng() < 0.5 ? '\n' : '');
+      const dl = new DeadLetters();
+      const m = parseLobsterMessages(Buffer.from(text, 'latin1'), { deadLetters: dl });
+      let k = 0;
+      const badLines: number[] = [];
+      rows.forEach((r, i) => {
+        const row = r.endsWith('\r') ? r.slice(0, -1) : r;
+        if (row === '') return;
+        const want = referenceRow(row);
+        const ctx = `seed ${seed}, line ${i + 1}: ${row}`;
+        expect(m.line[k], ctx).toBe(i + 1);
+        if (want === null) {
+          badLines.push(i + 1);
+          expect(m.type[k], ctx).toBe(0);
+        } else {
+          expect([m.timeNs[k], m.type[k], m.orderId[k], m.size[k], m.price[k], m.direction[k]], ctx).toEqual(want);
+        }
+        k++;
+      });
+      expect(m.count).toBe(k);
+      expect(dl.entries.map((e) => e.line)).toEqual(badLines);
+    });
+  }
+});
