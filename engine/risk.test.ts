@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { Risk, type RiskAccountConfig, type RiskAccountView, type RiskFirmConfig } from './risk.js';
+import { RejectReason, Side } from './types.js';
+
+const B = Side.Buy;
+const S = Side.Sell;
+const SEC = 1_000_000_000;
+
+function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cash = 1_000_000, excess = 0) {
+  const view: RiskAccountView & { settled: number; unsettled: number; excess: number } = {
+    settled: cash,
+    unsettled: 0,
+    excess,
+    settledCashMinor() {
+      return this.settled;
+    },
+    unsettledCashMinor() {
+      return this.unsettled;
+    },
+    marginExcessMinor() {
+      return this.excess;
+    },
+  };
+  const risk = new Risk(
+    {
+      instruments: [{ num: 1, den: 1, referencePriceTicks: 10_000, feeReserveCentiBps: 100, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
+      accounts,
+      firms,
+    },
+    view,
+  );
+  return { risk, view };
+}
+
+describe('risk', () => {
+  it('rejects each limit with its own reason', () => {
+    const { risk } = make([
+      { firm: 0, type: 'margin', limits: { maxOrderLots: 100, maxOrderNotionalMinor: 500_000, collarBps: 500, maxLongLots: 150, maxShortLots: 40 } },
+    ], [{}], 0, 10_000_000);
+    expect(risk.check(0, 0, B, 10_000, 101, 0)).toBe(RejectReason.MaxOrderSize);
+    expect(risk.check(0, 0, B, 10_501, 1, 0)).toBe(RejectReason.PriceCollar);
+    expect(risk.check(0, 0, B, 9_500, 1, 0)).toBe(0); // exactly on the collar edge
+    expect(risk.check(0, 0, B, 10_000, 51, 0)).toBe(RejectReason.MaxOrderNotional);
+    expect(risk.check(0, 0, S, 10_000, 41, 0)).toBe(RejectReason.ShortPositionLimit);
+    expect(risk.check(0, 0, B, 10_000, 50, 0)).toBe(0);
+    risk.onAccepted(0, 0, B, 10_000, 50);
+    risk.onFilled(0, 0, B, 10_000, 50, 0);
+    risk.onAccepted(0, 0, B, 10_000, 50);
+    // position 50 + open buys 50 + 50 = 150 ok; + 51 is not
+    expect(risk.check(0, 0, B, 9_600, 50, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 9_600, 51, 0)).toBe(RejectReason.LongPositionLimit);
+    // Sells offset the long: -(50 - 0 - 90) = 40 short at worst.
+    expect(risk.check(0, 0, S, 10_000, 90, 0)).toBe(0);
+    expect(risk.check(0, 0, S, 10_000, 91, 0)).toBe(RejectReason.ShortPositionLimit);
+  });
+
+  it('limits open orders and the order rate per virtual second', () => {
+    const { risk } = make([{ firm: 0, type: 'cash', limits: { maxOpenOrders: 2, maxOrdersPerSecond: 3 } }]);
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(0);
+    risk.onAccepted(0, 0, B, 10_000, 1);
+    expect(risk.check(0, 0, B, 10_000, 1, 1)).toBe(0);
+    risk.onAccepted(0, 0, B, 10_000, 1);
+    expect(risk.check(0, 0, B, 10_000, 1, 2)).toBe(RejectReason.MaxOpenOrders);
+    risk.onCancelled(0, 0, B, 10_000, 1, 0);
+    expect(risk.openOrders(0)).toBe(1);
+    expect(risk.check(0, 0, B, 10_000, 1, 3)).toBe(0); // third order in second 0
+    expect(risk.check(0, 0, B, 10_000, 1, SEC - 1)).toBe(RejectReason.RateLimit);
+    expect(risk.check(0, 0, B, 10_000, 1, SEC)).toBe(0); // new window
+  });
+
+  it('applies firm limits across the firm and kill switches per account and firm', () => {
+    const { risk } = make(
+      [
+        { firm: 0, type: 'margin' },
+        { firm: 0, type: 'margin' },
+        { firm: 1, type: 'margin' },
+      ],
+      [{ limits: { maxOpenOrders: 1, maxLongLots: 10 } }, {}],
+      0,
+      1e12,
+    );
+    risk.onAccepted(0, 0, B, 10_000, 5);
+    expect(risk.check(1, 0, B, 10_000, 1, 0)).toBe(RejectReason.MaxOpenOrders);
+    risk.onFilled(0, 0, B, 10_000, 5, 0);
+    expect(risk.firmOpenOrders(0)).toBe(0);
+    expect(risk.check(1, 0, B, 10_000, 6, 0)).toBe(RejectReason.LongPositionLimit);
+    expect(risk.check(1, 0, B, 10_000, 5, 0)).toBe(0);
+    risk.setKillSwitch(2, true);
+    expect(risk.check(2, 0, S, 10_000, 1, 0)).toBe(RejectReason.KillSwitch);
+    risk.setKillSwitch(2, false);
+    risk.setFirmKillSwitch(0, true);
+    expect(risk.check(0, 0, S, 10_000, 1, 0)).toBe(RejectReason.KillSwitch);
+    expect(risk.check(2, 0, S, 10_000, 1, 0)).toBe(0);
+  });
+
+  it('bounds gross and net exposure including open orders', () => {
+    const { risk } = make([{ firm: 0, type: 'margin', limits: { maxGrossExposureMinor: 1_000_000, maxNetExposureMinor: 600_000 } }], [{}], 0, 1e12);
+    expect(risk.check(0, 0, B, 10_000, 61, 0)).toBe(RejectReason.NetExposureLimit);
+    expect(risk.check(0, 0, B, 10_000, 60, 0)).toBe(0);
+    risk.onAccepted(0, 0, B, 10_000, 60);
+    risk.onFilled(0, 0, B, 10_000, 60, 0);
+    expect(risk.grossExposureMinor(0)).toBe(600_000);
+    // A sell of 160 would leave a worst case of -100 lots: gross 1_000_000, net -1_000_000.
+    expect(risk.check(0, 0, S, 10_000, 161, 0)).toBe(RejectReason.GrossExposureLimit);
+    expect(risk.check(0, 0, S, 10_000, 120, 0)).toBe(0);
+    risk.setReferencePrice(0, 20_000);
+    risk.revalue(0);
+    expect(risk.grossExposureMinor(0)).toBe(1_200_000);
+  });
+
+  it('checks buying power of cash accounts with settled and usable unsettled cash', () => {
+    const { risk, view } = make([{ firm: 0, type: 'cash', unsettledUseBps: 5_000 }], [{}], 100_000);
+    // reserve per lot = 10_000 + ceil(10_000 * 1bp) = 10_001
+    expect(risk.cashReservePerLot(0, 10_000)).toBe(10_001);
+    expect(risk.check(0, 0, B, 10_000, 10, 0)).toBe(RejectReason.InsufficientBuyingPower);
+    expect(risk.check(0, 0, B, 10_000, 9, 0)).toBe(0);
+    risk.onAccepted(0, 0, B, 10_000, 9);
+    expect(risk.reservedMinor(0)).toBe(90_009);
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientBuyingPower);
+    view.unsettled = 40_000; // half usable: 20_000, plus 9_991 settled left over
+    expect(risk.check(0, 0, B, 10_000, 2, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 3, 0)).toBe(RejectReason.InsufficientBuyingPower);
+    view.unsettled = -5_000; // a payable counts in full
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientBuyingPower);
+    risk.onFilled(0, 0, B, 10_000, 4, 5);
+    risk.onCancelled(0, 0, B, 10_000, 5, 0);
+    expect(risk.reservedMinor(0)).toBe(0);
+    expect(risk.openOrders(0)).toBe(0);
+    // Cash accounts cannot go short.
+    expect(risk.check(0, 0, S, 10_000, 5, 0)).toBe(RejectReason.ShortPositionLimit);
+    expect(risk.check(0, 0, S, 10_000, 4, 0)).toBe(0);
+  });
+
+  it('checks initial margin for margin accounts', () => {
+    const { risk, view } = make([{ firm: 0, type: 'margin' }], [{}], 0, 50_000);
+    expect(risk.check(0, 0, S, 10_000, 10, 0)).toBe(0); // 10 * 5_000
+    expect(risk.check(0, 0, S, 10_000, 11, 0)).toBe(RejectReason.InsufficientMargin);
+    risk.onAccepted(0, 0, S, 10_000, 10);
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientMargin);
+    view.excess = 55_000;
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(0);
+  });
+});
