@@ -1,4 +1,5 @@
-import { assert } from '../engine/assert.js';
+// Hot paths throw directly: a template-literal message passed to assert() is built on every call.
+import { assert, InvariantError } from '../engine/assert.js';
 
 /**
  * Virtual time in integer nanoseconds. The simulation advances it from the
@@ -17,8 +18,8 @@ export class VirtualClock {
   }
 
   advanceTo(tsNs: number): void {
-    assert(Number.isSafeInteger(tsNs), `clock time must be a safe integer ns, got ${tsNs}`);
-    assert(tsNs >= this.now, `clock cannot go backwards: ${tsNs} < ${this.now}`);
+    if (!Number.isSafeInteger(tsNs)) throw new InvariantError(`clock time must be a safe integer ns, got ${tsNs}`);
+    if (tsNs < this.now) throw new InvariantError(`clock cannot go backwards: ${tsNs} < ${this.now}`);
     this.now = tsNs;
   }
 }
@@ -59,7 +60,7 @@ export class TimerQueue<T> {
 
   /** Returns the timer id (its seq), usable with cancel(). */
   schedule(timeNs: number, payload: T): number {
-    assert(Number.isSafeInteger(timeNs), `timer time must be a safe integer ns, got ${timeNs}`);
+    if (!Number.isSafeInteger(timeNs)) throw new InvariantError(`timer time must be a safe integer ns, got ${timeNs}`);
     if (this.heapLen === this.times.length) this.grow();
     const seq = this.nextSeq++;
     let i = this.heapLen++;

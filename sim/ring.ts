@@ -1,4 +1,5 @@
-import { assert } from '../engine/assert.js';
+// Hot paths throw directly: a template-literal message passed to assert() is built on every call.
+import { assert, InvariantError } from '../engine/assert.js';
 
 /**
  * Single-producer single-consumer ring of fixed-size float64 records over a
@@ -178,7 +179,7 @@ export class Ring {
   /** Release n records (their slots may be overwritten from now on). */
   advance(n = 1): void {
     const next = (this.head + n) | 0;
-    assert(n >= 0 && ((this.cachedTail - next) | 0) >= 0, `ring advance(${n}) past the readable records`);
+    if (!(n >= 0 && ((this.cachedTail - next) | 0) >= 0)) throw new InvariantError(`ring advance(${n}) past the readable records`);
     this.head = next;
     Atomics.store(this.header, H_HEAD, next);
     if (Atomics.load(this.header, H_PRODUCER_WAITING) !== 0) Atomics.notify(this.header, H_HEAD);

@@ -1,5 +1,6 @@
 import seedrandom from 'seedrandom';
-import { assert } from '../engine/assert.js';
+// Hot paths throw directly: a template-literal message passed to assert() is built on every call.
+import { assert, InvariantError } from '../engine/assert.js';
 
 /**
  * A seeded random stream for one purpose. Every consumer (each synthetic
@@ -42,12 +43,12 @@ class AleaRng implements Rng {
   }
 
   int(lo: number, hiInclusive: number): number {
-    assert(Number.isSafeInteger(lo) && Number.isSafeInteger(hiInclusive) && hiInclusive >= lo, `rng.int needs integers lo <= hi, got ${lo}, ${hiInclusive}`);
+    if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hiInclusive) && hiInclusive >= lo)) throw new InvariantError(`rng.int needs integers lo <= hi, got ${lo}, ${hiInclusive}`);
     return lo + Math.floor(this.prng.double() * (hiInclusive - lo + 1));
   }
 
   exponential(rate: number): number {
-    assert(rate > 0 && Number.isFinite(rate), `exponential rate must be positive, got ${rate}`);
+    if (!(rate > 0 && rate < Infinity)) throw new InvariantError(`exponential rate must be positive, got ${rate}`);
     // 1 - u is in (0, 1], so the log is finite.
     return -Math.log(1 - this.prng.double()) / rate;
   }

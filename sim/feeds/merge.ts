@@ -1,4 +1,5 @@
-import { assert } from '../../engine/assert.js';
+// Hot path throws directly: a template-literal message passed to assert() is built on every call.
+import { InvariantError } from '../../engine/assert.js';
 import { CommandRecord } from '../../engine/command.js';
 import type { FeedSource } from './feed.js';
 
@@ -49,7 +50,7 @@ class MergedFeed implements FeedSource {
     copyCommand(head, out);
     const prevTs = head.tsNs;
     if (this.sources[i]!.next(head)) {
-      assert(head.tsNs >= prevTs, `feed ${i} went back in time: ${head.tsNs} after ${prevTs}`);
+      if (head.tsNs < prevTs) throw new InvariantError(`feed ${i} went back in time: ${head.tsNs} after ${prevTs}`);
     } else {
       this.heap[0] = this.heap[--this.len]!;
     }
