@@ -35,12 +35,12 @@ function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cas
 describe('risk', () => {
   it('rejects each limit with its own reason', () => {
     const { risk } = make([
-      { firm: 0, type: 'margin', limits: { maxOrderLots: 100, maxOrderNotionalMinor: 500_000, collarBps: 500, maxLongLots: 150, maxShortLots: 40 } },
+      { firm: 0, type: 'margin', limits: { maxOrderLots: 100, maxOrderNotionalMinor: 960_000, collarBps: 500, maxLongLots: 150, maxShortLots: 40 } },
     ], [{}], 0, 10_000_000);
     expect(risk.check(0, 0, B, 10_000, 101, 0)).toBe(RejectReason.MaxOrderSize);
     expect(risk.check(0, 0, B, 10_501, 1, 0)).toBe(RejectReason.PriceCollar);
     expect(risk.check(0, 0, B, 9_500, 1, 0)).toBe(0); // exactly on the collar edge
-    expect(risk.check(0, 0, B, 10_000, 51, 0)).toBe(RejectReason.MaxOrderNotional);
+    expect(risk.check(0, 0, B, 10_000, 97, 0)).toBe(RejectReason.MaxOrderNotional);
     expect(risk.check(0, 0, S, 10_000, 41, 0)).toBe(RejectReason.ShortPositionLimit);
     expect(risk.check(0, 0, B, 10_000, 50, 0)).toBe(0);
     risk.onAccepted(0, 0, B, 10_000, 50);
