@@ -68,9 +68,10 @@ describe.skipIf(!HAVE_DATA)('replayLobster floors on the shared files', () => {
     expect(got.length).toBe(672);
     const cut = (row: string) => row.split(',').slice(0, 49 * 4).join(',');
     for (let k = 0; k < want.length; k++) expect(cut(got[k]!), `row ${k + 1}`).toBe(cut(want[k]!));
-    // Level 50 differs only where the replay resynced (row 507): everywhere else whole rows match.
+    // Level 50 is the one a 50-level file cannot always know: a level moving in
+    // from beyond shows up at rows 507-514 only. Every other row matches whole.
     const differing = want.map((w, k) => (w === got[k] ? 0 : k + 1)).filter((x) => x > 0);
-    expect(differing[0]).toBe(507);
+    expect(differing).toEqual([507, 508, 509, 510, 511, 512, 513, 514]);
   });
 
   it('a malformed message row is a dead letter, the replay goes on, and strict stops with file:line', () => {
