@@ -1,7 +1,10 @@
 /**
  * Invariant checks that stay on in production: an assertion that fires is a bug
- * found with the state still in hand. Cheap enough for the core's hot paths
- * because the message is only built when the check fails.
+ * found with the state still in hand.
+ *
+ * On hot paths pass a constant message: a template literal argument is built on
+ * every call, fired or not (measured: it halved the synthetic feed's rate). Where
+ * the message needs values, write `if (!cond) throw new InvariantError(...)`.
  */
 export class InvariantError extends Error {
   override name = 'InvariantError';

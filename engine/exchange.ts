@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert, InvariantError } from './assert.js';
 import type { BookListener } from './book-listener.js';
 import { OrderBook } from './book.js';
 import { CommandRecord, CommandType, FLAG_POST_ONLY, STP_ACCOUNT_DEFAULT } from './command.js';
@@ -440,7 +440,7 @@ export class Exchange implements BookListener {
       return;
     }
     const ok = this.books[this.cur]!.cancel(id, CancelReason.User);
-    assert(ok, `order ${id} is live at the venue but not resting in its book`);
+    if (!ok) throw new InvariantError(`order ${id} is live at the venue but not resting in its book`);
     this.publishQuote();
   }
 
@@ -496,7 +496,7 @@ export class Exchange implements BookListener {
       return this.rejectCancel(EventType.ModifyRejected, c, id, r);
     }
     this.flushModify();
-    assert(book.lastModifyKeptPriority === kept, `book and exchange disagree on priority for order ${id}`);
+    if (book.lastModifyKeptPriority !== kept) throw new InvariantError(`book and exchange disagree on priority for order ${id}`);
     this.oPrice[id] = newPrice;
     this.triggerStops();
     this.publishQuote();
@@ -715,8 +715,9 @@ export class Exchange implements BookListener {
   }
 
   private setTime(tsNs: number): void {
-    assert(Number.isSafeInteger(tsNs), `virtual time must be a safe integer, got ${tsNs}`);
-    assert(tsNs >= this.nowNs, `virtual time went backwards: ${tsNs} < ${this.nowNs}`);
+    if (!Number.isSafeInteger(tsNs) || tsNs < this.nowNs) {
+      throw new InvariantError(`virtual time must be a safe integer that never goes back: ${tsNs} after ${this.nowNs}`);
+    }
     this.nowNs = tsNs;
   }
 
