@@ -173,7 +173,7 @@ export class Ledger {
   normalBalance(id: number): number {
     const k = this.acctKind[id]!;
     const b = this.bal[id]!;
-    return k === AccountKind.Asset || k === AccountKind.Expense ? b : -b;
+    return k === AccountKind.Asset || k === AccountKind.Expense ? b : 0 - b;
   }
 
   begin(tsNs: number, code: TransferCode, ref: number): void {
