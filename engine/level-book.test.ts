@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { LevelBook } from './level-book.js';
+import { LevelBook, OrderIndex } from './level-book.js';
 import { NO_PRICE, Side } from './types.js';
 
 function topOf(book: LevelBook, side: Side, k: number): Array<[number, number]> {
@@ -104,5 +104,52 @@ describe('LevelBook', () => {
         }
       }
     }
+  });
+});
+
+describe('OrderIndex', () => {
+  it('matches a Map on a random stream of inserts, updates and removals, through growth and tombstones', () => {
+    const seed = 'order-index-1';
+    const rng = seedrandom(seed);
+    const idx = new OrderIndex(100_000, 16);
+    const oracle = new Map<number, [number, number, number]>();
+    const ids: number[] = [];
+    for (let step = 0; step < 50_000; step++) {
+      const op = rng();
+      if (op < 0.5 || ids.length === 0) {
+        // Large ids too: LOBSTER's go past 2^31 in longer files.
+        const id = rng() < 0.5 ? Math.floor(rng() * 1e6) : Math.floor(rng() * 2 ** 40);
+        const side = rng() < 0.5 ? Side.Buy : Side.Sell;
+        const ok = idx.insert(id, side, 100 + (id % 7), 1 + (id % 13));
+        expect(ok, `seed ${seed} step ${step}`).toBe(!oracle.has(id));
+        if (ok) {
+          oracle.set(id, [side, 100 + (id % 7), 1 + (id % 13)]);
+          ids.push(id);
+        }
+      } else {
+        const j = Math.floor(rng() * ids.length);
+        const id = ids[j]!;
+        const slot = idx.find(id);
+        const want = oracle.get(id)!;
+        expect([idx.side(slot), idx.price(slot), idx.size(slot)], `seed ${seed} step ${step}`).toEqual(want);
+        const left = want[2] - 1 - Math.floor(rng() * 3);
+        idx.setSize(slot, left);
+        if (left > 0) want[2] = left;
+        else {
+          oracle.delete(id);
+          ids[j] = ids[ids.length - 1]!;
+          ids.pop();
+          expect(idx.find(id)).toBe(-1);
+        }
+      }
+      expect(idx.count).toBe(oracle.size);
+    }
+  });
+
+  it('refuses more live orders than ordersMax', () => {
+    const idx = new OrderIndex(2);
+    idx.insert(1, Side.Buy, 1, 1);
+    idx.insert(2, Side.Buy, 1, 1);
+    expect(() => idx.insert(3, Side.Buy, 1, 1)).toThrow(/more than 2 live orders/);
   });
 });

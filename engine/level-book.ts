@@ -254,3 +254,139 @@ export class LevelBook {
     this.sizes[side] = sizes;
   }
 }
+
+/** Orders tracked at most by default when a LevelBook is asked to track ids. */
+export const ORDER_INDEX_ORDERS_MAX_DEFAULT = 1 << 22;
+
+const SLOT_EMPTY = 0;
+const SLOT_USED = 1;
+const SLOT_GONE = 2;
+
+/**
+ * Order id -> (side, price, size) for order-level feeds, kept beside a
+ * LevelBook so a feed's cancel or execution of a known order can be checked
+ * against what the order was. Open addressing with linear probing in typed
+ * arrays: no object per order. Ids are safe integers (LOBSTER's fit in 2^53).
+ */
+export class OrderIndex {
+  private ids: Float64Array;
+  private state: Uint8Array;
+  private sides: Uint8Array;
+  private prices: Float64Array;
+  private sizes: Float64Array;
+  private mask: number;
+  private used = 0;
+  private gone = 0;
+
+  constructor(readonly ordersMax = ORDER_INDEX_ORDERS_MAX_DEFAULT, initialOrders = 1 << 12) {
+    assert(Number.isSafeInteger(ordersMax) && ordersMax > 0, 'ordersMax must be a positive integer');
+    let cap = 16;
+    while (cap < Math.min(initialOrders, ordersMax) * 2) cap *= 2;
+    this.ids = new Float64Array(cap);
+    this.state = new Uint8Array(cap);
+    this.sides = new Uint8Array(cap);
+    this.prices = new Float64Array(cap);
+    this.sizes = new Float64Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get count(): number {
+    return this.used;
+  }
+
+  /** Slot of `id`, or -1. */
+  find(id: number): number {
+    const state = this.state;
+    const ids = this.ids;
+    let i = hashId(id) & this.mask;
+    for (;;) {
+      const st = state[i]!;
+      if (st === SLOT_EMPTY) return -1;
+      if (st === SLOT_USED && ids[i] === id) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Adds an order; false if the id is already live. */
+  insert(id: number, side: Side, price: number, sizeLots: number): boolean {
+    if (this.find(id) >= 0) return false;
+    if (this.used >= this.ordersMax) throw new RangeError(`order index: more than ${this.ordersMax} live orders`);
+    if ((this.used + this.gone + 1) * 4 > this.state.length * 3) this.rehash();
+    let i = hashId(id) & this.mask;
+    while (this.state[i] === SLOT_USED) i = (i + 1) & this.mask;
+    if (this.state[i] === SLOT_GONE) this.gone--;
+    this.state[i] = SLOT_USED;
+    this.ids[i] = id;
+    this.sides[i] = side;
+    this.prices[i] = price;
+    this.sizes[i] = sizeLots;
+    this.used++;
+    return true;
+  }
+
+  side(slot: number): Side {
+    return this.sides[slot] as Side;
+  }
+
+  price(slot: number): number {
+    return this.prices[slot]!;
+  }
+
+  size(slot: number): number {
+    return this.sizes[slot]!;
+  }
+
+  setSize(slot: number, sizeLots: number): void {
+    if (sizeLots > 0) this.sizes[slot] = sizeLots;
+    else this.removeSlot(slot);
+  }
+
+  removeSlot(slot: number): void {
+    assert(this.state[slot] === SLOT_USED, 'order index: removing an empty slot');
+    this.state[slot] = SLOT_GONE;
+    this.used--;
+    this.gone++;
+  }
+
+  clear(): void {
+    this.state.fill(SLOT_EMPTY);
+    this.used = 0;
+    this.gone = 0;
+  }
+
+  /** Grows (or just sweeps tombstones) in one whole step; rare by construction. */
+  private rehash(): void {
+    const oldIds = this.ids;
+    const oldState = this.state;
+    const oldSides = this.sides;
+    const oldPrices = this.prices;
+    const oldSizes = this.sizes;
+    let cap = oldState.length;
+    if ((this.used + 1) * 2 > cap) cap *= 2;
+    this.ids = new Float64Array(cap);
+    this.state = new Uint8Array(cap);
+    this.sides = new Uint8Array(cap);
+    this.prices = new Float64Array(cap);
+    this.sizes = new Float64Array(cap);
+    this.mask = cap - 1;
+    this.gone = 0;
+    for (let j = 0; j < oldState.length; j++) {
+      if (oldState[j] !== SLOT_USED) continue;
+      let i = hashId(oldIds[j]!) & this.mask;
+      while (this.state[i] === SLOT_USED) i = (i + 1) & this.mask;
+      this.state[i] = SLOT_USED;
+      this.ids[i] = oldIds[j]!;
+      this.sides[i] = oldSides[j]!;
+      this.prices[i] = oldPrices[j]!;
+      this.sizes[i] = oldSizes[j]!;
+    }
+  }
+}
+
+function hashId(id: number): number {
+  const lo = id | 0;
+  const hi = (id / 4294967296) | 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1);
+  h ^= h >>> 15;
+  return h;
+}

@@ -39,6 +39,16 @@ describe.skipIf(!HAVE_DATA)('exsim lobster', () => {
     const j = JSON.parse(out);
     expect(j).toMatchObject({ rows: 49, matched: 49, resynced: 0, firstMismatchRow: null });
     expect(j.messagesPerSecond).toBeGreaterThan(0);
+    expect(j.orders).toBeUndefined();
+  });
+
+  it('--track-orders adds the order counts', () => {
+    const out = run([
+      '--messages', DATA + 'AAPL_2012-06-21_message_50_first672.csv',
+      '--orderbook', DATA + 'AAPL_2012-06-21_orderbook_50_first672.csv',
+      '--compare', '49', '--track-orders',
+    ]);
+    expect(out).toContain('orders: 12 messages about ids never added, 0 inconsistent, 0 duplicate adds, 288 live at the end');
   });
 
   it('prints a table, and writes dead letters for a bad row', () => {

@@ -14,6 +14,7 @@ interface LobsterCliOptions {
   bookOut?: string;
   deadLetter?: string;
   strict?: boolean;
+  trackOrders?: boolean;
   json?: boolean;
 }
 
@@ -30,6 +31,7 @@ export function registerLobster(program: Command): void {
     .option('--book-out <file>', 'write the replayed book after each message in LOBSTER order book format')
     .option('--dead-letter <file>', 'write malformed rows here (.csv, or .ndjson)')
     .option('--strict', 'stop at the first malformed row')
+    .option('--track-orders', 'keep order ids and count messages about orders never seen added (placed before the file starts)')
     .option('--json', 'print one JSON object')
     .action((o: LobsterCliOptions) => {
       const levels = parseIntOption(o.levels, '--levels');
@@ -44,6 +46,7 @@ export function registerLobster(program: Command): void {
         bookOut: o.bookOut,
         strict: o.strict === true,
         deadLetters,
+        trackOrders: o.trackOrders === true,
         now: () => performance.now(),
       });
       if (o.deadLetter !== undefined) deadLetters.write(o.deadLetter);
@@ -59,6 +62,7 @@ export function formatLobsterJson(r: LobsterReplayResult): string {
     firstMismatchRow: r.firstMismatchRow,
     messagesPerSecond: r.messagesPerSecond,
     deadLetters: r.deadLetterCount,
+    ...(r.orders ? { orders: r.orders } : {}),
   };
   return JSON.stringify(out) + '\n';
 }
@@ -68,6 +72,10 @@ export function formatLobsterTable(r: LobsterReplayResult): string {
   t.push([r.rows, r.matched, r.resynced, r.firstMismatchRow ?? '-', r.messagesPerSecond.toLocaleString('en-US'), r.deadLetterCount]);
   let s = t.toString() + '\n';
   s += `top ${r.compare} of ${r.levels} levels compared; parse ${r.parseMs.toFixed(1)} ms, replay ${r.replayMs.toFixed(1)} ms\n`;
+  if (r.orders) {
+    const o = r.orders;
+    s += `orders: ${o.unknown} messages about ids never added, ${o.inconsistent} inconsistent, ${o.duplicateAdds} duplicate adds, ${o.liveAtEnd} live at the end\n`;
+  }
   if (r.unchecked > 0) s += `${r.unchecked} rows not compared (malformed order book rows)\n`;
   for (const d of r.deadLetters.slice(0, 5)) s += `dead letter ${d.file}:${d.line}: ${d.reason}\n`;
   if (r.deadLetterCount > 5) s += `... ${r.deadLetterCount - 5} more dead letters\n`;

@@ -27,6 +27,21 @@ describe.skipIf(!HAVE_DATA)('replayLobster floors on the shared files', () => {
     expect(r.firstMismatchRow).toBe(507);
   });
 
+  it('with order ids tracked: same matches, and the pre-open orders counted (figures from an awk pass over the file)', () => {
+    const r = replayLobster({ messages: AAPL672_MSG, orderbook: AAPL672_OB, compare: 49, trackOrders: true });
+    expect(r).toMatchObject({ rows: 671, matched: 671, resynced: 0 });
+    expect(r.orders).toEqual({ unknown: 12, inconsistent: 0, duplicateAdds: 0, liveAtEnd: 288 });
+    const hour = replayLobster({
+      messages: DATA + 'AAPL_2012-06-21_34200000_37800000_message_50.csv',
+      orderbook: DATA + 'AAPL_2012-06-21_34200000_37800000_orderbook_50_top1.csv',
+      seedBook: AAPL672_OB,
+      compare: 1,
+      trackOrders: true,
+    });
+    expect(hour.matched).toBeGreaterThanOrEqual(91_994);
+    expect(hour.orders).toEqual({ unknown: 85, inconsistent: 0, duplicateAdds: 0, liveAtEnd: 380 });
+  });
+
   it('TSLA sample, top 9: 49 of 49 (the type-6 cross leaves the book alone)', () => {
     const r = replayLobster({
       messages: DATA + 'TSLA_2015-01-07_34200000_57600000_message_10_SAMPLE.csv',

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { LevelBook } from '../../engine/level-book.js';
+import { LevelBook, OrderIndex } from '../../engine/level-book.js';
 import { Side } from '../../engine/types.js';
 import { inputError, UserError } from '../errors.js';
 import { DeadLetters, type DeadLetter } from './dead-letter.js';
@@ -41,6 +41,25 @@ export interface LobsterReplayOptions {
   deadLetters?: DeadLetters;
   /** Milliseconds clock for the rate figures; injected so sim/ never reads the wall clock itself. */
   now?: () => number;
+  /**
+   * Keep order ids -> side/price/size and count messages about orders the
+   * replay never saw added (placed before the file starts) or that disagree
+   * with the known order. The book is still changed by the message's own price
+   * and size either way, so the counts are diagnostics, not corrections.
+   */
+  trackOrders?: boolean;
+}
+
+/** Order-level diagnostics when tracking ids. */
+export interface LobsterOrderStats {
+  /** Cancels, deletes and executions of ids never added in the file. */
+  unknown: number;
+  /** Messages whose side or price differ from the known order's, or that remove more than it has. */
+  inconsistent: number;
+  /** Adds of an id that is already live. */
+  duplicateAdds: number;
+  /** Orders still live at the end. */
+  liveAtEnd: number;
 }
 
 export interface LobsterReplayResult {
@@ -60,6 +79,8 @@ export interface LobsterReplayResult {
   compare: number;
   deadLetterCount: number;
   deadLetters: DeadLetter[];
+  /** Present when trackOrders was set. */
+  orders?: LobsterOrderStats;
 }
 
 /** Counts from replaying parsed files; the part of a replay the benchmark times on its own. */
@@ -69,6 +90,7 @@ export interface LobsterReplayCounts {
   resynced: number;
   unchecked: number;
   firstMismatchRow: number | null;
+  orders?: LobsterOrderStats;
 }
 
 /** Sets the book from one row of an order book file (the pre-open book the messages start from). */
@@ -93,6 +115,30 @@ export function applyLobsterMessage(book: LevelBook, m: LobsterMessages, k: numb
     // were never seen, yet their cancels and executions must still shrink their level.
     book.reduce(side, m.price[k]!, m.size[k]!);
   }
+}
+
+/** As applyLobsterMessage, also keeping `orders` and counting what it cannot explain into `stats`. */
+export function applyLobsterMessageTracked(book: LevelBook, orders: OrderIndex, stats: LobsterOrderStats, m: LobsterMessages, k: number): void {
+  const type = m.type[k]!;
+  if (type === LobsterType.Invalid || type > LobsterType.ExecuteVisible) return;
+  const side = m.direction[k]! === 1 ? Side.Buy : Side.Sell;
+  const id = m.orderId[k]!;
+  const price = m.price[k]!;
+  const size = m.size[k]!;
+  if (type === LobsterType.Add) {
+    book.add(side, price, size);
+    if (!orders.insert(id, side, price, size)) stats.duplicateAdds++;
+    return;
+  }
+  book.reduce(side, price, size);
+  const slot = orders.find(id);
+  if (slot < 0) {
+    stats.unknown++;
+    return;
+  }
+  const left = orders.size(slot) - size;
+  if (orders.side(slot) !== side || orders.price(slot) !== price || left < 0 || (type === LobsterType.Delete && left !== 0)) stats.inconsistent++;
+  orders.setSize(slot, type === LobsterType.Delete ? 0 : left);
 }
 
 /** Whether the book's top `k` levels on one side equal row `row` of the file. */
@@ -143,7 +189,9 @@ export function replayParsed(
   ob: LobsterBookFile | null,
   compare: number,
   onRow?: (book: LevelBook, k: number) => void,
+  orders: OrderIndex | null = null,
 ): LobsterReplayCounts {
+  const stats: LobsterOrderStats = { unknown: 0, inconsistent: 0, duplicateAdds: 0, liveAtEnd: 0 };
   let matched = 0;
   let resynced = 0;
   let unchecked = 0;
@@ -151,7 +199,8 @@ export function replayParsed(
   const n = msgs.count;
   const doCompare = ob !== null && compare > 0;
   for (let k = 1; k < n; k++) {
-    applyLobsterMessage(book, msgs, k);
+    if (orders === null) applyLobsterMessage(book, msgs, k);
+    else applyLobsterMessageTracked(book, orders, stats, msgs, k);
     if (onRow !== undefined) onRow(book, k);
     if (!doCompare) continue;
     if (ob.valid[k] === 0) {
@@ -169,7 +218,12 @@ export function replayParsed(
     if (!askOk) resyncSide(book, Side.Sell, ob, k, compare);
     if (!bidOk) resyncSide(book, Side.Buy, ob, k, compare);
   }
-  return { rows: n > 0 ? n - 1 : 0, matched, resynced, unchecked, firstMismatchRow };
+  const counts: LobsterReplayCounts = { rows: n > 0 ? n - 1 : 0, matched, resynced, unchecked, firstMismatchRow };
+  if (orders !== null) {
+    stats.liveAtEnd = orders.count;
+    counts.orders = stats;
+  }
+  return counts;
 }
 
 function label(src: Uint8Array | string, fallback: string): string {
@@ -217,7 +271,7 @@ export function replayLobster(opts: LobsterReplayOptions): LobsterReplayResult {
     onRow = (b) => appendBookRow(sink, b, levels);
     out = sink;
   }
-  const counts = replayParsed(book, msgs, ob, compare, onRow);
+  const counts = replayParsed(book, msgs, ob, compare, onRow, opts.trackOrders === true ? new OrderIndex() : null);
   const t2 = now ? now() : 0;
 
   if (out !== null && opts.bookOut !== undefined) {
