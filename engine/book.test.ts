@@ -439,7 +439,7 @@ function account(acc: Accounting, log: string[]): void {
 /** What a run exercised, so a generator that drifts into trivia fails loudly. */
 type Coverage = Map<string, number>;
 
-function runDifferential(seed: string, commands: number, opts: OrderBookOptions): Coverage {
+function runDifferential(seed: string, commands: number, opts: OrderBookOptions, spreadTicks = 8): Coverage {
   const cov: Coverage = new Map();
   const hit = (k: string): void => {
     cov.set(k, (cov.get(k) ?? 0) + 1);
@@ -468,7 +468,7 @@ function runDifferential(seed: string, commands: number, opts: OrderBookOptions)
       const owner = int(1, 3);
       const side = rnd() < 0.5 ? Buy : Sell;
       const type = rnd() < 0.1 ? Market : rnd() < 0.005 ? OrderType.StopMarket : Limit;
-      const price = rnd() < 0.01 ? 0.5 : mid + (side === Buy ? -1 : 1) * int(-3, 8);
+      const price = rnd() < 0.01 ? 0.5 : mid + (side === Buy ? -1 : 1) * int(-3, spreadTicks);
       const size = rnd() < 0.01 ? 0 : int(1, 20);
       const tif = pick([GTC, GTC, GTC, DAY, IOC, FOK]);
       const postOnly = rnd() < 0.1;
@@ -491,7 +491,7 @@ function runDifferential(seed: string, commands: number, opts: OrderBookOptions)
       const before = fast.leavesOf(id);
       const oldPrice = fast.priceOf(id);
       const r = rnd();
-      const price = r < 0.4 && oldPrice !== NO_PRICE ? oldPrice : mid + int(-10, 10);
+      const price = r < 0.4 && oldPrice !== NO_PRICE ? oldPrice : mid + int(-spreadTicks - 2, spreadTicks + 2);
       const size = r < 0.2 ? before : r < 0.3 ? Math.max(1, before - int(1, 5)) : int(1, 25);
       desc = `modify(${id}, ${price}, ${size})`;
       rF = fast.modify(id, price, size);
@@ -539,8 +539,8 @@ function runDifferential(seed: string, commands: number, opts: OrderBookOptions)
 
 describe('OrderBook vs NaiveBook (randomized)', () => {
   const soak = process.env.EXSIM_SOAK === '1';
-  const seeds = soak ? Array.from({ length: 40 }, (_, i) => `soak-${i}`) : ['alpha', 'bravo', 'charlie'];
-  const commands = soak ? 20_000 : 3_000;
+  const seeds = soak ? Array.from({ length: 20 }, (_, i) => `soak-${i}`) : ['alpha', 'bravo', 'charlie'];
+  const commands = soak ? 10_000 : 3_000;
   for (const seed of seeds) {
     it(`same callbacks, invariants and conservation, seed ${seed}`, () => {
       const cov = runDifferential(seed, commands, { initialOrders: 4 });
@@ -549,6 +549,10 @@ describe('OrderBook vs NaiveBook (randomized)', () => {
         'cancel:true', 'cancel:false', 'modify:0', 'modify:ModifyNoChange', 'modify:UnknownOrder', 'modify:PostOnlyWouldCross']) {
         expect(cov.get(k) ?? 0, `seed=${seed}: nothing exercised ${k}`).toBeGreaterThan(0);
       }
+    });
+    it(`same behaviour with many levels (bisect and block shifts), seed ${seed}`, () => {
+      const cov = runDifferential(`${seed}-wide`, commands, { initialOrders: 8 }, 150);
+      expect(cov.get('trade') ?? 0, `seed=${seed}: no trades`).toBeGreaterThan(0);
     });
     it(`same behaviour at tight limits, seed ${seed}`, () => {
       const cov = runDifferential(`${seed}-tight`, commands, { initialOrders: 2, ordersMax: 24, levelsMax: 6 });
