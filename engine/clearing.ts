@@ -198,7 +198,7 @@ export class Clearing {
   }
 
   onTrade(tsNs: number, tradeId: number, instrument: number, takerAccount: number, makerAccount: number, takerSide: Side, priceTicks: number, sizeLots: number): void {
-    assert(instrument >= 0 && instrument < this.nInstruments, `unknown instrument ${instrument}`);
+    assert(instrument >= 0 && instrument < this.nInstruments, 'clearing: unknown instrument in trade');
     assert(takerAccount >= 0 && takerAccount < this.nAccounts && makerAccount >= 0 && makerAccount < this.nAccounts, 'unknown account in trade');
     const cur = this.insCurrency[instrument]!;
     assert(this.acctCurrency[takerAccount] === cur && this.acctCurrency[makerAccount] === cur, 'trade in a currency the account does not hold');

@@ -294,10 +294,10 @@ export class Ledger {
   checkConsistency(): void {
     assert(!this.open, 'ledger: check inside an open transfer');
     const tb = this.trialBalance();
-    for (let a = 0; a < tb.length; a++) assert(tb[a] === 0, `ledger: trial balance of ${this.assetCodes[a]} is ${tb[a]}`);
+    for (let a = 0; a < tb.length; a++) if (tb[a] !== 0) throw new InvariantError(`ledger: trial balance of ${this.assetCodes[a]} is ${tb[a]}`);
     const re = this.recomputeBalances();
     for (let a = 0; a < this.nAccounts; a++) {
-      assert(re[a] === this.bal[a], `ledger: ${this.names[a]} balance ${this.bal[a]} but journal says ${re[a]}`);
+      if (re[a] !== this.bal[a]) throw new InvariantError(`ledger: ${this.names[a]} balance ${this.bal[a]} but journal says ${re[a]}`);
     }
   }
 
