@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import { assert } from '../../engine/assert.js';
 
 export interface AuditFilter {
@@ -56,10 +57,42 @@ export function queryAudit(path: string, filter: AuditFilter): Array<Record<stri
 
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
+    if ((filter.fromNs !== undefined || filter.toNs !== undefined) && tsMonotonic(db)) {
+      // No ts index (see AuditWriter.close): narrow to a seq range on the primary key first.
+      const first = db.prepare('SELECT seq, ts FROM events WHERE seq >= ? ORDER BY seq LIMIT 1');
+      if (filter.fromNs !== undefined) {
+        where.push('seq >= ?');
+        params.splice(params.length - 1, 0, firstSeqWhere(db, first, (ts) => ts >= filter.fromNs!));
+      }
+      if (filter.toNs !== undefined) {
+        where.push('seq < ?');
+        params.splice(params.length - 1, 0, firstSeqWhere(db, first, (ts) => ts > filter.toNs!));
+      }
+    }
     const sql = `SELECT body FROM events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
     const bodies = db.prepare(sql).pluck().all(...params) as string[];
     return bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
   } finally {
     db.close();
   }
+}
+
+function tsMonotonic(db: Database.Database): boolean {
+  const r = db.prepare("SELECT value FROM meta WHERE key = 'ts_monotonic'").pluck().get() as string | undefined;
+  return r === '1';
+}
+
+/** Smallest seq whose ts satisfies `ok` (monotone in seq), or max seq + 1: a binary search of O(log n) rowid lookups. */
+function firstSeqWhere(db: Database.Database, first: Statement, ok: (ts: number) => boolean): number {
+  const b = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM events').get() as { lo: number | null; hi: number | null };
+  if (b.lo === null || b.hi === null) return 0;
+  let lo = b.lo;
+  let hi = b.hi + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const r = first.get(mid) as { seq: number; ts: number } | undefined;
+    if (r === undefined || ok(r.ts)) hi = mid;
+    else lo = r.seq + 1;
+  }
+  return lo;
 }

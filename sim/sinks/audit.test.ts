@@ -66,7 +66,7 @@ describe('AuditWriter + verifyAudit', () => {
     const o = JSON.parse(trade.body as string) as Record<string, unknown>;
     expect(trade).toMatchObject({ instrument: o.instrument, account: o.account, order_id: o.orderId, maker_account: o.makerAccount, maker_order_id: o.makerOrderId });
     const idx = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").pluck().all();
-    expect(idx).toEqual(expect.arrayContaining(['events_type', 'events_order', 'events_account', 'events_ts']));
+    expect(idx).toEqual(expect.arrayContaining(['events_type', 'events_order', 'events_account', 'events_maker_order', 'events_maker_account']));
     expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
     db.close();
     expect(verifyAudit(clean.path)).toEqual({ ok: true, rows: ROWS });
