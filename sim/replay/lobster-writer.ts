@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { assert } from '../../engine/assert.js';
+import { assert, InvariantError } from '../../engine/assert.js';
 import { LevelBook } from '../../engine/level-book.js';
 import { Side } from '../../engine/types.js';
 import { UserError } from '../errors.js';
@@ -42,7 +42,8 @@ export class ByteSink {
 
   /** A safe integer in decimal; caller has reserved room. */
   int(n: number): void {
-    assert(Number.isSafeInteger(n), `not a safe integer: ${n}`);
+    // Per field: throw directly so no message string is built on the good path.
+    if (!Number.isSafeInteger(n)) throw new InvariantError(`not a safe integer: ${n}`);
     if (n < 0) {
       this.buf[this.len++] = 45;
       n = -n;
@@ -60,7 +61,7 @@ export class ByteSink {
 
   /** Nanoseconds after midnight as LOBSTER's seconds with nine decimals. */
   timeNs(ns: number): void {
-    assert(Number.isSafeInteger(ns) && ns >= 0, `bad time: ${ns}`);
+    if (!Number.isSafeInteger(ns) || ns < 0) throw new InvariantError(`bad time: ${ns}`);
     const sec = Math.floor(ns / 1_000_000_000);
     let frac = ns - sec * 1_000_000_000;
     this.int(sec);
@@ -216,7 +217,7 @@ export class LobsterRecorder {
   }
 
   private checkTime(tsNs: number): number {
-    assert(tsNs >= this.lastNs, `LOBSTER messages must be in time order: ${tsNs} after ${this.lastNs}`);
+    if (tsNs < this.lastNs) throw new InvariantError(`LOBSTER messages must be in time order: ${tsNs} after ${this.lastNs}`);
     this.lastNs = tsNs;
     return tsNs;
   }
