@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SLOTS, EventRecord, decodeEvent } from '../../engine/event.js';
-import { AUDIT_BLOCK_ROWS, AuditWriter, crc32Line, verifyAudit } from './audit.js';
+import { AUDIT_BLOCK_ROWS, AuditWriter, crc32Line, crc32LineJs, verifyAudit } from './audit.js';
 import { createEventFormatter } from './event-format.js';
 import { SAMPLE_ACCOUNTS, SAMPLE_INSTRUMENTS, sampleEvents } from './sample-events.js';
 import { crc32 } from 'node:zlib';
@@ -44,6 +44,7 @@ describe('crc32Line', () => {
     for (const s of ['', 'abc', '{"account":"mm-é"}', 'ü€𝄞 mixed \ud800 lone']) {
       expect(crc32Line(s, 0)).toBe(crc32(Buffer.from(s + '\n', 'utf8')));
       expect(crc32Line(s, crc32Line('x', 0))).toBe(crc32(Buffer.from('x\n' + s + '\n', 'utf8')));
+      expect(crc32LineJs(s, 12345)).toBe(crc32Line(s, 12345));
     }
   });
 });

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { crc32 as zlibCrc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { assert } from '../../engine/assert.js';
 import { EVENT_TYPE_NAME, type EventRecord } from '../../engine/event.js';
 import type { Instrument } from '../../engine/instrument.js';
@@ -11,10 +11,14 @@ import { EventType } from '../../engine/event.js';
  * The audit log: every canonical line in SQLite, indexed for queries, with a
  * tamper-evident chain over the lines.
  *
- * Chain design (measured, node 20, 1M sample lines of ~176 bytes, see bench/output.bench.ts):
- * a SHA-256 per row costs ~0.5 us with crypto.hash (~3 us with createHash), on
- * the writer thread that is as much as formatting and SQLite together, and it
- * stores 64 more bytes per row. So the chain has two layers:
+ * Chain design. Measured (node 20.20, 300k sample lines of ~176 bytes, a busy
+ * 2-core box, bench/output.bench.ts): SHA-256 per row with createHash ~3 us,
+ * with the one-shot crypto.hash ~0.5 us; this design (CRC-32 per row ~0.3 us +
+ * SHA-256 per block ~0.4 us) ~0.7 us. SHA-256 over the bytes dominates either
+ * way, and both are small next to SQLite (~2-3 us per row insert + indexes).
+ * The per-row crypto.hash chain would be as cheap and name the exact row even
+ * for a forger who recomputes CRCs, but needs Node >= 20.12 and 64 more bytes
+ * per row; kept as a possible change (bump AUDIT_FORMAT_VERSION). Two layers:
  * - per row, `crc`: CRC-32 of the line and a "\n", continued from the previous
  *   row's crc (so the last row's crc is the CRC-32 of the whole events.ndjson).
  *   Cheap (~0.2 us); it names the first edited, deleted, inserted or reordered
@@ -54,13 +58,39 @@ export interface AuditMeta {
   accountNames: readonly string[];
 }
 
+type Crc32 = (data: string | Uint8Array, value?: number) => number;
+
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** Table-driven CRC-32 for Node < 20.15, which has no zlib.crc32 (package.json allows >= 20.6). */
+const jsCrc32: Crc32 = (data, value = 0) => {
+  const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let c = ~value;
+  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+};
+
+// Looked up at run time: a named import of a missing export would fail to link on older Node.
+const crc32Impl: Crc32 = (zlib as unknown as { crc32?: Crc32 }).crc32 ?? jsCrc32;
+
 /**
  * CRC-32 (IEEE) of `s` as UTF-8 followed by "\n", continuing from `crc`; unsigned.
- * zlib's native crc32 (Node >= 20.15) is ~3x a table-driven JS loop over the characters.
+ * zlib's native crc32 (Node >= 20.15) is ~3x a table-driven JS loop.
  */
 export function crc32Line(s: string, crc: number): number {
-  return zlibCrc32('\n', zlibCrc32(s, crc));
+  return crc32Impl('\n', crc32Impl(s, crc));
 }
+
+/** The fallback, exported so a test can hold it to the native one. */
+export const crc32LineJs = (s: string, crc: number): number => jsCrc32('\n', jsCrc32(s, crc));
 
 export function sha256Hex(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
