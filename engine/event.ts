@@ -28,6 +28,9 @@ export enum EventType {
   ModifyRejected = 14,
   /** Cancel refused. */
   CancelRejected = 15,
+  // 20-39: accounts, risk, margin, settlement (issue 4). 40-59: payments and
+  // reconciliation (issue 5). 60-79: strategies and backtests (issue 6).
+  // Ranges are reserved so parallel work never collides on a number.
 }
 
 export const EVENT_TYPE_NAME: Record<EventType, string> = {
@@ -93,6 +96,14 @@ export class EventRecord {
   mdSeq = 0;
   orderCount = 0;
   actionIndex = 0;
+  /** Money in minor units (fees, cash movements, margin), meaning by type. */
+  amountMinor = 0;
+  /** A second amount in minor units (e.g. balance after, requirement). */
+  amount2Minor = 0;
+  /** A reference number by type (payment id, transfer id, job id, business day). */
+  ref = 0;
+  /** A small enum by type (payment state, job status, return code). */
+  code = 0;
 
   clear(): void {
     this.type = EventType.SessionOpen;
@@ -102,11 +113,12 @@ export class EventRecord {
     this.makerOrderId = this.makerAccount = this.makerLeavesLots = 0;
     this.bidPriceTicks = this.bidSizeLots = this.askPriceTicks = this.askSizeLots = 0;
     this.mdSeq = this.orderCount = this.actionIndex = 0;
+    this.amountMinor = this.amount2Minor = this.ref = this.code = 0;
   }
 }
 
 /** Slots per event when an event crosses a thread as float64s. Every field is a safe integer. */
-export const EVENT_SLOTS = 27;
+export const EVENT_SLOTS = 31;
 
 export function encodeEvent(e: EventRecord, out: Float64Array, at: number): void {
   out[at] = e.type;
@@ -136,6 +148,10 @@ export function encodeEvent(e: EventRecord, out: Float64Array, at: number): void
   out[at + 24] = e.mdSeq;
   out[at + 25] = e.orderCount;
   out[at + 26] = e.actionIndex;
+  out[at + 27] = e.amountMinor;
+  out[at + 28] = e.amount2Minor;
+  out[at + 29] = e.ref;
+  out[at + 30] = e.code;
 }
 
 export function decodeEvent(src: Float64Array, at: number, e: EventRecord): void {
@@ -166,6 +182,10 @@ export function decodeEvent(src: Float64Array, at: number, e: EventRecord): void
   e.mdSeq = src[at + 24]!;
   e.orderCount = src[at + 25]!;
   e.actionIndex = src[at + 26]!;
+  e.amountMinor = src[at + 27]!;
+  e.amount2Minor = src[at + 28]!;
+  e.ref = src[at + 29]!;
+  e.code = src[at + 30]!;
 }
 
 /** Receives events in sequence order. Implementations must copy what they keep: the record is reused. */
