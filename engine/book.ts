@@ -11,6 +11,10 @@ export const INITIAL_ORDERS_DEFAULT = 1024;
 const INITIAL_LEVELS = 64;
 const INT32_MAX = 0x7fffffff;
 const NIL = -1;
+const FLAG_SELL = 1;
+const FLAG_STP_SHIFT = 1;
+const FLAG_TIF_SHIFT = 3;
+const FLAG_POST_ONLY = 1 << 5;
 
 /**
  * Side arrays hold a sort key per level, ascending, so the best level of both
@@ -34,6 +38,8 @@ export interface OrderBookOptions {
   levelsMax?: number;
   /** Initial pool size, and the chunk the pool grows by. */
   initialOrders?: number;
+  /** Initial size of the id -> slot map (ids are dense; it doubles past this). */
+  initialIds?: number;
 }
 
 /**
@@ -54,25 +60,27 @@ export class OrderBook {
   private ordersCap = 0;
   private oId = new Int32Array(0);
   private oOwner = new Int32Array(0);
-  private oPrice = new Int32Array(0);
   private oLeaves = new Float64Array(0);
   private oPrev = new Int32Array(0);
   /** Next in the level's FIFO, or next free slot while on the free list. */
   private oNext = new Int32Array(0);
   private oLevel = new Int32Array(0);
-  private oSide = new Uint8Array(0);
-  private oStp = new Uint8Array(0);
-  private oTif = new Uint8Array(0);
-  private oPostOnly = new Uint8Array(0);
+  /**
+   * Side, STP mode, time in force and post-only packed into one byte: resting
+   * an order then writes one array instead of four. The price is the level's.
+   */
+  private oFlags = new Uint8Array(0);
   private freeSlot = NIL;
   private restingN = 0;
 
   /** orderId -> slot + 1 (0: not resting). Ids are dense, so an array beats a Map. */
-  private idSlot = new Int32Array(1024);
+  private idSlot: Int32Array<ArrayBuffer>;
 
   // Level pool, indexed by level index; free list threaded through lvHead.
   private levelsCap = 0;
   private lvPrice = new Int32Array(0);
+  /** Kept per level so a cancel learns its side without touching the order's flags. */
+  private lvSide = new Uint8Array(0);
   private lvSize = new Float64Array(0);
   private lvCount = new Int32Array(0);
   private lvHead = new Int32Array(0);
@@ -101,6 +109,9 @@ export class OrderBook {
     assert(Number.isInteger(this.levelsMax) && this.levelsMax > 0 && this.levelsMax <= 1 << 28, `levelsMax ${this.levelsMax}`);
     assert(Number.isInteger(initial) && initial > 0 && initial <= this.ordersMax, `initialOrders ${initial}`);
     this.chunkOrders = initial;
+    const initialIds = opts.initialIds ?? 1024;
+    assert(Number.isInteger(initialIds) && initialIds > 0 && initialIds <= INT32_MAX, `initialIds ${initialIds}`);
+    this.idSlot = new Int32Array(initialIds);
     this.growOrders(initial);
     this.growLevels(Math.min(INITIAL_LEVELS, this.levelsMax));
   }
@@ -136,13 +147,13 @@ export class OrderBook {
 
   priceOf(orderId: number): number {
     const s = this.slotOf(orderId);
-    return s === NIL ? NO_PRICE : this.oPrice[s];
+    return s === NIL ? NO_PRICE : this.lvPrice[this.oLevel[s]];
   }
 
   sideOf(orderId: number): Side {
     const s = this.slotOf(orderId);
     assert(s !== NIL, `sideOf: order ${orderId} is not resting`);
-    return this.oSide[s] as Side;
+    return (this.oFlags[s] & FLAG_SELL) as Side;
   }
 
   ownerOf(orderId: number): number {
@@ -177,8 +188,9 @@ export class OrderBook {
     const base = side * this.levelsCap;
     for (let i = n - 1; i >= 0; i--) {
       const lv = this.keyLevel[base + i];
+      const price = this.lvPrice[lv];
       for (let s = this.lvHead[lv]; s !== NIL; s = this.oNext[s]) {
-        visit(this.oId[s], this.oPrice[s], this.oLeaves[s], this.oOwner[s]);
+        visit(this.oId[s], price, this.oLeaves[s], this.oOwner[s]);
       }
     }
   }
@@ -239,10 +251,7 @@ export class OrderBook {
         const o = this;
         o.oId[slot] = orderId;
         o.oOwner[slot] = owner;
-        o.oSide[slot] = side;
-        o.oStp[slot] = stp;
-        o.oTif[slot] = tif;
-        o.oPostOnly[slot] = postOnly ? 1 : 0;
+        o.oFlags[slot] = side | (stp << FLAG_STP_SHIFT) | (tif << FLAG_TIF_SHIFT) | (postOnly ? FLAG_POST_ONLY : 0);
         this.rest(slot, side, priceTicks, leaves);
       } else {
         assert(tif !== TimeInForce.FOK, `FOK order ${orderId} left ${leaves} unfilled after its fill check`);
@@ -258,7 +267,7 @@ export class OrderBook {
     if (slot === NIL) return false;
     this.listener.onCancel(orderId, this.oLeaves[slot], reason);
     this.unlink(slot, true);
-    this.releaseSlot(slot);
+    this.releaseSlot(slot, orderId);
     return true;
   }
 
@@ -267,9 +276,10 @@ export class OrderBook {
     if (slot === NIL) return RejectReason.UnknownOrder;
     if (!(newSizeLots > 0) || !Number.isSafeInteger(newSizeLots)) return RejectReason.BadSize;
     if ((newPriceTicks | 0) !== newPriceTicks || newPriceTicks === NO_PRICE) return RejectReason.BadPrice;
-    const oldPrice = this.oPrice[slot];
+    const oldPrice = this.lvPrice[this.oLevel[slot]];
     const oldLeaves = this.oLeaves[slot];
-    const side = this.oSide[slot] as Side;
+    const flags = this.oFlags[slot];
+    const side = (flags & FLAG_SELL) as Side;
     if (newPriceTicks === oldPrice) {
       if (newSizeLots === oldLeaves) return RejectReason.ModifyNoChange;
       if (newSizeLots < oldLeaves) {
@@ -284,12 +294,12 @@ export class OrderBook {
     }
 
     const owner = this.oOwner[slot];
-    const stp = this.oStp[slot] as StpMode;
+    const stp = ((flags >> FLAG_STP_SHIFT) & 3) as StpMode;
     const opp = side ^ 1;
     const oppLen = this.sideLen[opp];
     const keyLimit = side === Side.Buy ? -newPriceTicks : newPriceTicks;
     const crosses = oppLen > 0 && this.keys[opp * this.levelsCap + oppLen - 1] >= keyLimit;
-    if (crosses && this.oPostOnly[slot] === 1) return RejectReason.PostOnlyWouldCross;
+    if (crosses && (flags & FLAG_POST_ONLY) !== 0) return RejectReason.PostOnlyWouldCross;
     if (newPriceTicks !== oldPrice) {
       const freesLevel = this.lvCount[this.oLevel[slot]] === 1;
       const reason = this.restLimitReason(side, newPriceTicks, keyLimit, crosses, owner, stp, newSizeLots, true, freesLevel);
@@ -307,7 +317,7 @@ export class OrderBook {
       this.rest(slot, side, newPriceTicks, leaves);
     } else {
       if (leaves > 0) this.listener.onCancel(orderId, leaves, CancelReason.SelfTrade);
-      this.releaseSlot(slot);
+      this.releaseSlot(slot, orderId);
     }
     this.assertNotCrossed();
     return 0;
@@ -349,10 +359,11 @@ export class OrderBook {
             break;
           }
           const makerLeaves = oLeaves[slot];
-          listener.onCancel(oId[slot], makerLeaves, CancelReason.SelfTrade);
+          const makerId = oId[slot];
+          listener.onCancel(makerId, makerLeaves, CancelReason.SelfTrade);
           lvSize[lv] -= makerLeaves;
           lvCount[lv]--;
-          this.releaseSlot(slot);
+          this.releaseSlot(slot, makerId);
           slot = next;
           touched = true;
           if (stp === StpMode.CancelBoth) {
@@ -367,10 +378,11 @@ export class OrderBook {
         const rem = makerLeaves - q;
         lvSize[lv] -= q;
         touched = true;
-        listener.onTrade(takerId, oId[slot], price, q, leaves, rem);
+        const makerId = oId[slot];
+        listener.onTrade(takerId, makerId, price, q, leaves, rem);
         if (rem === 0) {
           lvCount[lv]--;
-          this.releaseSlot(slot);
+          this.releaseSlot(slot, makerId);
           slot = next;
         } else {
           oLeaves[slot] = rem;
@@ -458,7 +470,6 @@ export class OrderBook {
     const lv = this.levelFor(side, priceTicks);
     const o = this;
     const orderId = o.oId[slot];
-    o.oPrice[slot] = priceTicks;
     o.oLeaves[slot] = leaves;
     o.oLevel[slot] = lv;
     o.oNext[slot] = NIL;
@@ -489,7 +500,7 @@ export class OrderBook {
     else this.oPrev[next] = prev;
     this.lvSize[lv] -= this.oLeaves[slot];
     const count = --this.lvCount[lv];
-    const side = this.oSide[slot] as Side;
+    const side = this.lvSide[lv] as Side;
     if (report) this.listener.onLevel(side, this.lvPrice[lv], this.lvSize[lv], count);
     if (count === 0) this.removeLevel(side, lv);
   }
@@ -554,6 +565,7 @@ export class OrderBook {
     const lv = this.freeLevel;
     this.freeLevel = this.lvHead[lv];
     this.lvPrice[lv] = priceTicks;
+    this.lvSide[lv] = side;
     this.lvSize[lv] = 0;
     this.lvCount[lv] = 0;
     this.lvHead[lv] = NIL;
@@ -611,9 +623,9 @@ export class OrderBook {
     return slot;
   }
 
-  /** Return a slot to the free list and forget its id. */
-  private releaseSlot(slot: number): void {
-    this.idSlot[this.oId[slot]] = 0;
+  /** Return a slot to the free list and forget its id (passed in: callers hold it, saving a read). */
+  private releaseSlot(slot: number, orderId: number): void {
+    this.idSlot[orderId] = 0;
     this.oNext[slot] = this.freeSlot;
     this.freeSlot = slot;
     this.restingN--;
@@ -634,17 +646,13 @@ export class OrderBook {
     };
     this.oId = grow32(this.oId);
     this.oOwner = grow32(this.oOwner);
-    this.oPrice = grow32(this.oPrice);
     const leaves = new Float64Array(cap);
     leaves.set(this.oLeaves);
     this.oLeaves = leaves;
     this.oPrev = grow32(this.oPrev);
     this.oNext = grow32(this.oNext);
     this.oLevel = grow32(this.oLevel);
-    this.oSide = grow8(this.oSide);
-    this.oStp = grow8(this.oStp);
-    this.oTif = grow8(this.oTif);
-    this.oPostOnly = grow8(this.oPostOnly);
+    this.oFlags = grow8(this.oFlags);
     // New slots go on the free list lowest first so reuse order is predictable.
     for (let s = cap - 1; s >= old; s--) {
       this.oNext[s] = this.freeSlot;
@@ -681,6 +689,9 @@ export class OrderBook {
       return b;
     };
     this.lvPrice = g32(this.lvPrice);
+    const lvSide = new Uint8Array(lvCap);
+    lvSide.set(this.lvSide);
+    this.lvSide = lvSide;
     this.lvCount = g32(this.lvCount);
     this.lvHead = g32(this.lvHead);
     this.lvTail = g32(this.lvTail);
@@ -727,8 +738,8 @@ export class OrderBook {
           assert(s >= 0 && s < this.ordersCap, `slot ${s} out of range`);
           assert(this.oPrev[s] === prev, `slot ${s} prev link ${this.oPrev[s]} != ${prev}`);
           assert(this.oLevel[s] === lv, `slot ${s} level ${this.oLevel[s]} != ${lv}`);
-          assert(this.oSide[s] === side, `slot ${s} side`);
-          assert(this.oPrice[s] === price, `slot ${s} price ${this.oPrice[s]} at level ${price}`);
+          assert((this.oFlags[s] & FLAG_SELL) === side, `slot ${s} side`);
+          assert(this.lvSide[lv] === side, `level ${price} side`);
           const leaves = this.oLeaves[s];
           assert(leaves > 0 && Number.isSafeInteger(leaves), `slot ${s} leaves ${leaves}`);
           const id = this.oId[s];
