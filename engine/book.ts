@@ -61,9 +61,11 @@ export class OrderBook {
   private oId = new Int32Array(0);
   private oOwner = new Int32Array(0);
   private oLeaves = new Float64Array(0);
-  private oPrev = new Int32Array(0);
-  /** Next in the level's FIFO, or next free slot while on the free list. */
-  private oNext = new Int32Array(0);
+  /**
+   * FIFO links, prev at 2*slot and next at 2*slot+1: an unlink reads both from
+   * one cache line. While a slot is free, its next link threads the free list.
+   */
+  private oLink = new Int32Array(0);
   private oLevel = new Int32Array(0);
   /**
    * Side, STP mode, time in force and post-only packed into one byte: resting
@@ -189,7 +191,7 @@ export class OrderBook {
     for (let i = n - 1; i >= 0; i--) {
       const lv = this.keyLevel[base + i];
       const price = this.lvPrice[lv];
-      for (let s = this.lvHead[lv]; s !== NIL; s = this.oNext[s]) {
+      for (let s = this.lvHead[lv]; s !== NIL; s = this.oLink[2 * s + 1]) {
         visit(this.oId[s], price, this.oLeaves[s], this.oOwner[s]);
       }
     }
@@ -336,7 +338,7 @@ export class OrderBook {
     const base = opp * this.levelsCap;
     const keys = this.keys;
     const keyLevel = this.keyLevel;
-    const oNext = this.oNext;
+    const oLink = this.oLink;
     const oLeaves = this.oLeaves;
     const oOwner = this.oOwner;
     const oId = this.oId;
@@ -352,7 +354,7 @@ export class OrderBook {
       let touched = false;
       let stop = false;
       while (slot !== NIL && leaves > 0) {
-        const next = oNext[slot];
+        const next = oLink[2 * slot + 1];
         if (stp !== StpMode.None && oOwner[slot] === owner) {
           if (stp === StpMode.CancelIncoming) {
             stop = true;
@@ -391,7 +393,7 @@ export class OrderBook {
       // Makers only ever leave from the head, so the new head is where we stopped.
       this.lvHead[lv] = slot;
       if (slot === NIL) this.lvTail[lv] = NIL;
-      else this.oPrev[slot] = NIL;
+      else this.oLink[2 * slot] = NIL;
       if (touched) listener.onLevel(opp, price, lvSize[lv], lvCount[lv]);
       if (slot === NIL) {
         assert(lvCount[lv] === 0 && lvSize[lv] === 0, `level ${price} emptied with count ${lvCount[lv]} size ${lvSize[lv]}`);
@@ -423,7 +425,7 @@ export class OrderBook {
         sum += this.lvSize[lv];
         continue;
       }
-      for (let s = this.lvHead[lv]; s !== NIL && sum < needLots; s = this.oNext[s]) {
+      for (let s = this.lvHead[lv]; s !== NIL && sum < needLots; s = this.oLink[2 * s + 1]) {
         if (this.oOwner[s] === owner) {
           if (stp === StpMode.CancelResting) continue;
           this.scanStoppedBySelf = true;
@@ -472,11 +474,11 @@ export class OrderBook {
     const orderId = o.oId[slot];
     o.oLeaves[slot] = leaves;
     o.oLevel[slot] = lv;
-    o.oNext[slot] = NIL;
+    o.oLink[2 * slot + 1] = NIL;
     const tail = o.lvTail[lv];
-    o.oPrev[slot] = tail;
+    o.oLink[2 * slot] = tail;
     if (tail === NIL) o.lvHead[lv] = slot;
-    else o.oNext[tail] = slot;
+    else o.oLink[2 * tail + 1] = slot;
     o.lvTail[lv] = slot;
     o.lvSize[lv] += leaves;
     o.lvCount[lv]++;
@@ -492,12 +494,12 @@ export class OrderBook {
    */
   private unlink(slot: number, report: boolean): void {
     const lv = this.oLevel[slot];
-    const prev = this.oPrev[slot];
-    const next = this.oNext[slot];
+    const prev = this.oLink[2 * slot];
+    const next = this.oLink[2 * slot + 1];
     if (prev === NIL) this.lvHead[lv] = next;
-    else this.oNext[prev] = next;
+    else this.oLink[2 * prev + 1] = next;
     if (next === NIL) this.lvTail[lv] = prev;
-    else this.oPrev[next] = prev;
+    else this.oLink[2 * next] = prev;
     this.lvSize[lv] -= this.oLeaves[slot];
     const count = --this.lvCount[lv];
     const side = this.lvSide[lv] as Side;
@@ -618,7 +620,7 @@ export class OrderBook {
       this.growOrders(Math.min(this.ordersMax, Math.max(chunks * 2, 1) * this.chunkOrders));
     }
     const slot = this.freeSlot;
-    this.freeSlot = this.oNext[slot];
+    this.freeSlot = this.oLink[2 * slot + 1];
     this.restingN++;
     return slot;
   }
@@ -626,7 +628,7 @@ export class OrderBook {
   /** Return a slot to the free list and forget its id (passed in: callers hold it, saving a read). */
   private releaseSlot(slot: number, orderId: number): void {
     this.idSlot[orderId] = 0;
-    this.oNext[slot] = this.freeSlot;
+    this.oLink[2 * slot + 1] = this.freeSlot;
     this.freeSlot = slot;
     this.restingN--;
   }
@@ -649,13 +651,14 @@ export class OrderBook {
     const leaves = new Float64Array(cap);
     leaves.set(this.oLeaves);
     this.oLeaves = leaves;
-    this.oPrev = grow32(this.oPrev);
-    this.oNext = grow32(this.oNext);
+    const link = new Int32Array(2 * cap);
+    link.set(this.oLink);
+    this.oLink = link;
     this.oLevel = grow32(this.oLevel);
     this.oFlags = grow8(this.oFlags);
     // New slots go on the free list lowest first so reuse order is predictable.
     for (let s = cap - 1; s >= old; s--) {
-      this.oNext[s] = this.freeSlot;
+      this.oLink[2 * s + 1] = this.freeSlot;
       this.freeSlot = s;
     }
     this.ordersCap = cap;
@@ -734,9 +737,9 @@ export class OrderBook {
         let count = 0;
         let size = 0;
         let prev = NIL;
-        for (let s = this.lvHead[lv]; s !== NIL; s = this.oNext[s]) {
+        for (let s = this.lvHead[lv]; s !== NIL; s = this.oLink[2 * s + 1]) {
           assert(s >= 0 && s < this.ordersCap, `slot ${s} out of range`);
-          assert(this.oPrev[s] === prev, `slot ${s} prev link ${this.oPrev[s]} != ${prev}`);
+          assert(this.oLink[2 * s] === prev, `slot ${s} prev link ${this.oLink[2 * s]} != ${prev}`);
           assert(this.oLevel[s] === lv, `slot ${s} level ${this.oLevel[s]} != ${lv}`);
           assert((this.oFlags[s] & FLAG_SELL) === side, `slot ${s} side`);
           assert(this.lvSide[lv] === side, `level ${price} side`);
@@ -760,7 +763,7 @@ export class OrderBook {
     }
     assert(seen === this.restingN, `resting count ${this.restingN} != ${seen} orders in levels`);
     let free = 0;
-    for (let s = this.freeSlot; s !== NIL; s = this.oNext[s]) {
+    for (let s = this.freeSlot; s !== NIL; s = this.oLink[2 * s + 1]) {
       free++;
       assert(free <= this.ordersCap, 'free list has a cycle');
     }
