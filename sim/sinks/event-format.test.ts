@@ -77,7 +77,7 @@ describe('createEventFormatter', () => {
       [EventType.SessionOpen, {}, ['instrument']],
       [EventType.SessionClose, {}, ['instrument']],
       [EventType.OrderAccepted, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'side', 'orderType', 'tif', 'price', 'size', 'stopPrice', 'postOnly']],
-      [EventType.OrderRejected, { reason: RejectReason.BadTick }, ['instrument', 'account', 'clOrdId', 'side', 'price', 'size', 'reason']],
+      [EventType.OrderRejected, { reason: RejectReason.BadTick }, ['instrument', 'account', 'clOrdId', 'side', 'orderType', 'tif', 'price', 'size', 'stopPrice', 'reason']],
       [EventType.Trade, {}, ['instrument', 'tradeId', 'price', 'size', 'aggressor', 'orderId', 'account', 'leaves', 'makerOrderId', 'makerAccount', 'makerLeaves']],
       [EventType.OrderCancelled, { reason: CancelReason.SelfTrade }, ['instrument', 'account', 'orderId', 'clOrdId', 'size', 'leaves', 'reason']],
       [EventType.OrderExpired, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'size']],

@@ -193,14 +193,24 @@ export class CanonicalLineWriter {
         break;
       }
       case EventType.OrderRejected: {
+        // A reject may carry the very values that made it invalid: unknown enums print as null.
         const s = this.ins(e.instrument);
+        const ot = e.orderType;
+        const hasLimit = ot === OrderType.Limit || ot === OrderType.StopLimit;
+        const hasStop = ot === OrderType.StopMarket || ot === OrderType.StopLimit;
         this.key(K.account, this.acct(e.account));
         this.keyInt(K.clOrdId, e.clOrdId);
-        this.key(K.side, this.enumOf(SIDE_BYTES, e.side, 'side'));
+        this.key(K.side, SIDE_BYTES[e.side] ?? NULL);
+        this.key(K.orderType, ORDER_TYPE_BYTES[ot] ?? NULL);
+        this.key(K.tif, TIF_BYTES[e.tif] ?? NULL);
         this.bytes(K.price);
-        this.price(s, e.priceTicks);
+        if (hasLimit) this.price(s, e.priceTicks);
+        else this.bytes(NULL);
         this.bytes(K.size);
         this.size(s, e.sizeLots);
+        this.bytes(K.stopPrice);
+        if (hasStop) this.price(s, e.stopPriceTicks);
+        else this.bytes(NULL);
         this.key(K.reason, this.enumOf(REJECT_BYTES, e.reason, 'reject reason'));
         break;
       }
