@@ -26,8 +26,8 @@ const FLAG_POST_ONLY = 1 << 5;
  */
 const KEY_LIMIT_MARKET = -4294967296;
 
-/** Linear probing from the touch first: almost all traffic lands within a few levels of it. */
-const LINEAR_PROBE_LEVELS = 16;
+/** Below this many candidate levels a scan from the touch beats bisection. */
+const LINEAR_PROBE_LEVELS = 8;
 /** Below this a hand loop beats copyWithin's call overhead. */
 const SHIFT_LOOP_MAX = 32;
 
@@ -511,23 +511,34 @@ export class OrderBook {
 
   /**
    * Position of `key` in the side's ascending key array, or the insertion
-   * point as -(pos + 1). Probes linearly from the touch, then bisects.
+   * point as -(pos + 1). Keys are distinct integers, so a key d below the best
+   * sits at most d places from the end: in a book dense near the touch the
+   * first probe hits, otherwise it bounds a short scan or bisection.
    */
   private findKey(side: Side, key: number): number {
+    const n = this.sideLen[side];
+    if (n === 0) return -1;
     const keys = this.keys;
     const base = side * this.levelsCap;
-    const n = this.sideLen[side];
-    let i = n - 1;
-    const stop = n > LINEAR_PROBE_LEVELS ? n - LINEAR_PROBE_LEVELS : 0;
-    for (; i >= stop; i--) {
-      const k = keys[base + i];
-      if (k === key) return i;
-      if (k < key) return -(i + 2);
+    const top = keys[base + n - 1];
+    if (key >= top) return key === top ? n - 1 : -(n + 1);
+    const d = top - key;
+    let lo = n - 1 - d;
+    if (lo < 0) lo = 0;
+    const kLo = keys[base + lo];
+    if (kLo === key) return lo;
+    if (kLo > key) return -(lo + 1); // only when lo was clamped to 0
+    // keys[lo] < key < keys[n - 1]: the answer lies strictly between.
+    let hi = n - 2;
+    lo++;
+    if (hi - lo < LINEAR_PROBE_LEVELS) {
+      for (let i = hi; i >= lo; i--) {
+        const k = keys[base + i];
+        if (k === key) return i;
+        if (k < key) return -(i + 2);
+      }
+      return -(lo + 1);
     }
-    if (i < 0) return -1;
-    // keys[0..i] still unexamined, all of keys[i+1..] > key.
-    let lo = 0;
-    let hi = i;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const k = keys[base + mid];
