@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandRecord, commandToRecord } from '../engine/command.js';
 import { EventRecord, EventType, EVENT_TYPE_NAME, type EventSink } from '../engine/event.js';
 import { Exchange } from '../engine/exchange.js';
 import { fromUnits } from '../engine/decimal.js';
 import { CANCEL_REASON_NAME, NO_PRICE, REJECT_NAME, RejectReason, CancelReason } from '../engine/types.js';
+import { InvariantError } from '../engine/assert.js';
 import { TimerQueue } from './clock.js';
 import type { FeedSource, FeedSpec } from './feeds/feed.js';
 import { inlineFeed } from './feeds/feed.js';
@@ -29,6 +30,8 @@ export interface RunOptions {
   audit?: boolean;
   /** Wall clock for timings and progress, injected by the caller (the core never reads it). */
   wallMs?: () => number;
+  /** Extra participants (see RunComponent); built-in ones come from the scenario. */
+  components?: RunComponent[];
   /** Called now and then with the virtual time reached and the events so far. */
   progress?: (virtualNs: number, events: number) => void;
 }
@@ -58,6 +61,8 @@ export interface Summary {
   rejects: Record<string, number>;
   cancels: Record<string, number>;
   instruments: InstrumentSummary[];
+  /** What components added (accounts, payments, strategies), by component. */
+  extra?: Record<string, unknown>;
 }
 
 export interface RunTimings {
@@ -75,9 +80,32 @@ export interface RunResult {
   timings: RunTimings | null;
 }
 
-const enum Timer {
-  Open = 1,
-  Close = 2,
+/**
+ * Something that joins a run beside the exchange (back office jobs, payments,
+ * strategies, recorders): it schedules its own timers on the virtual clock,
+ * sees every event, and may apply commands from its timers.
+ *
+ * onEvent runs inside the exchange's emit: it must not call the exchange back
+ * (one writer of state); to act on an event, schedule a timer, even at the same time.
+ */
+export interface RunComponent {
+  readonly name: string;
+  start?(ctx: RunContext): void;
+  onEvent?(e: EventRecord): void;
+  /** After the loop and before the summary: write files into runDir, add to the summary's `extra`. */
+  finish?(ctx: RunContext, runDir: string, extra: Record<string, unknown>): void | Promise<void>;
+}
+
+export interface RunContext {
+  readonly scenario: Scenario;
+  readonly exchange: Exchange;
+  /** Run `fire` at virtual time `timeNs` (not before the current time); equal times fire in scheduling order. */
+  schedule(timeNs: number, fire: (timeNs: number) => void): number;
+  cancelTimer(id: number): boolean;
+  /** Virtual time of the input being processed. */
+  nowNs(): number;
+  /** Apply a command now (from a timer callback only). Counts toward the run's commands. */
+  apply(c: CommandRecord): void;
 }
 
 /** Counts events on their way to the real sink: the summary is built from what was emitted. */
@@ -86,13 +114,19 @@ class CountingSink implements EventSink {
   readonly rejects = new Float64Array(64);
   readonly cancels = new Float64Array(16);
   events = 0;
+  private listeners: RunComponent[] = [];
   constructor(private readonly next: EventSink) {}
+  listen(components: readonly RunComponent[]): void {
+    this.listeners = components.filter((c) => c.onEvent !== undefined);
+  }
   emit(e: EventRecord): void {
     this.events++;
     this.byType[e.type]!++;
     if (e.type === EventType.OrderRejected || e.type === EventType.CancelRejected || e.type === EventType.ModifyRejected) this.rejects[e.reason]!++;
     else if (e.type === EventType.OrderCancelled) this.cancels[e.reason]!++;
     this.next.emit(e);
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.onEvent!(e);
   }
 }
 
@@ -136,9 +170,27 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     });
     feed = specs.length === 0 ? null : (opts.feedThread ?? 'worker') === 'worker' ? workerFeed(specs) : inlineFeed(specs);
 
-    const timers = new TimerQueue<Timer>();
-    timers.schedule(sc.openNs, Timer.Open);
-    timers.schedule(sc.closeNs, Timer.Close);
+    const timers = new TimerQueue<(timeNs: number) => void>();
+    let nowNs = 0;
+    const ctx: RunContext = {
+      scenario: sc,
+      exchange,
+      schedule(timeNs, fire) {
+        if (!Number.isSafeInteger(timeNs) || timeNs < nowNs) throw new InvariantError(`timer at ${timeNs} is before the current virtual time ${nowNs}`);
+        return timers.schedule(timeNs, fire);
+      },
+      cancelTimer: (id) => timers.cancel(id),
+      nowNs: () => nowNs,
+      apply(c) {
+        exchange.apply(c);
+        commands++;
+      },
+    };
+    ctx.schedule(sc.openNs, (t) => exchange.openSession(t));
+    ctx.schedule(sc.closeNs, (t) => exchange.closeSession(t));
+    const components = [...builtInComponents(sc), ...(opts.components ?? [])];
+    counting.listen(components);
+    for (const c of components) c.start?.(ctx);
 
     const fcmd = new CommandRecord();
     const acmd = new CommandRecord();
@@ -152,27 +204,31 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       const tFeed = haveFeed ? fcmd.tsNs : Infinity;
       if (tTimer === Infinity && tAct === Infinity && tFeed === Infinity) break;
       if (tTimer <= tAct && tTimer <= tFeed) {
-        const t = timers.pop()!;
-        if (t === Timer.Open) exchange.openSession(sc.openNs);
-        else exchange.closeSession(sc.closeNs);
+        nowNs = tTimer;
+        timers.pop()!(tTimer);
       } else if (tAct <= tFeed) {
         const a = actions[ai++]!;
+        nowNs = a.atNs;
         exchange.noteAction(a.atNs, a.index, a.command.account, a.command.clOrdId);
         exchange.apply(commandToRecord({ ...a.command, tsNs: a.atNs }, acmd, a.index));
         commands++;
       } else {
+        nowNs = fcmd.tsNs;
         exchange.apply(fcmd);
         commands++;
         haveFeed = pull(feed!, fcmd);
       }
-      if ((n & 0xffff) === 0 && opts.progress) opts.progress(exchange.lastSeq === 0 ? sc.openNs : Math.min(tTimer, tAct, tFeed), counting.events);
+      if ((n & 0xffff) === 0 && opts.progress) opts.progress(nowNs, counting.events);
     }
+    const extra: Record<string, unknown> = {};
+    for (const c of components) await c.finish?.(ctx, tmpDir, extra);
     await feed?.close?.();
     const tLoop = now?.() ?? 0;
     const out = await output.close();
     const tEnd = now?.() ?? 0;
 
     const summary = buildSummary(sc, exchange, counting, out);
+    if (Object.keys(extra).length > 0) summary.extra = extra;
     writeFileSync(join(tmpDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     writeFileSync(join(tmpDir, 'scenario.json'), JSON.stringify(sc.raw, null, 2) + '\n');
     publishRun(tmpDir, opts.outDir);
@@ -204,7 +260,13 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-/** What a run writes; only these names are replaced in the output directory. */
+/** Participants the scenario itself asks for (back office, payments, strategies...). */
+function builtInComponents(_sc: Scenario): RunComponent[] {
+  const out: RunComponent[] = [];
+  return out;
+}
+
+/** What every run writes; components add their own files beside these. */
 export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite'] as const;
 
 /**
@@ -215,12 +277,12 @@ export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'aud
  */
 function publishRun(tmpDir: string, outDir: string): void {
   mkdirSync(outDir, { recursive: true });
-  for (const f of RUN_FILES) {
-    const src = join(tmpDir, f);
+  const written = new Set(readdirSync(tmpDir));
+  for (const f of new Set([...RUN_FILES, ...written])) {
     const dst = join(outDir, f);
     for (const side of ['-wal', '-shm']) rmSync(dst + side, { force: true });
-    if (existsSync(src)) renameSync(src, dst);
-    else rmSync(dst, { force: true });
+    if (written.has(f)) renameSync(join(tmpDir, f), dst);
+    else rmSync(dst, { recursive: true, force: true });
   }
   rmSync(tmpDir, { recursive: true, force: true });
 }

@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** The CLI as a user meets it: the compiled dist/ (npm test builds it first). */
+const root = join(import.meta.dirname, '..');
+const bin = join(root, 'dist/cli/exsim.js');
+const work = mkdtempSync(join(tmpdir(), 'exsim-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function exsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+let badFiles = 0;
+function scenarioWith(mutate: (s: Record<string, any>) => void, name = `bad-${++badFiles}.json`): string {
+  const s = JSON.parse(readFileSync(join(root, 'scenarios/stops.json'), 'utf8'));
+  mutate(s);
+  const p = join(work, name);
+  writeFileSync(p, JSON.stringify(s, null, 2));
+  return p;
+}
+
+describe.skipIf(!existsSync(bin))('exsim CLI', () => {
+  it('runs a scenario and writes the run directory', () => {
+    const r = exsim('run', join(root, 'scenarios/stops.json'), '--out', 'o1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('stops');
+    for (const f of ['events.ndjson', 'summary.json', 'audit.sqlite', 'scenario.json']) expect(existsSync(join(work, 'o1', f))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(work, 'o1/summary.json'), 'utf8'));
+    expect(summary.eventsSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('bad input: exit 2, the file and JSON path named, no stack trace, no output left', () => {
+    const cases: [string, RegExp][] = [
+      [scenarioWith((s) => (s.instruments[0].tickSize = 0.01)), /instruments\[0\]\.tickSize: expected a decimal string/],
+      [scenarioWith((s) => (s.actions[0].size = '-3')), /actions\[0\]\.size/],
+      [scenarioWith((s) => (s.actions[0].size = '2.5')), /actions\[0\]\.size/],
+      [scenarioWith((s) => (s.actions[0].price = '100.105')), /actions\[0\]\.price/],
+      [scenarioWith((s) => (s.actions[0].instrument = 'NOPE')), /actions\[0\]\.instrument/],
+      [scenarioWith((s) => (s.actions[0].account = 'nobody')), /actions\[0\]\.account/],
+      [scenarioWith((s) => (s.extra = 1)), /extra/],
+      [join(work, 'missing.json'), /missing\.json/],
+    ];
+    for (const [file, msg] of cases) {
+      const r = exsim('run', file, '--out', 'never');
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(r.err).toContain(file.split('/').pop()!);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(work, 'never'))).toBe(false);
+    }
+    const bad = join(work, 'broken.json');
+    writeFileSync(bad, '{\n  "name": "x",\n  oops\n}');
+    const r = exsim('run', bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/broken\.json:3:\d+: invalid JSON/);
+  });
+
+  it('usage errors exit 2; help exits 0 and documents the options', () => {
+    expect(exsim('run').code).toBe(2);
+    expect(exsim('run', join(root, 'scenarios/stops.json'), '--feed-thread', 'sideways').code).toBe(2);
+    expect(exsim('run', join(root, 'scenarios/stops.json'), '--seed', '-1').code).toBe(2);
+    const h = exsim('run', '--help');
+    expect(h.code).toBe(0);
+    for (const o of ['--out', '--seed', '--feed-thread', '--no-audit']) expect(h.out).toContain(o);
+    for (const cmd of ['verify', 'audit', 'lobster']) expect(exsim('--help').out).toContain(cmd);
+  });
+
+  it('verify: 0 when identical, 1 with the first differing line, --update rewrites', () => {
+    const golden = join(work, 'golden-stops');
+    cpSync(join(root, 'fixtures/golden/stops'), golden, { recursive: true });
+    expect(exsim('verify', join(root, 'scenarios/stops.json'), '--golden', golden).code).toBe(0);
+    const p = join(golden, 'events.ndjson');
+    const lines = readFileSync(p, 'utf8').split('\n');
+    lines[33] = lines[33]!.replace('"size":"10"', '"size":"11"');
+    writeFileSync(p, lines.join('\n'));
+    const r = exsim('verify', join(root, 'scenarios/stops.json'), '--golden', golden);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('events.ndjson line 34');
+    expect(r.out).toContain('"size":"11"');
+    expect(r.out).toContain('"size":"10"');
+    const u = exsim('verify', join(root, 'scenarios/stops.json'), '--golden', golden, '--update');
+    expect(u.code).toBe(0);
+    expect(u.out).toContain('first change at line 34');
+    expect(exsim('verify', join(root, 'scenarios/stops.json'), '--golden', golden).code).toBe(0);
+  });
+
+  it('audit verify: 0 on an intact log, 1 and the first bad row when tampered; query filters', () => {
+    expect(exsim('run', join(root, 'scenarios/stops.json'), '--out', 'o2').code).toBe(0);
+    const db = join(work, 'o2/audit.sqlite');
+    expect(exsim('audit', 'verify', db).code).toBe(0);
+    const q = exsim('audit', 'query', db, '--type', 'trade', '--json');
+    expect(q.code).toBe(0);
+    expect(q.out.trim().split('\n')).toHaveLength(6);
+    const d = new Database(db);
+    d.prepare("UPDATE events SET body = replace(body, '\"size\":\"10\"', '\"size\":\"99\"') WHERE seq = 34").run();
+    d.close();
+    const v = exsim('audit', 'verify', db);
+    expect(v.code).toBe(1);
+    expect(v.out).toContain('seq 34');
+  });
+});
