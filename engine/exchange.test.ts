@@ -28,7 +28,7 @@ function setup(over: Partial<ExchangeConfig> = {}, accounts = 4) {
       instruments: [ACME],
       accounts: Array.from({ length: accounts }, (_, i) => ({ name: `a${i}`, stp: StpMode.None })),
       quotes: true,
-      levels: true,
+      levels: 5,
       ...over,
     },
     rec,
@@ -191,7 +191,7 @@ describe('Exchange', () => {
   it('applies the account STP mode unless the order overrides it', () => {
     const rec = new Recorder();
     const ex = new Exchange(
-      { instruments: [ACME], accounts: [{ name: 'x', stp: StpMode.CancelResting }, { name: 'y', stp: StpMode.None }], quotes: false, levels: false },
+      { instruments: [ACME], accounts: [{ name: 'x', stp: StpMode.CancelResting }, { name: 'y', stp: StpMode.None }], quotes: false, levels: 0 },
       rec,
     );
     ex.openSession(1);
@@ -236,12 +236,15 @@ describe('Exchange invariants under random flow', () => {
   }
 });
 
+/** Depth of the L2 view in the random test: shallow, so levels often enter and leave it. */
+const L2_DEPTH = 3;
+
 function randomRun(seed: number, steps: number): void {
   const rng = seedrandom(`exchange-invariants/${seed}`);
   const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
   const rec = new Recorder();
   const accounts = [StpMode.None, StpMode.CancelResting, StpMode.CancelIncoming, StpMode.CancelBoth].map((stp, i) => ({ name: `a${i}`, stp }));
-  const ex = new Exchange({ instruments: [{ ...ACME, priceBandBps: 500 }], accounts, quotes: true, levels: true }, rec);
+  const ex = new Exchange({ instruments: [{ ...ACME, priceBandBps: 500 }], accounts, quotes: true, levels: L2_DEPTH }, rec);
   ex.openSession(1);
   const nextCl = [1, 1, 1, 1];
   const live: [number, number][] = [];
@@ -298,7 +301,7 @@ function randomRun(seed: number, steps: number): void {
   };
   for (let i = 0; i < steps; i++) {
     if (i === Math.floor(steps / 2)) {
-      const snap = ex.snapshotL2(0, 10_000);
+      const snap = ex.snapshotL2(0, L2_DEPTH);
       l2 = new Map();
       for (const b of snap.bids) l2.set(`0:${b.priceTicks}`, b.sizeLots);
       for (const a of snap.asks) l2.set(`1:${a.priceTicks}`, a.sizeLots);
@@ -340,6 +343,14 @@ function randomRun(seed: number, steps: number): void {
     }
     ex.apply(c);
     consume(from);
+    if (l2 !== null) {
+      // A consumer holding snapshot + incrementals sees exactly the venue's top-N view after every command.
+      const snap = ex.snapshotL2(0, L2_DEPTH);
+      const view = [...snap.bids.map((b) => `0:${b.priceTicks}=${b.sizeLots}`), ...snap.asks.map((a) => `1:${a.priceTicks}=${a.sizeLots}`)].sort();
+      const mine = [...l2.entries()].map(([k, v]) => `${k}=${v}`).sort();
+      if (view.join() !== mine.join()) fail(`L2 view after command ${i}: consumer ${mine.join(' ')} != venue ${view.join(' ')}`);
+      if (l2Seq !== snap.mdSeq) fail(`mdSeq ${l2Seq} != ${snap.mdSeq}`);
+    }
     const book = ex.book(0);
     book.checkInvariants();
     const bid = book.bestBid();
@@ -366,7 +377,7 @@ function randomRun(seed: number, steps: number): void {
     if (term.length + (rests ? 1 : 0) !== 1 && !(ex.pendingStops(0).includes(id) && term.length === 0)) fail(`order ${id}: terminal states "${term}", resting ${rests}`);
   }
   // The L2 view rebuilt from the snapshot plus incrementals equals the final book.
-  const snap = ex.snapshotL2(0, 10_000);
+  const snap = ex.snapshotL2(0, L2_DEPTH);
   const final = new Map<string, number>();
   for (const b of snap.bids) final.set(`0:${b.priceTicks}`, b.sizeLots);
   for (const a of snap.asks) final.set(`1:${a.priceTicks}`, a.sizeLots);

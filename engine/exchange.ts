@@ -25,13 +25,20 @@ export interface ExchangeConfig {
   readonly accounts: readonly ExchangeAccount[];
   /** Publish L1 quote events when the best bid/offer changes. */
   readonly quotes: boolean;
-  /** Publish L2 level events (every level change, full depth, with a per-instrument sequence). */
-  readonly levels: boolean;
+  /**
+   * Depth of the published L2 view: after each command, every change within the top
+   * `levels` price levels of a side is a level event (a level entering the view is
+   * published with its size, one leaving it with size 0), with a per-instrument
+   * sequence number. 0 turns L2 off.
+   */
+  readonly levels: number;
   /** Orders the venue can hold over a run (ids are never reused); a named limit, not a guess. */
   readonly ordersMax?: number;
 }
 
 export const ORDERS_MAX_DEFAULT = 50_000_000;
+/** Deepest L2 view the venue publishes. */
+export const L2_LEVELS_MAX = 50;
 const ORDER_CHUNK = 1 << 16;
 
 /** Per-order lifecycle, kept by the exchange beside the book. */
@@ -87,6 +94,8 @@ export class Exchange implements BookListener {
   private pendingModifyPrice = 0;
   private pendingModifySize = 0;
   private pendingModifyKept = false;
+  /** A book level changed since the L2 view was last published. */
+  private l2Dirty = false;
 
   // Per order, indexed by order id (struct of arrays, grown in chunks).
   private oAccount = new Int32Array(0);
@@ -138,11 +147,23 @@ export class Exchange implements BookListener {
     this.qAsk = new Float64Array(n).fill(NO_PRICE);
     this.qBidSize = new Float64Array(n);
     this.qAskSize = new Float64Array(n);
+    if (!Number.isInteger(this.levels) || this.levels < 0 || this.levels > L2_LEVELS_MAX) throw new InvariantError(`levels must be 0..${L2_LEVELS_MAX}, got ${this.levels}`);
+    this.l2View = Array.from({ length: n * 2 }, () => new Float64Array(this.levels * 3));
+    this.l2Len = new Int32Array(n * 2);
+    this.l2Px = new Float64Array(this.levels);
+    this.l2Sz = new Float64Array(this.levels);
+    this.l2Ct = new Float64Array(this.levels);
     this.grow(ORDER_CHUNK);
   }
 
   private readonly quotes: boolean;
-  private readonly levels: boolean;
+  private readonly levels: number;
+  /** Last published L2 view per instrument and side: [instrument * 2 + side] -> levels * (price, size, count). */
+  private readonly l2View: Float64Array[];
+  private readonly l2Len: Int32Array;
+  private readonly l2Px: Float64Array;
+  private readonly l2Sz: Float64Array;
+  private readonly l2Ct: Float64Array;
 
   // ---- queries -------------------------------------------------------------
 
@@ -640,14 +661,59 @@ export class Exchange implements BookListener {
     this.done(orderId);
   }
 
-  onLevel(side: Side, priceTicks: number, sizeLots: number, orderCount: number): void {
+  onLevel(_side: Side, _priceTicks: number, _sizeLots: number, _orderCount: number): void {
     if (this.pendingAccept !== 0) this.flushAccept();
     if (this.pendingModify !== 0) this.flushModify();
-    if (!this.levels) return;
+    if (this.levels > 0) this.l2Dirty = true;
+  }
+
+  /**
+   * Publish what changed in the top-N view of each side since the last command.
+   * A diff of two short sorted arrays: cheap, and it gives the consumer exactly
+   * the window it asked for, including levels that enter it from below.
+   */
+  private publishLevels(): void {
+    if (!this.l2Dirty) return;
+    this.l2Dirty = false;
     const i = this.cur;
+    const book = this.books[i]!;
+    const n = this.levels;
+    for (let side = 0; side < 2; side++) {
+      const k = book.depth(side, n, this.l2Px, this.l2Sz, this.l2Ct);
+      const view = this.l2View[i * 2 + side]!;
+      const len = this.l2Len[i * 2 + side]!;
+      // Walk both lists best-first; "better" is higher for bids, lower for asks.
+      const better = (a: number, b: number) => (side === Side.Buy ? a > b : a < b);
+      let a = 0;
+      let b = 0;
+      while (a < len || b < k) {
+        const oldPx = a < len ? view[a * 3]! : NaN;
+        const newPx = b < k ? this.l2Px[b]! : NaN;
+        if (b >= k || (a < len && better(oldPx, newPx))) {
+          this.emitLevel(i, side, oldPx, 0, 0);
+          a++;
+        } else if (a >= len || better(newPx, oldPx)) {
+          this.emitLevel(i, side, newPx, this.l2Sz[b]!, this.l2Ct[b]!);
+          b++;
+        } else {
+          if (view[a * 3 + 1] !== this.l2Sz[b] || view[a * 3 + 2] !== this.l2Ct[b]) this.emitLevel(i, side, newPx, this.l2Sz[b]!, this.l2Ct[b]!);
+          a++;
+          b++;
+        }
+      }
+      for (let j = 0; j < k; j++) {
+        view[j * 3] = this.l2Px[j]!;
+        view[j * 3 + 1] = this.l2Sz[j]!;
+        view[j * 3 + 2] = this.l2Ct[j]!;
+      }
+      this.l2Len[i * 2 + side] = k;
+    }
+  }
+
+  private emitLevel(instrument: number, side: number, priceTicks: number, sizeLots: number, orderCount: number): void {
     this.begin(EventType.Level);
-    this.ev.instrument = i;
-    this.ev.mdSeq = ++this.mdSeq[i]!;
+    this.ev.instrument = instrument;
+    this.ev.mdSeq = ++this.mdSeq[instrument]!;
     this.ev.side = side;
     this.ev.priceTicks = priceTicks;
     this.ev.sizeLots = sizeLots;
@@ -684,7 +750,9 @@ export class Exchange implements BookListener {
     this.clOrd[this.oAccount[id]!]!.delete(this.oClOrdId[id]!);
   }
 
+  /** End of a command on the current instrument: market data out (L2 view, then L1). */
   private publishQuote(): void {
+    if (this.levels > 0) this.publishLevels();
     if (!this.quotes) return;
     const i = this.cur;
     const book = this.books[i]!;

@@ -153,7 +153,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       instruments: sc.instruments,
       accounts: sc.accounts,
       quotes: sc.marketData.quotes,
-      levels: sc.marketData.levels > 0,
+      levels: sc.marketData.levels,
     },
     counting,
   );
