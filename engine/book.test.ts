@@ -80,6 +80,10 @@ describe('OrderBook: resting and matching', () => {
     expect(book.priceOf(5)).toBe(101);
     expect(book.sideOf(5)).toBe(Sell);
     expect(book.ownerOf(1)).toBe(1);
+    expect(book.submit(6, 1, Buy, Limit, 90, 1, DAY, false, StpMode.CancelBoth)).toBe(0);
+    expect(book.tifOf(6)).toBe(DAY);
+    expect(book.tifOf(1)).toBe(GTC);
+    expect(book.cancel(6, CancelReason.Expired)).toBe(true);
     expect(book.leavesOf(3)).toBe(4);
     book.checkInvariants();
   });
@@ -551,7 +555,7 @@ describe('OrderBook vs NaiveBook (randomized)', () => {
       }
     });
     it(`same behaviour with many levels (bisect and block shifts), seed ${seed}`, () => {
-      const cov = runDifferential(`${seed}-wide`, commands, { initialOrders: 8 }, 150);
+      const cov = runDifferential(`${seed}-wide`, soak ? commands / 2 : commands, { initialOrders: 8 }, 150);
       expect(cov.get('trade') ?? 0, `seed=${seed}: no trades`).toBeGreaterThan(0);
     });
     it(`same behaviour at tight limits, seed ${seed}`, () => {

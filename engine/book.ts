@@ -158,6 +158,13 @@ export class OrderBook {
     return (this.oFlags[s] & FLAG_SELL) as Side;
   }
 
+  /** Time in force of a resting order (GTC or DAY; the exchange expires DAY orders). */
+  tifOf(orderId: number): TimeInForce {
+    const s = this.slotOf(orderId);
+    assert(s !== NIL, `tifOf: order ${orderId} is not resting`);
+    return ((this.oFlags[s] >> FLAG_TIF_SHIFT) & 3) as TimeInForce;
+  }
+
   ownerOf(orderId: number): number {
     const s = this.slotOf(orderId);
     assert(s !== NIL, `ownerOf: order ${orderId} is not resting`);
@@ -470,6 +477,8 @@ export class OrderBook {
   /** Append a prepared slot to the tail of its price level, then report it. */
   private rest(slot: number, side: Side, priceTicks: number, leaves: number): void {
     const lv = this.levelFor(side, priceTicks);
+    // Sizes are bounded by the exchange; this only guards the aggregate's exactness.
+    assert(this.lvSize[lv] + leaves <= Number.MAX_SAFE_INTEGER, `level ${priceTicks} size would exceed a safe integer`);
     const o = this;
     const orderId = o.oId[slot];
     o.oLeaves[slot] = leaves;
