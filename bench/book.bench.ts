@@ -169,8 +169,9 @@ function feedPeer(book: PeerBook, seq: OpSequence, from: number, to: number): nu
 }
 
 function freshOurs(seq: OpSequence): OrderBook {
-  // Pool sized for the run up front, as a deployment would configure it.
-  const book = new OrderBook(NULL_BOOK_LISTENER, { initialOrders: 1 << 15 });
+  // Pool and id map sized for the run up front, as a deployment would configure
+  // them, so the timed loop allocates nothing.
+  const book = new OrderBook(NULL_BOOK_LISTENER, { initialOrders: 1 << 15, initialIds: seq.warmupN + seq.n + 1 });
   feedOurs(book, seq, 0, seq.warmupN);
   return book;
 }
@@ -219,11 +220,11 @@ export async function runBookBench(opts: { ops?: number; peer?: boolean } = {}):
     return { bestMs, result, book };
   };
 
-  // Manual loop: best of N passes; ours gets more passes because each is short.
+  // Ours first, both ways, so the peer's large heap is not alive while ours is timed.
   const ours = timeMs(() => freshOurs(seq), (b) => feedOurs(b, seq, from, to), 15);
-  const peer = withPeer ? timeMs(() => freshPeer(seq), (b) => feedPeer(b, seq, from, to), 1) : null;
   const oursOpsPerSec = ops / (ours.bestMs / 1000);
-  const peerOpsPerSec = peer === null ? 0 : ops / (peer.bestMs / 1000);
+  const oursRejects = ours.result;
+  const oursResting = ours.book.restingCount();
 
   // tinybench: each iteration replays the whole sequence; the warm-up of a fresh
   // book happens in beforeEach, outside the timed window.
@@ -235,6 +236,10 @@ export async function runBookBench(opts: { ops?: number; peer?: boolean } = {}):
     },
   });
   await bench.run();
+
+  const peer = withPeer ? timeMs(() => freshPeer(seq), (b) => feedPeer(b, seq, from, to), 1) : null;
+  const peerOpsPerSec = peer === null ? 0 : ops / (peer.bestMs / 1000);
+  const peerResting = peer === null ? 0 : countPeerOrders(peer.book);
   // Separate bench so the slow peer gets fewer iterations.
   let peerBook: PeerBook | null = null;
   const peerBench = new Bench({ iterations: 2, time: 0, warmup: false });
@@ -246,13 +251,10 @@ export async function runBookBench(opts: { ops?: number; peer?: boolean } = {}):
     });
     await peerBench.run();
   }
-  // Median pass: a fresh book per pass makes the odd pass pay for collecting
-  // the previous one, which drags the mean but not the median.
   const tbOps = (name: string): number => {
     const task = [...bench.tasks, ...peerBench.tasks].find((t) => t.name === name);
     const res = task?.result;
     if (res === undefined || !('latency' in res)) return 0;
-    if (process.env.BOOK_BENCH_DEBUG === '1') console.log(name, [...(res.latency.samples ?? [])].map((x) => x.toFixed(1)).join(' '));
     return ops / (res.latency.p50 / 1000);
   };
   const tbOurs = tbOps('exsim OrderBook');
@@ -266,9 +268,9 @@ export async function runBookBench(opts: { ops?: number; peer?: boolean } = {}):
     peerOpsPerSec,
     ratio: oursOpsPerSec / peerOpsPerSec,
     tinybench: { oursOpsPerSec: tbOurs, peerOpsPerSec: tbPeer, ratio: tbPeer > 0 ? tbOurs / tbPeer : 0 },
-    oursRejects: ours.result,
+    oursRejects,
     peerCancelMisses: peer === null ? 0 : peer.result,
-    finalResting: { ours: ours.book.restingCount(), peer: peer === null ? 0 : countPeerOrders(peer.book) },
+    finalResting: { ours: oursResting, peer: peerResting },
   };
 }
 
