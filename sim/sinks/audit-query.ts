@@ -28,7 +28,8 @@ export function queryAudit(path: string, filter: AuditFilter): Array<Record<stri
   const where: string[] = [];
   const params: Array<string | number> = [];
   if (filter.type !== undefined) {
-    where.push('type = ?');
+    // Ids through the lookup tables: an unknown name matches nothing, as a name column would.
+    where.push('type = (SELECT id FROM event_types WHERE name = ?)');
     params.push(filter.type);
   }
   if (filter.orderId !== undefined) {
@@ -38,7 +39,8 @@ export function queryAudit(path: string, filter: AuditFilter): Array<Record<stri
     params.push(filter.orderId, filter.orderId);
   }
   if (filter.account !== undefined) {
-    where.push('(account = ? OR maker_account = ?)');
+    // A constant subquery, evaluated once, so the OR still runs on the two partial indexes.
+    where.push('(account IN (SELECT id FROM accounts WHERE name = ?) OR maker_account IN (SELECT id FROM accounts WHERE name = ?))');
     params.push(filter.account, filter.account);
   }
   if (filter.fromNs !== undefined) {

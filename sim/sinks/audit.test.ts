@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EVENT_SLOTS, EventRecord, decodeEvent } from '../../engine/event.js';
-import { AUDIT_BLOCK_ROWS, AuditWriter, crc32Line, crc32LineJs, verifyAudit } from './audit.js';
+import { EVENT_SLOTS, EventRecord, EventType, decodeEvent } from '../../engine/event.js';
+import { AUDIT_BLOCK_ROWS, AuditWriter, crc32Bytes, crc32Line, crc32LineJs, verifyAudit } from './audit.js';
 import { createEventFormatter } from './event-format.js';
 import { SAMPLE_ACCOUNTS, SAMPLE_INSTRUMENTS, sampleEvents } from './sample-events.js';
 import { crc32 } from 'node:zlib';
@@ -49,6 +49,59 @@ describe('crc32Line', () => {
   });
 });
 
+describe('crc32Bytes', () => {
+  it('equals zlib CRC-32 on every length and offset (the 8-byte steps and the tail)', () => {
+    const b = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 0xff));
+    for (let start = 0; start < 9; start++) {
+      for (let end = start; end <= 300; end += 7) expect(crc32Bytes(b, start, end, 99)).toBe(crc32(b.subarray(start, end), 99));
+    }
+  });
+});
+
+describe('AuditWriter.appendBytes', () => {
+  it('gives the same file as append(line) when the caller reuses its buffer after release()', () => {
+    const rows = AUDIT_BLOCK_ROWS + 777;
+    const fmt = createEventFormatter(SAMPLE_INSTRUMENTS, SAMPLE_ACCOUNTS);
+    const evs = sampleEvents(rows, 'audit-bytes');
+    const e = new EventRecord();
+    const viaBytes = join(dir, `bytes${n++}.sqlite`);
+    const w = new AuditWriter(viaBytes, { scenario: 'test', seed: 42, instruments: SAMPLE_INSTRUMENTS, accountNames: SAMPLE_ACCOUNTS });
+    // A small buffer, refilled with garbage after each release, so any read after release would show.
+    const buf = Buffer.alloc(8192);
+    let pos = 0;
+    const lines: string[] = [];
+    for (let i = 0; i < rows; i++) {
+      decodeEvent(evs, i * EVENT_SLOTS, e);
+      const line = Buffer.from(fmt(e));
+      lines.push(fmt(e));
+      if (pos + line.length + 1 > buf.length) {
+        w.release();
+        buf.fill(0x41);
+        pos = 0;
+      }
+      line.copy(buf, pos);
+      buf[pos + line.length] = 0x0a;
+      w.appendBytes(e, buf, pos, pos + line.length);
+      pos += line.length + 1;
+    }
+    w.release();
+    buf.fill(0x41);
+    const r = w.close();
+    const db = new Database(viaBytes, { readonly: true });
+    expect(db.prepare('SELECT body FROM events ORDER BY seq').pluck().all()).toEqual(lines);
+    db.close();
+    expect(verifyAudit(viaBytes)).toEqual({ ok: true, rows });
+    // Same events through append(line): same chain.
+    const viaLines = join(dir, `lines${n++}.sqlite`);
+    const w2 = new AuditWriter(viaLines, { scenario: 'test', seed: 42, instruments: SAMPLE_INSTRUMENTS, accountNames: SAMPLE_ACCOUNTS });
+    for (let i = 0; i < rows; i++) {
+      decodeEvent(evs, i * EVENT_SLOTS, e);
+      w2.append(e, lines[i]!);
+    }
+    expect(w2.close()).toEqual(r);
+  });
+});
+
 describe('AuditWriter + verifyAudit', () => {
   const clean = writeLog();
 
@@ -63,11 +116,20 @@ describe('AuditWriter + verifyAudit', () => {
     expect(meta.get('head_hash')).toBe(clean.headHash);
     const hashed = db.prepare('SELECT seq FROM events WHERE block_hash IS NOT NULL ORDER BY seq').pluck().all();
     expect(hashed).toEqual([AUDIT_BLOCK_ROWS, 2 * AUDIT_BLOCK_ROWS, ROWS]);
-    const trade = db.prepare("SELECT * FROM events WHERE type = 'trade' LIMIT 1").get() as Record<string, unknown>;
+    const trade = db.prepare('SELECT * FROM events WHERE type = ? LIMIT 1').get(EventType.Trade) as Record<string, unknown>;
     const o = JSON.parse(trade.body as string) as Record<string, unknown>;
-    expect(trade).toMatchObject({ instrument: o.instrument, account: o.account, order_id: o.orderId, maker_account: o.makerAccount, maker_order_id: o.makerOrderId });
+    expect(trade).toMatchObject({
+      instrument: SAMPLE_INSTRUMENTS.findIndex((i) => i.symbol === o.instrument),
+      account: SAMPLE_ACCOUNTS.indexOf(o.account as string),
+      order_id: o.orderId,
+      maker_account: SAMPLE_ACCOUNTS.indexOf(o.makerAccount as string),
+      maker_order_id: o.makerOrderId,
+    });
+    // The view gives the names back.
+    const named = db.prepare('SELECT * FROM events_named WHERE seq = ?').get(trade.seq) as Record<string, unknown>;
+    expect(named).toMatchObject({ type: 'trade', instrument: o.instrument, account: o.account, maker_account: o.makerAccount, body: trade.body });
     const idx = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").pluck().all();
-    expect(idx).toEqual(expect.arrayContaining(['events_type', 'events_order', 'events_account', 'events_maker_order', 'events_maker_account']));
+    expect(idx).toEqual(expect.arrayContaining(['events_order', 'events_account', 'events_maker_order', 'events_maker_account']));
     expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
     db.close();
     expect(verifyAudit(clean.path)).toEqual({ ok: true, rows: ROWS });
@@ -144,7 +206,7 @@ describe('AuditWriter + verifyAudit', () => {
 
   it('catches an edited index column and a truncated tail', () => {
     const a = writeLog();
-    tamper(a.path, "UPDATE events SET account = 'mallory' WHERE seq = (SELECT MIN(seq) FROM events WHERE account IS NOT NULL AND seq > 40)");
+    tamper(a.path, 'UPDATE events SET account = (account + 1) % ? WHERE seq = (SELECT MIN(seq) FROM events WHERE account IS NOT NULL AND seq > 40)', SAMPLE_ACCOUNTS.length);
     const r = verifyAudit(a.path);
     expect(r.ok).toBe(false);
     expect(r.reason).toMatch(/column account/);
@@ -154,6 +216,12 @@ describe('AuditWriter + verifyAudit', () => {
     const c = writeLog();
     tamper(c.path, "UPDATE meta SET value = '43' WHERE key = 'seed'");
     expect(verifyAudit(c.path).reason).toMatch(/genesis/);
+    const d = writeLog();
+    tamper(d.path, "UPDATE accounts SET name = 'mallory' WHERE id = 0");
+    expect(verifyAudit(d.path).reason).toMatch(/accounts table/);
+    const f = writeLog();
+    tamper(f.path, 'UPDATE events SET type = ? WHERE seq = 60', EventType.Trade + 100);
+    expect(verifyAudit(f.path)).toMatchObject({ ok: false, firstBadSeq: 60 });
   });
 
   it('refuses events out of seq order', () => {

@@ -67,7 +67,6 @@ export const CTL_WORDS = 2;
  */
 export class OutputWriter {
   private readonly lines: CanonicalLineWriter;
-  private readonly encoding: 'latin1' | 'utf8';
   private readonly chunk = Buffer.allocUnsafe(CHUNK_BYTES + LINE_BYTES_MAX + 1);
   private pos = 0;
   private readonly hash: Hash = createHash('sha256');
@@ -78,7 +77,6 @@ export class OutputWriter {
 
   constructor(private readonly opts: Omit<OutputOptions, 'thread'>) {
     this.lines = new CanonicalLineWriter(opts.instruments, opts.accountNames);
-    this.encoding = this.lines.ascii ? 'latin1' : 'utf8';
     removePartials(opts.outDir);
     this.fd = openSync(join(opts.outDir, partialName(EVENTS_FILE)), 'w');
     try {
@@ -100,8 +98,9 @@ export class OutputWriter {
   push(e: EventRecord): void {
     const start = this.pos;
     const end = this.lines.write(e, this.chunk, start);
-    if (this.audit !== null) this.audit.append(e, this.chunk.toString(this.encoding, start, end));
     this.chunk[end] = 0x0a;
+    // The audit reads the line's bytes in place until flush() releases the chunk.
+    if (this.audit !== null) this.audit.appendBytes(e, this.chunk, start, end);
     this.pos = end + 1;
     this.events++;
     if (this.pos >= CHUNK_BYTES) this.flush();
@@ -143,6 +142,7 @@ export class OutputWriter {
 
   private flush(): void {
     if (this.pos === 0) return;
+    this.audit?.release();
     const view = this.chunk.subarray(0, this.pos);
     this.hash.update(view);
     let off = 0;
