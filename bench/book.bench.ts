@@ -286,16 +286,20 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+export function formatBookBench(r: BookBenchResult): string {
+  const pct = (x: number): string => `${((100 * x) / r.ops).toFixed(1)}%`;
+  return [
+    `book bench: ${fmt(r.ops)} ops on a book held near ${fmt(r.restingTarget)} resting orders`,
+    `  mix: limit ${pct(r.mix.limits)}, cancel ${pct(r.mix.cancels)}, market ${pct(r.mix.markets)}`,
+    `  manual loop (best pass):  ours ${fmt(r.oursOpsPerSec)} ops/s, nodejs-order-book ${fmt(r.peerOpsPerSec)} ops/s, ours/peer ${r.ratio.toFixed(1)}x`,
+    `  tinybench (median pass):  ours ${fmt(r.tinybench.oursOpsPerSec)} ops/s, nodejs-order-book ${fmt(r.tinybench.peerOpsPerSec)} ops/s, ours/peer ${r.tinybench.ratio.toFixed(1)}x`,
+    `  checks: ours rejects ${r.oursRejects}, peer cancel misses ${r.peerCancelMisses}, final resting ours ${r.finalResting.ours} peer ${r.finalResting.peer}`,
+  ].join('\n');
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
   const opsArg = args.find((a) => /^\d+$/.test(a));
   const r = await runBookBench({ ops: opsArg === undefined ? undefined : Number(opsArg), peer: !args.includes('--ours-only') });
-  const pct = (x: number): string => `${((100 * x) / r.ops).toFixed(1)}%`;
-  console.log(`book bench: ${fmt(r.ops)} ops on a book held near ${fmt(r.restingTarget)} resting orders`);
-  console.log(`  mix: limit ${pct(r.mix.limits)}, cancel ${pct(r.mix.cancels)}, market ${pct(r.mix.markets)}`);
-  console.log(`  manual loop (best pass):  ours ${fmt(r.oursOpsPerSec)} ops/s, nodejs-order-book ${fmt(r.peerOpsPerSec)} ops/s, ours/peer ${r.ratio.toFixed(1)}x`);
-  console.log(
-    `  tinybench (median pass):  ours ${fmt(r.tinybench.oursOpsPerSec)} ops/s, nodejs-order-book ${fmt(r.tinybench.peerOpsPerSec)} ops/s, ours/peer ${r.tinybench.ratio.toFixed(1)}x`,
-  );
-  console.log(`  checks: ours rejects ${r.oursRejects}, peer cancel misses ${r.peerCancelMisses}, final resting ours ${r.finalResting.ours} peer ${r.finalResting.peer}`);
+  console.log(formatBookBench(r));
 }
