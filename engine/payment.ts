@@ -132,8 +132,12 @@ export interface Payment {
   /** Highest bank callback version applied (callbacks are applied in version order). */
   version: number;
   attempts: number;
-  /** What our ledger moved at the bank account for this payment: +credit / -debit, by epoch day (for reconciliation). */
-  readonly bankMoves: { day: number; amountMinor: number }[];
+  /**
+   * What our ledger moved at the bank account for this payment: +in / -out, on the bank's value
+   * day (for reconciliation). `reconciled` once a daily run has taken it (a late callback books
+   * a movement after its value day's run: the next run takes it).
+   */
+  readonly bankMoves: { day: number; amountMinor: number; reconciled: boolean }[];
 }
 
 export interface PaymentPostingResult {

@@ -140,9 +140,12 @@ export class Reconciler {
       }
     }
     // 3. Reference across days: resolve earlier open breaks as timing differences.
-    const resolveWith = (side: BreakClass, ref: string, amount: number): boolean => {
+    // The window is measured from the break's day to the item's own day: a movement our ledger
+    // booked late (a delayed callback) carries its value day and still resolves the break.
+    const resolveWith = (side: BreakClass, ref: string, amount: number, itemDay: number): boolean => {
       for (const br of this.breaks) {
-        if (br.status !== 'open' || br.foundAs !== side || br.ref !== ref || br.day >= day || !o.withinWindow(br.day, day)) continue;
+        if (br.status !== 'open' || br.foundAs !== side || br.ref !== ref || br.day >= day) continue;
+        if (!o.withinWindow(Math.min(br.day, itemDay), Math.max(br.day, itemDay))) continue;
         const amt = side === BreakClass.MissingInBank ? br.ledgerAmountMinor : br.bankAmountMinor;
         if (amt !== amount) continue;
         br.cls = BreakClass.Timing;
@@ -156,10 +159,10 @@ export class Reconciler {
       return false;
     };
     for (let i = 0; i < ledger.length; i++) {
-      if (!lUsed[i] && resolveWith(BreakClass.MissingInLedger, ledger[i]!.ref, ledger[i]!.amountMinor)) lUsed[i] = 1;
+      if (!lUsed[i] && resolveWith(BreakClass.MissingInLedger, ledger[i]!.ref, ledger[i]!.amountMinor, ledger[i]!.day)) lUsed[i] = 1;
     }
     for (let j = 0; j < bank.length; j++) {
-      if (!bUsed[j] && resolveWith(BreakClass.MissingInBank, bank[j]!.ref, bank[j]!.amountMinor)) bUsed[j] = 1;
+      if (!bUsed[j] && resolveWith(BreakClass.MissingInBank, bank[j]!.ref, bank[j]!.amountMinor, bank[j]!.day)) bUsed[j] = 1;
     }
     // 4. Amount and date window, for statement items without a reference we know.
     for (let j = 0; j < bank.length; j++) {

@@ -31,6 +31,8 @@ export interface BankCallback {
   readonly status: CallbackStatus;
   readonly reason: PaymentReason;
   readonly amountMinor: number;
+  /** Epoch day the bank booked the money (its value date); the ledger records movements on it. */
+  readonly valueDay: number;
 }
 
 export interface BankSubmission {
@@ -49,8 +51,7 @@ export class SimBank {
   private readonly accepted = new Set<number>();
   /** Money the bank actually moved, by booking day. */
   private readonly booked: ReconItem[] = [];
-  private readonly injectedByRef = new Map<string, InjectedBreak>();
-  private readonly extraItems: ReconItem[] = [];
+  private readonly injections: InjectedBreak[] = [];
   /** Times of calls within the last second, for the bank's own rate limit. */
   private readonly recentCalls: number[] = [];
   callsReceived = 0;
@@ -64,17 +65,11 @@ export class SimBank {
     private readonly scheduler: Scheduler,
     private readonly deliver: (cb: BankCallback, tsNs: number) => void,
     injections: readonly InjectedBreak[],
-    refOfKey: (key: string) => string,
+    /** Our reference of the payment requested with an idempotency key (asked when a statement is written). */
+    private readonly refOfKey: (key: string) => string,
   ) {
     this.rng = rngStream(seed, `bank/${cfg.name}`);
-    for (const inj of injections) {
-      if (inj.bank !== index) continue;
-      if (inj.cls === BreakClass.UnknownItem || inj.cls === BreakClass.MissingInLedger) {
-        this.extraItems.push({ ref: inj.key === null ? inj.reference : refOfKey(inj.key), day: inj.day, amountMinor: inj.amountMinor });
-      } else {
-        this.injectedByRef.set(refOfKey(inj.key!), inj);
-      }
-    }
+    for (const inj of injections) if (inj.bank === index) this.injections.push(inj);
   }
 
   get transfers(): number {
@@ -115,42 +110,43 @@ export class SimBank {
     }
     const day = (ts: number): number => dayOfTs(rails.scenarioDay, ts);
     const lat = this.cfg.callbackLatencyNs;
-    const cb = (version: number, status: CallbackStatus, reason: PaymentReason): BankCallback => ({
+    const cb = (version: number, status: CallbackStatus, reason: PaymentReason, valueNs: number): BankCallback => ({
       paymentId: sub.paymentId,
       bank: this.index,
       version,
       status,
       reason,
       amountMinor: sub.amountMinor,
+      valueDay: day(valueNs),
     });
     if (sub.rail === Rail.Wire) {
       const t = rails.wireSettlementNs(nowNs);
       if (outcome.kind === 'reject') {
-        this.send(t + lat, cb(1, 'failed', PaymentReason.WireRejected));
+        this.send(t + lat, cb(1, 'failed', PaymentReason.WireRejected, t));
         return;
       }
       // A wire is irrevocable once settled: a scripted return on a wire settles it.
       this.booked.push({ ref, day: day(t), amountMinor: sign * sub.amountMinor });
-      this.send(t + lat, cb(1, 'settled', PaymentReason.None));
+      this.send(t + lat, cb(1, 'settled', PaymentReason.None, t));
       return;
     }
     const batch = rails.achBatchNs(nowNs);
     if (outcome.kind === 'reject') {
-      this.send(batch + lat, cb(1, 'failed', PaymentReason.R04));
+      this.send(batch + lat, cb(1, 'failed', PaymentReason.R04, batch));
       return;
     }
     const settle = rails.achSettlementNs(batch);
     this.booked.push({ ref, day: day(settle), amountMinor: sign * sub.amountMinor });
     if (outcome.kind === 'settle') {
-      this.send(settle + lat, cb(1, 'settled', PaymentReason.None));
+      this.send(settle + lat, cb(1, 'settled', PaymentReason.None, settle));
       return;
     }
     const late = this.rng.next() < f.lateReturn ? f.lateReturnDays : 0;
     const ret = rails.achReturnNs(settle, late);
     this.booked.push({ ref, day: day(ret), amountMinor: -sign * sub.amountMinor });
     const reorder = this.rng.next() < f.outOfOrder;
-    this.send(reorder ? ret + 2 * lat : settle + lat, cb(1, 'settled', PaymentReason.None));
-    this.send(ret + lat, cb(2, 'returned', outcome.code));
+    this.send(reorder ? ret + 2 * lat : settle + lat, cb(1, 'settled', PaymentReason.None, settle));
+    this.send(ret + lat, cb(2, 'returned', outcome.code, ret));
   }
 
   private send(tsNs: number, cb: BankCallback): void {
@@ -173,13 +169,21 @@ export class SimBank {
    * day late, or an item that is not ours).
    */
   statement(day: number): ReconItem[] {
+    const injectedByRef = new Map<string, InjectedBreak>();
     const out: ReconItem[] = [];
+    for (const inj of this.injections) {
+      if (inj.cls === BreakClass.UnknownItem || inj.cls === BreakClass.MissingInLedger) {
+        if (inj.day === day) out.push({ ref: inj.key === null ? inj.reference : this.refOfKey(inj.key), day, amountMinor: inj.amountMinor });
+      } else {
+        injectedByRef.set(this.refOfKey(inj.key!), inj);
+      }
+    }
     const seen = new Set<string>();
     for (const it of this.booked) {
       // Injections alter a payment's first movement (its settlement), not a later return.
       const first = !seen.has(it.ref);
       seen.add(it.ref);
-      const inj = first ? this.injectedByRef.get(it.ref) : undefined;
+      const inj = first ? injectedByRef.get(it.ref) : undefined;
       let shownDay = it.day;
       if (inj?.cls === BreakClass.Timing) shownDay = this.rails.calendar.addBusinessDays(it.day, inj.delayDays);
       if (shownDay !== day) continue;
@@ -188,7 +192,6 @@ export class SimBank {
       out.push({ ref: it.ref, day, amountMinor });
       if (inj?.cls === BreakClass.Duplicate) out.push({ ref: it.ref, day, amountMinor });
     }
-    for (const it of this.extraItems) if (it.day === day) out.push({ ...it });
     return out;
   }
 }

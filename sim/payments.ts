@@ -77,7 +77,6 @@ export class PaymentsSystem {
   private readonly early = new Map<number, BankCallback[]>();
   /** Scripted bank outcomes by payment id (what the simulated bank will do; not our knowledge). */
   private readonly outcomes = new Map<number, ScriptedOutcome | null>();
-  private readonly lastReconDay: number[];
   private breakSeq = 0;
   requestsSeen = 0;
   replays = 0;
@@ -113,14 +112,10 @@ export class PaymentsSystem {
     this.postings = new PaymentPostings(this.clearing, accountNames.length);
     this.fraud = new FraudEngine(cfg.rules, cfg.accounts);
     this.unsettledInstant = new Float64Array(accountNames.length);
-    // Injections name payments by idempotency key, known only once the request arrives: the bank
-    // marks them and statementOf() resolves them when the statement is read.
-    this.banks = cfg.banks.map(
-      (b, i) => new SimBank(i, b, seed, this.rails, scheduler, (cb, t) => this.onCallback(cb, t), cfg.recon.breaks, (key) => `\u0001${key}`),
-    );
+    // Injections name payments by idempotency key, known only once the request arrives: resolved when a statement is written.
+    this.banks = cfg.banks.map((b, i) => new SimBank(i, b, seed, this.rails, scheduler, (cb, t) => this.onCallback(cb, t), cfg.recon.breaks, (key) => this.refOfKey(key)));
     this.retryRng = cfg.banks.map((b) => rngStream(seed, `payments/retry/${b.name}`));
     this.nextSlotNs = cfg.banks.map(() => 0);
-    this.lastReconDay = cfg.banks.map(() => cfg.startDay - 1);
     this.reconcilers = cfg.banks.map(
       (_, i) =>
         new Reconciler({
@@ -135,7 +130,7 @@ export class PaymentsSystem {
     );
   }
 
-  private lateRef(key: string): string {
+  private refOfKey(key: string): string {
     const id = this.idem.resultOf(key);
     return id === undefined ? key : paymentRef(id);
   }
@@ -246,7 +241,8 @@ export class PaymentsSystem {
 
   // ---- state machine -------------------------------------------------------------------
 
-  private transition(p: Payment, to: PaymentState, reason: PaymentReason, t: number): void {
+  /** @param valueDay the bank's value date of a settlement or return (recon books movements on it). */
+  private transition(p: Payment, to: PaymentState, reason: PaymentReason, t: number, valueDay = dayOfTs(this.cfg.startDay, t)): void {
     const from = p.state;
     const res = this.postings.post(p, to, t);
     if (p.direction === Direction.Deposit && p.instantMinor > 0) {
@@ -256,7 +252,7 @@ export class PaymentsSystem {
     p.state = to;
     if (reason !== PaymentReason.None) p.reason = reason;
     p.updatedNs = t;
-    if (res.bankMinor !== 0) p.bankMoves.push({ day: dayOfTs(this.cfg.startDay, t), amountMinor: res.bankMinor });
+    if (res.bankMinor !== 0) p.bankMoves.push({ day: valueDay, amountMinor: res.bankMinor, reconciled: false });
     const e = this.pub.beginEvent(EventType.PaymentState, t);
     e.ref = p.id;
     e.account = p.account;
@@ -369,22 +365,24 @@ export class PaymentsSystem {
     p.version = cb.version;
     // The callback proves the bank accepted the payment, even if our call's answer is still out.
     if (p.state === PaymentState.Pending) this.transition(p, PaymentState.Submitted, PaymentReason.None, t);
-    if (cb.status === 'settled') this.transition(p, PaymentState.Settled, PaymentReason.None, t);
-    else if (cb.status === 'returned') this.transition(p, PaymentState.Returned, cb.reason, t);
-    else this.transition(p, PaymentState.Failed, cb.reason, t);
+    if (cb.status === 'settled') this.transition(p, PaymentState.Settled, PaymentReason.None, t, cb.valueDay);
+    else if (cb.status === 'returned') this.transition(p, PaymentState.Returned, cb.reason, t, cb.valueDay);
+    else this.transition(p, PaymentState.Failed, cb.reason, t, cb.valueDay);
   }
 
   // ---- reconciliation ----------------------------------------------------------------
 
   private reconcile(b: number, day: number, t: number): void {
     const ledger: ReconItem[] = [];
-    const from = this.lastReconDay[b]!;
     for (const p of this.payments) {
       if (p.bank !== b) continue;
-      for (const m of p.bankMoves) if (m.day > from && m.day <= day) ledger.push({ ref: paymentRef(p.id), day: m.day, amountMinor: m.amountMinor });
+      for (const m of p.bankMoves) {
+        if (m.reconciled || m.day > day) continue;
+        m.reconciled = true;
+        ledger.push({ ref: paymentRef(p.id), day: m.day, amountMinor: m.amountMinor });
+      }
     }
-    this.lastReconDay[b] = day;
-    const stmt = this.statementOf(b, day);
+    const stmt = this.banks[b]!.statement(day);
     const rec = this.reconcilers[b]!;
     const r = rec.runDay(day, ledger, stmt);
     for (const br of r.found) this.emitBreak(EventType.ReconBreak, br, br.foundAs, t);
@@ -397,11 +395,6 @@ export class PaymentsSystem {
     e.leavesLots = rec.openBreaks;
     this.pub.publishEvent();
     this.statements.push(...stmt.map((s) => ({ bank: b, ...s })));
-  }
-
-  /** Statement lines, with injected references resolved from idempotency keys to our payment refs. */
-  private statementOf(b: number, day: number): ReconItem[] {
-    return this.banks[b]!.statement(day).map((s) => (s.ref.startsWith('\u0001') ? { ...s, ref: this.lateRef(s.ref.slice(1)) } : s));
   }
 
   readonly statements: (ReconItem & { bank: number })[] = [];
