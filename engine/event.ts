@@ -28,6 +28,27 @@ export enum EventType {
   ModifyRejected = 14,
   /** Cancel refused. */
   CancelRejected = 15,
+  // 40-59: payments and reconciliation (engine/payment.ts; field use listed on EventRecord).
+  /** A deposit or withdrawal request arrived (new, an idempotent replay, or a key conflict). */
+  PaymentRequested = 40,
+  /** A payment moved from one state to another; the transition's ledger posting is in amountMinor. */
+  PaymentState = 41,
+  /** A call to a bank partner was sent. */
+  BankCall = 42,
+  /** A bank partner answered a call (or did not: timeout). */
+  BankResponse = 43,
+  /** A bank's status callback arrived (possibly a duplicate or out of order). */
+  BankCallback = 44,
+  /** Fraud and compliance rules decided on a payment request. */
+  FraudDecision = 45,
+  /** Daily reconciliation found a break. */
+  ReconBreak = 46,
+  /** A reconciliation break was resolved (a timing difference whose item arrived). */
+  ReconResolved = 47,
+  /** One bank's daily reconciliation finished. */
+  ReconRun = 48,
+  /** Cash committed from available to held (stands in for spending on trades until trading is wired to cash). */
+  CashHold = 49,
   // 20-39: accounts, risk, margin, settlement (issue 4). 40-59: payments and
   // reconciliation (issue 5). 60-79: strategies and backtests (issue 6).
   // Ranges are reserved so parallel work never collides on a number.
@@ -49,6 +70,16 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
   [EventType.OrderRested]: 'rested',
   [EventType.ModifyRejected]: 'modify-rejected',
   [EventType.CancelRejected]: 'cancel-rejected',
+  [EventType.PaymentRequested]: 'payment-requested',
+  [EventType.PaymentState]: 'payment-state',
+  [EventType.BankCall]: 'bank-call',
+  [EventType.BankResponse]: 'bank-response',
+  [EventType.BankCallback]: 'bank-callback',
+  [EventType.FraudDecision]: 'fraud-decision',
+  [EventType.ReconBreak]: 'recon-break',
+  [EventType.ReconResolved]: 'recon-resolved',
+  [EventType.ReconRun]: 'recon-run',
+  [EventType.CashHold]: 'cash-hold',
 };
 
 /**
@@ -67,6 +98,14 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
  * - level: instrument, mdSeq, side, priceTicks, sizeLots, orderCount
  * - session-open / session-close: instrument (-1 = all)
  * - action: actionIndex (the scenario's actions[i]), account, clOrdId
+ *
+ * Payments (40-49) keep instrument = -1 and use the generic fields as follows
+ * (set and read only through engine/payment-event.ts, so the mapping lives in one place):
+ * ref = payment id (break id for recon-break/-resolved), tif = bank index, account,
+ * amountMinor / amount2Minor = money, code = the type's main enum, reason = PaymentReason,
+ * side = direction, orderType = rail, flags = bit flags, mdSeq = attempt / callback version /
+ * epoch day, actionIndex = scenario request index, orderId = payment id on recon events or
+ * next attempt time on bank-response, priceTicks = fraud score, orderCount / sizeLots / leavesLots = recon counts.
  */
 export class EventRecord {
   type: EventType = EventType.SessionOpen;

@@ -271,6 +271,22 @@ export class Exchange implements BookListener {
     this.publish();
   }
 
+  /**
+   * For components beside the venue (payments, back office): begin an event of their own
+   * type at `tsNs`, in the venue's one sequence. Fill the returned record (it is reused),
+   * then call publishEvent(). Not from inside onEvent: one writer of state.
+   */
+  beginEvent(type: EventType, tsNs: number): EventRecord {
+    this.setTime(tsNs);
+    this.begin(type);
+    this.ev.instrument = -1;
+    return this.ev;
+  }
+
+  publishEvent(): void {
+    this.publish();
+  }
+
   // ---- commands ------------------------------------------------------------
 
   apply(c: CommandRecord): void {

@@ -11,6 +11,7 @@ import type { FeedSource, FeedSpec } from './feeds/feed.js';
 import { inlineFeed } from './feeds/feed.js';
 import { workerFeed } from './feeds/worker-feed.js';
 import type { Scenario } from './scenario.js';
+import { paymentsComponent } from './payments-component.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
 
 /**
@@ -110,7 +111,8 @@ export interface RunContext {
 
 /** Counts events on their way to the real sink: the summary is built from what was emitted. */
 class CountingSink implements EventSink {
-  readonly byType = new Float64Array(32);
+  // Event types go up to 79 (reserved ranges in engine/event.ts).
+  readonly byType = new Float64Array(128);
   readonly rejects = new Float64Array(64);
   readonly cancels = new Float64Array(16);
   events = 0;
@@ -261,8 +263,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Participants the scenario itself asks for (back office, payments, strategies...). */
-function builtInComponents(_sc: Scenario): RunComponent[] {
+function builtInComponents(sc: Scenario): RunComponent[] {
   const out: RunComponent[] = [];
+  const payments = paymentsComponent(sc);
+  if (payments !== null) out.push(payments);
   return out;
 }
 

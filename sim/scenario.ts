@@ -15,6 +15,8 @@ import { toUnits } from '../engine/decimal.js';
 import { checkInstrument, type Instrument } from '../engine/instrument.js';
 import { ORDER_TYPE_NAME, OrderType, SIDE_NAME, STP_NAME, StpMode, TIF_NAME, TimeInForce, type Side } from '../engine/types.js';
 import { UserError } from './errors.js';
+import type { PaymentsConfig } from './payments-config.js';
+import { normalisePayments, paymentsSchema } from './payments-scenario.js';
 import {
   DATE_EXPECTED,
   DATE_TIME_EXPECTED,
@@ -43,6 +45,8 @@ export interface Scenario {
   feeds: FeedSpec[];
   /** In file order, which is also time order (non-decreasing atNs). */
   actions: ScenarioAction[];
+  /** Deposits, withdrawals, banks and reconciliation (sim/payments-scenario.ts); null when absent. */
+  payments: PaymentsConfig | null;
   /** The parsed JSON, for the copy in a run directory. */
   raw: unknown;
 }
@@ -430,6 +434,7 @@ const scenarioSchema = obj(
     marketData: marketDataSchema,
     feeds: list(feedSchema, 'feeds', L.feedsMax).default([]),
     actions: list(actionSchema, 'actions', L.actionsMax).default([]),
+    payments: paymentsSchema.optional(),
   },
   'a JSON object with the scenario sections (name, seed, session, instruments, accounts, ...)',
 );
@@ -842,6 +847,16 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
     actions.push({ index: k, path: at, atNs: tsNs, command: { type: 'modify', tsNs, instrument, account, clOrdId, priceTicks, sizeLots }, ref: a.ref });
   });
 
+  const payments =
+    f.payments === undefined || !sessionOk
+      ? null
+      : normalisePayments(f.payments, {
+          sessionDate: f.session.date,
+          accountIndex: (id) => accountById.get(id),
+          accountIds,
+          add: (path, what) => p.add(path, what),
+        });
+
   p.throwIfAny();
   return {
     file,
@@ -856,6 +871,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
     marketData: { quotes: f.marketData.quotes, levels: f.marketData.levels },
     feeds,
     actions,
+    payments,
     raw,
   };
 }

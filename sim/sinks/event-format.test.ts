@@ -71,6 +71,17 @@ describe('createEventFormatter', () => {
     expect(() => fmt(ev(EventType.Level, { side: 2 }))).toThrow(/side/);
   });
 
+  it('writes payment events with money in minor units, dates and nulls for what does not apply', () => {
+    expect(fmt(ev(EventType.PaymentState, { ref: 3, account: 0, flags: 3, code: 4, reason: 1, amountMinor: 1000000, amount2Minor: -840000 }))).toBe(
+      '{"seq":7,"ts":1000000123,"type":"payment-state","paymentId":3,"account":"alice","from":"settled","to":"returned","reason":"R01","amountMinor":1000000,"availableMinor":-840000}',
+    );
+    expect(fmt(ev(EventType.ReconBreak, { ref: 6, mdSeq: 20460, tif: 0, code: 5, flags: 2, amount2Minor: -2500 }))).toBe(
+      '{"seq":7,"ts":1000000123,"type":"recon-break","breakId":6,"date":"2026-01-07","bankIndex":0,"class":"unknown-item","paymentId":null,"ledgerAmountMinor":null,"bankAmountMinor":-2500}',
+    );
+    expect(JSON.parse(fmt(ev(EventType.BankResponse, { ref: 1, mdSeq: 2, code: 3, orderId: 36000000000000 })))).toMatchObject({ result: 'rate-limited', retryAt: 36000000000000 });
+    expect(() => fmt(ev(EventType.PaymentState, { code: 9 }))).toThrow(/payment state/);
+  });
+
   it('every event type parses as JSON with its documented keys in order', () => {
     const base = ['seq', 'ts', 'type'];
     const cases: Array<[EventType, Partial<EventRecord>, string[]]> = [
@@ -89,8 +100,18 @@ describe('createEventFormatter', () => {
       [EventType.Quote, {}, ['instrument', 'bidPrice', 'bidSize', 'askPrice', 'askSize']],
       [EventType.Level, {}, ['instrument', 'mdSeq', 'side', 'price', 'size', 'orders']],
       [EventType.Action, {}, ['actionIndex', 'account', 'clOrdId']],
+      [EventType.PaymentRequested, {}, ['paymentId', 'request', 'account', 'direction', 'rail', 'bankIndex', 'amountMinor', 'outcome']],
+      [EventType.PaymentState, {}, ['paymentId', 'account', 'from', 'to', 'reason', 'amountMinor', 'availableMinor']],
+      [EventType.BankCall, {}, ['paymentId', 'bankIndex', 'op', 'attempt']],
+      [EventType.BankResponse, {}, ['paymentId', 'bankIndex', 'attempt', 'result', 'retryAt']],
+      [EventType.BankCallback, {}, ['paymentId', 'bankIndex', 'version', 'status', 'reason', 'amountMinor', 'duplicate', 'early', 'stale']],
+      [EventType.FraudDecision, {}, ['paymentId', 'account', 'decision', 'rule', 'score', 'alert']],
+      [EventType.ReconBreak, { mdSeq: 20458 }, ['breakId', 'date', 'bankIndex', 'class', 'paymentId', 'ledgerAmountMinor', 'bankAmountMinor']],
+      [EventType.ReconResolved, { mdSeq: 20458 }, ['breakId', 'date', 'bankIndex', 'class', 'paymentId']],
+      [EventType.ReconRun, { mdSeq: 20458 }, ['date', 'bankIndex', 'matched', 'breaks', 'open']],
+      [EventType.CashHold, {}, ['account', 'request', 'amountMinor', 'availableMinor', 'result']],
     ];
-    expect(new Set(cases.map((c) => c[0])).size).toBe(15);
+    expect(new Set(cases.map((c) => c[0])).size).toBe(25);
     for (const [type, fields, keys] of cases) {
       const line = fmt(ev(type, fields));
       expect(line.includes('\n'), line).toBe(false);

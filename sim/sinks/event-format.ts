@@ -3,6 +3,23 @@ import { FLAG_POST_ONLY } from '../../engine/command.js';
 import { decimalScale, parseScaled } from '../../engine/decimal.js';
 import { EVENT_TYPE_NAME, EventType, type EventRecord } from '../../engine/event.js';
 import type { Instrument } from '../../engine/instrument.js';
+import { formatDate } from '../../engine/calendar.js';
+import { FRAUD_DECISION_NAME } from '../../engine/fraud.js';
+import {
+  BANK_OP_NAME,
+  CALL_RESULT_NAME,
+  CALLBACK_STATUS_NAME,
+  CASH_HOLD_RESULT_NAME,
+  CB_DUPLICATE,
+  CB_EARLY,
+  CB_STALE,
+  DIRECTION_NAME,
+  PAYMENT_REASON_NAME,
+  PAYMENT_STATE_NAME,
+  RAIL_NAME,
+  REQUEST_OUTCOME_NAME,
+} from '../../engine/payment.js';
+import { BREAK_CLASS_NAME } from '../../engine/recon.js';
 import { CANCEL_REASON_NAME, NO_PRICE, ORDER_TYPE_NAME, OrderType, REJECT_NAME, SIDE_NAME, TIF_NAME } from '../../engine/types.js';
 
 /**
@@ -72,6 +89,37 @@ const K = {
   mdSeq: enc(',"mdSeq":'),
   orders: enc(',"orders":'),
   actionIndex: enc(',"actionIndex":'),
+  paymentId: enc(',"paymentId":'),
+  request: enc(',"request":'),
+  direction: enc(',"direction":'),
+  rail: enc(',"rail":'),
+  bankIndex: enc(',"bankIndex":'),
+  amountMinor: enc(',"amountMinor":'),
+  availableMinor: enc(',"availableMinor":'),
+  outcome: enc(',"outcome":'),
+  from: enc(',"from":'),
+  to: enc(',"to":'),
+  op: enc(',"op":'),
+  attempt: enc(',"attempt":'),
+  result: enc(',"result":'),
+  retryAt: enc(',"retryAt":'),
+  version: enc(',"version":'),
+  status: enc(',"status":'),
+  duplicate: enc(',"duplicate":'),
+  early: enc(',"early":'),
+  stale: enc(',"stale":'),
+  decision: enc(',"decision":'),
+  rule: enc(',"rule":'),
+  score: enc(',"score":'),
+  alert: enc(',"alert":'),
+  breakId: enc(',"breakId":'),
+  date: enc(',"date":'),
+  cls: enc(',"class":'),
+  ledgerAmountMinor: enc(',"ledgerAmountMinor":'),
+  bankAmountMinor: enc(',"bankAmountMinor":'),
+  matched: enc(',"matched":'),
+  breaks: enc(',"breaks":'),
+  open: enc(',"open":'),
 } as const;
 
 /** `,"type":"name"` per event type; the instrument key follows it, so no trailing comma. */
@@ -89,6 +137,17 @@ const ORDER_TYPE_BYTES = enumBytes(ORDER_TYPE_NAME);
 const TIF_BYTES = enumBytes(TIF_NAME);
 const REJECT_BYTES = enumBytes(REJECT_NAME);
 const CANCEL_BYTES = enumBytes(CANCEL_REASON_NAME);
+const PAY_STATE_BYTES = enumBytes(PAYMENT_STATE_NAME);
+const PAY_REASON_BYTES = enumBytes(PAYMENT_REASON_NAME);
+const DIRECTION_BYTES = enumBytes(DIRECTION_NAME);
+const RAIL_BYTES = enumBytes(RAIL_NAME);
+const OUTCOME_BYTES = enumBytes(REQUEST_OUTCOME_NAME);
+const BANK_OP_BYTES = enumBytes(BANK_OP_NAME);
+const CALL_RESULT_BYTES = enumBytes(CALL_RESULT_NAME);
+const CALLBACK_STATUS_BYTES = enumBytes(CALLBACK_STATUS_NAME);
+const FRAUD_DECISION_BYTES = enumBytes(FRAUD_DECISION_NAME);
+const BREAK_CLASS_BYTES = enumBytes(BREAK_CLASS_NAME);
+const CASH_HOLD_BYTES = enumBytes(CASH_HOLD_RESULT_NAME);
 
 /** Per-instrument decimal scaling, precomputed so a line costs no regex and no BigInt. */
 interface Scaler {
@@ -327,6 +386,93 @@ export class CanonicalLineWriter {
         this.key(K.account, this.acct(e.account));
         this.keyInt(K.clOrdId, e.clOrdId);
         break;
+      // Payments: money in integer minor units (the currency's exponent is in docs/payments.md's
+      // scenario section, not in the line), banks by their index in payments.banks.
+      case EventType.PaymentRequested:
+        this.keyInt(K.paymentId, e.ref);
+        this.keyInt(K.request, e.actionIndex);
+        this.key(K.account, this.acct(e.account));
+        this.key(K.direction, this.enumOf(DIRECTION_BYTES, e.side, 'direction'));
+        this.key(K.rail, this.enumOf(RAIL_BYTES, e.orderType, 'rail'));
+        this.keyInt(K.bankIndex, e.tif);
+        this.keyInt(K.amountMinor, e.amountMinor);
+        this.key(K.outcome, this.enumOf(OUTCOME_BYTES, e.code, 'request outcome'));
+        break;
+      case EventType.PaymentState:
+        this.keyInt(K.paymentId, e.ref);
+        this.key(K.account, this.acct(e.account));
+        this.key(K.from, this.enumOf(PAY_STATE_BYTES, e.flags, 'payment state'));
+        this.key(K.to, this.enumOf(PAY_STATE_BYTES, e.code, 'payment state'));
+        this.key(K.reason, this.enumOf(PAY_REASON_BYTES, e.reason, 'payment reason'));
+        this.keyInt(K.amountMinor, e.amountMinor);
+        this.keyInt(K.availableMinor, e.amount2Minor);
+        break;
+      case EventType.BankCall:
+        this.keyInt(K.paymentId, e.ref);
+        this.keyInt(K.bankIndex, e.tif);
+        this.key(K.op, this.enumOf(BANK_OP_BYTES, e.code, 'bank op'));
+        this.keyInt(K.attempt, e.mdSeq);
+        break;
+      case EventType.BankResponse:
+        this.keyInt(K.paymentId, e.ref);
+        this.keyInt(K.bankIndex, e.tif);
+        this.keyInt(K.attempt, e.mdSeq);
+        this.key(K.result, this.enumOf(CALL_RESULT_BYTES, e.code, 'bank call result'));
+        this.bytes(K.retryAt);
+        if (e.orderId > 0) this.int(e.orderId);
+        else this.bytes(NULL);
+        break;
+      case EventType.BankCallback:
+        this.keyInt(K.paymentId, e.ref);
+        this.keyInt(K.bankIndex, e.tif);
+        this.keyInt(K.version, e.mdSeq);
+        this.key(K.status, this.enumOf(CALLBACK_STATUS_BYTES, e.code, 'callback status'));
+        this.key(K.reason, this.enumOf(PAY_REASON_BYTES, e.reason, 'payment reason'));
+        this.keyInt(K.amountMinor, e.amountMinor);
+        this.key(K.duplicate, (e.flags & CB_DUPLICATE) !== 0 ? TRUE : FALSE);
+        this.key(K.early, (e.flags & CB_EARLY) !== 0 ? TRUE : FALSE);
+        this.key(K.stale, (e.flags & CB_STALE) !== 0 ? TRUE : FALSE);
+        break;
+      case EventType.FraudDecision:
+        this.keyInt(K.paymentId, e.ref);
+        this.key(K.account, this.acct(e.account));
+        this.key(K.decision, this.enumOf(FRAUD_DECISION_BYTES, e.code, 'fraud decision'));
+        this.key(K.rule, this.enumOf(PAY_REASON_BYTES, e.reason, 'fraud rule'));
+        this.keyInt(K.score, e.priceTicks);
+        this.key(K.alert, (e.flags & 1) !== 0 ? TRUE : FALSE);
+        break;
+      case EventType.ReconBreak:
+      case EventType.ReconResolved:
+        this.keyInt(K.breakId, e.ref);
+        this.date(e.mdSeq);
+        this.keyInt(K.bankIndex, e.tif);
+        this.key(K.cls, this.enumOf(BREAK_CLASS_BYTES, e.code, 'break class'));
+        this.bytes(K.paymentId);
+        if (e.orderId > 0) this.int(e.orderId);
+        else this.bytes(NULL);
+        if (e.type === EventType.ReconBreak) {
+          this.bytes(K.ledgerAmountMinor);
+          if ((e.flags & 1) !== 0) this.int(e.amountMinor);
+          else this.bytes(NULL);
+          this.bytes(K.bankAmountMinor);
+          if ((e.flags & 2) !== 0) this.int(e.amount2Minor);
+          else this.bytes(NULL);
+        }
+        break;
+      case EventType.ReconRun:
+        this.date(e.mdSeq);
+        this.keyInt(K.bankIndex, e.tif);
+        this.keyInt(K.matched, e.orderCount);
+        this.keyInt(K.breaks, e.sizeLots);
+        this.keyInt(K.open, e.leavesLots);
+        break;
+      case EventType.CashHold:
+        this.key(K.account, this.acct(e.account));
+        this.keyInt(K.request, e.actionIndex);
+        this.keyInt(K.amountMinor, e.amountMinor);
+        this.keyInt(K.availableMinor, e.amount2Minor);
+        this.key(K.result, this.enumOf(CASH_HOLD_BYTES, e.code, 'cash-hold result'));
+        break;
       default: {
         const never: never = e.type;
         badEnum('type', never);
@@ -341,6 +487,12 @@ export class CanonicalLineWriter {
     this.key(K.account, this.acct(e.account));
     this.keyInt(K.orderId, e.orderId);
     this.keyInt(K.clOrdId, e.clOrdId);
+  }
+
+  /** `,"date":"YYYY-MM-DD"` of an epoch day (payments run on several days). */
+  private date(day: number): void {
+    this.bytes(K.date);
+    this.bytes(enc(JSON.stringify(formatDate(day))));
   }
 
   /** Writes the instrument key and returns its scaler. */
@@ -479,6 +631,10 @@ export const EVENT_HAS_ACCOUNT: ReadonlySet<EventType> = new Set([
   EventType.StopTriggered,
   EventType.OrderRested,
   EventType.Action,
+  EventType.PaymentRequested,
+  EventType.PaymentState,
+  EventType.FraudDecision,
+  EventType.CashHold,
 ]);
 export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.OrderAccepted,

@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../sim/run.js';
+import { loadScenario, parseScenario } from '../sim/scenario.js';
+import { paymentsReport, reconReport } from '../sim/payments-report.js';
+import { reconCsv } from '../sim/payments-output.js';
+
+const root = join(import.meta.dirname, '..');
+
+describe('reconciliation against injected statement breaks', () => {
+  it('finds exactly the injected breaks, no more and no less, and writes csv, json and sqlite', async () => {
+    const file = join(root, 'scenarios', 'payments-recon.json');
+    const sc = loadScenario(file);
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { payments: { requests: { idempotencyKey: string }[]; recon: { breaks: { class: string; key?: string; reference?: string }[] } } };
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-recon-'));
+    try {
+      const out = join(dir, 'run');
+      await runScenario({ scenario: sc, outDir: out, audit: false, feedThread: 'inline', outputThread: 'inline' });
+      const recon = reconReport(out);
+      const pay = paymentsReport(out);
+      const refOfKey = new Map(pay.payments.map((p) => [p.idempotencyKey, p.reference]));
+      const expected = raw.payments.recon.breaks.map((b) => `${b.class} ${b.key !== undefined ? refOfKey.get(b.key) : b.reference}`).sort();
+      const found = recon.breaks.map((b) => `${b.class} ${b.reference}`).sort();
+      expect(found).toEqual(expected);
+      // Every class is present once, and only the timing break resolved itself.
+      for (const [cls, t] of Object.entries(recon.classes)) {
+        expect(t.count, cls).toBe(1);
+        expect(t.open, cls).toBe(cls === 'timing' ? 0 : 1);
+      }
+      expect(recon.classes['amount-mismatch']!.amount).toBe('0.10');
+      const csv = readFileSync(join(out, 'recon.csv'), 'utf8');
+      expect(csv).toBe(reconCsv(recon.breaks));
+      expect(csv.trim().split('\n')).toHaveLength(1 + expected.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an injected timing break resolves the next business day, across a weekend', async () => {
+    const file = join(root, 'scenarios', 'payments-recon.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & { payments: { days: number; requests: unknown[]; recon: { breaks: unknown[] } } };
+    // Friday wire, shown on the bank's statement one business day late: Monday.
+    raw.session = { date: '2026-01-09', open: '09:30:00', close: '16:00:00' };
+    raw.payments.days = 5;
+    raw.payments.requests = [{ at: '09:00:00', type: 'deposit', rail: 'wire', account: 'alice', amount: '1.00', idempotencyKey: 'f1' }];
+    raw.payments.recon.breaks = [{ class: 'timing', key: 'f1' }];
+    const sc = parseScenario(JSON.stringify(raw), 'friday.json');
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-recon-'));
+    try {
+      await runScenario({ scenario: sc, outDir: dir, audit: false, feedThread: 'inline', outputThread: 'inline' });
+      const r = reconReport(dir);
+      expect(r.breaks).toHaveLength(1);
+      expect(r.breaks[0]).toMatchObject({ foundAs: 'missing-in-bank', class: 'timing', status: 'resolved', date: '2026-01-09', resolvedDate: '2026-01-12' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('payments scenario errors name the file, the JSON path and what was expected', () => {
+  const base = () => ({
+    name: 'p',
+    seed: 1,
+    session: { date: '2026-01-05', open: '09:30:00', close: '16:00:00' },
+    instruments: [{ symbol: 'ACME', tickSize: '0.01', lotSize: '1', referencePrice: '100.00' }],
+    accounts: [{ id: 'alice' }],
+    payments: { banks: [{ name: 'b' }], requests: [] as unknown[], recon: { breaks: [] as unknown[] } },
+  });
+  const err = (mut: (s: ReturnType<typeof base>) => void): string => {
+    const s = base();
+    mut(s);
+    try {
+      parseScenario(JSON.stringify(s), 'x.json');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  it('reports bad requests precisely', () => {
+    expect(err((s) => s.payments.requests.push({ at: '10:00:00', type: 'deposit', account: 'zed', amount: '1.00', idempotencyKey: 'k' }))).toContain(
+      'x.json: payments.requests[0].account: unknown account "zed"; expected one of "alice"',
+    );
+    expect(err((s) => s.payments.requests.push({ at: '10:00:00', type: 'deposit', account: 'alice', amount: '1.001', idempotencyKey: 'k' }))).toContain(
+      'x.json: payments.requests[0].amount: "1.001" has more decimals than USD allows (2)',
+    );
+    expect(err((s) => s.payments.requests.push({ at: '10:00:00', type: 'withdrawal', account: 'alice', amount: '1.00' }))).toContain(
+      'x.json: payments.requests[0].idempotencyKey: missing; every withdrawal carries an idempotency key',
+    );
+    expect(err((s) => s.payments.requests.push({ at: '10:00:00', type: 'deposit', rail: 'wire', account: 'alice', amount: '1.00', idempotencyKey: 'k', outcome: 'R01' }))).toContain(
+      'payments.requests[0].outcome: "R01" is an ACH return code; a wire is irrevocable once settled',
+    );
+    expect(err((s) => s.payments.requests.push({ at: '10:00:00', type: 'deposit', account: 'alice', amount: '1.00', idempotencyKey: 'k', bank: 'nope' }))).toContain(
+      'payments.requests[0].bank: unknown bank "nope"; expected one of "b"',
+    );
+    expect(err((s) => s.payments.requests.push({ at: '10:00:00', type: 'deposit', account: 'alice', amount: '1.00', idempotencyKey: 'k', color: 'red' }))).toContain(
+      'payments.requests[0].color: unknown field',
+    );
+  });
+  it('reports bad injected breaks precisely', () => {
+    expect(err((s) => s.payments.recon.breaks.push({ class: 'duplicate', key: 'nope' }))).toContain(
+      'payments.recon.breaks[0].key: "nope" is not the idempotencyKey of any request',
+    );
+    expect(err((s) => s.payments.recon.breaks.push({ class: 'unknown-item', date: '2026-01-05', amount: '1.00', direction: 'credit' }))).toContain(
+      'payments.recon.breaks[0].reference: missing',
+    );
+    expect(err((s) => s.payments.recon.breaks.push({ class: 'lost', key: 'k' }))).toContain('payments.recon.breaks[0].class: expected one of "missing-in-bank"');
+  });
+});
