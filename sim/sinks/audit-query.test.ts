@@ -57,6 +57,27 @@ describe('queryAudit', () => {
     expect(got.length).toBeGreaterThan(10);
   });
 
+  it('answers an account filter without an account index when the log has one account', () => {
+    const one = join(dir, 'one.sqlite');
+    const w = new AuditWriter(one, { scenario: 'q1', seed: 1, instruments: SAMPLE_INSTRUMENTS, accountNames: ['solo'] });
+    const fmt = createEventFormatter(SAMPLE_INSTRUMENTS, ['solo']);
+    const buf = sampleEvents(600, 'query-one');
+    const e = new EventRecord();
+    const want: Ev[] = [];
+    for (let i = 0; i < 600; i++) {
+      decodeEvent(buf, i * EVENT_SLOTS, e);
+      e.account = e.makerAccount = 0;
+      const line = fmt(e);
+      const o = JSON.parse(line) as Ev;
+      if (o.account === 'solo' || o.makerAccount === 'solo') want.push(o);
+      w.append(e, line);
+    }
+    w.close();
+    expect(queryAudit(one, { account: 'solo', limit: 100_000 })).toEqual(want);
+    expect(want.length).toBeGreaterThan(100);
+    expect(queryAudit(one, { account: 'nobody' })).toEqual([]);
+  });
+
   it('applies the limit (default 1000) and treats values as data, not SQL', () => {
     expect(queryAudit(path, {}).length).toBe(1000);
     expect(queryAudit(path, { limit: 3 }).map((e) => e.seq)).toEqual([1, 2, 3]);
