@@ -28,6 +28,11 @@ export enum EventType {
   ModifyRejected = 14,
   /** Cancel refused. */
   CancelRejected = 15,
+  // 80-89: replay of recorded market data (issue 3).
+  /** A trade printed by the recorded market (not an own order). */
+  MarketTrade = 80,
+  /** An own order traded against the recorded market (engine/replay-venue.ts). */
+  Fill = 81,
   // 20-39: accounts, risk, margin, settlement (issue 4). 40-59: payments and
   // reconciliation (issue 5). 60-79: strategies and backtests (issue 6).
   // Ranges are reserved so parallel work never collides on a number.
@@ -49,6 +54,8 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
   [EventType.OrderRested]: 'rested',
   [EventType.ModifyRejected]: 'modify-rejected',
   [EventType.CancelRejected]: 'cancel-rejected',
+  [EventType.MarketTrade]: 'market-trade',
+  [EventType.Fill]: 'fill',
 };
 
 /**
@@ -67,6 +74,9 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
  * - level: instrument, mdSeq, side, priceTicks, sizeLots, orderCount
  * - session-open / session-close: instrument (-1 = all)
  * - action: actionIndex (the scenario's actions[i]), account, clOrdId
+ * - market-trade: instrument, priceTicks, sizeLots, side (aggressor; 2 = unknown), code (MarketTradeKind), ref (the data's order/trade id)
+ * - fill: instrument, tradeId, account, orderId, clOrdId, side, priceTicks, sizeLots, leavesLots,
+ *         code (FillLiquidity), makerLeavesLots = displayed size ahead of the order when it entered its queue, ref = ns in queue
  */
 export class EventRecord {
   type: EventType = EventType.SessionOpen;

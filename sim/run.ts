@@ -110,7 +110,7 @@ export interface RunContext {
 
 /** Counts events on their way to the real sink: the summary is built from what was emitted. */
 class CountingSink implements EventSink {
-  readonly byType = new Float64Array(32);
+  readonly byType = new Float64Array(128);
   readonly rejects = new Float64Array(64);
   readonly cancels = new Float64Array(16);
   events = 0;
@@ -321,7 +321,7 @@ function buildSummary(sc: Scenario, ex: Exchange, c: CountingSink, out: OutputRe
       bestBidSize: fromUnits(bid?.sizeLots ?? 0, inst.lotSize),
       bestAsk: ask ? px(ask.priceTicks) : null,
       bestAskSize: fromUnits(ask?.sizeLots ?? 0, inst.lotSize),
-      restingOrders: ex.book(i).restingCount(),
+      restingOrders: ex.restingCount(i),
     };
   });
   return {

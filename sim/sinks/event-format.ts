@@ -3,6 +3,7 @@ import { FLAG_POST_ONLY } from '../../engine/command.js';
 import { decimalScale, parseScaled } from '../../engine/decimal.js';
 import { EVENT_TYPE_NAME, EventType, type EventRecord } from '../../engine/event.js';
 import type { Instrument } from '../../engine/instrument.js';
+import { FILL_LIQUIDITY_NAME, MARKET_TRADE_KIND_NAME } from '../../engine/replay-venue.js';
 import { CANCEL_REASON_NAME, NO_PRICE, ORDER_TYPE_NAME, OrderType, REJECT_NAME, SIDE_NAME, TIF_NAME } from '../../engine/types.js';
 
 /**
@@ -72,6 +73,11 @@ const K = {
   mdSeq: enc(',"mdSeq":'),
   orders: enc(',"orders":'),
   actionIndex: enc(',"actionIndex":'),
+  kind: enc(',"kind":'),
+  dataId: enc(',"dataId":'),
+  liquidity: enc(',"liquidity":'),
+  queueAtEntry: enc(',"queueAtEntry":'),
+  queueNs: enc(',"queueNs":'),
 } as const;
 
 /** `,"type":"name"` per event type; the instrument key follows it, so no trailing comma. */
@@ -89,6 +95,8 @@ const ORDER_TYPE_BYTES = enumBytes(ORDER_TYPE_NAME);
 const TIF_BYTES = enumBytes(TIF_NAME);
 const REJECT_BYTES = enumBytes(REJECT_NAME);
 const CANCEL_BYTES = enumBytes(CANCEL_REASON_NAME);
+const LIQUIDITY_BYTES = enumBytes(FILL_LIQUIDITY_NAME);
+const TRADE_KIND_BYTES = enumBytes(MARKET_TRADE_KIND_NAME);
 
 /** Per-instrument decimal scaling, precomputed so a line costs no regex and no BigInt. */
 interface Scaler {
@@ -327,6 +335,35 @@ export class CanonicalLineWriter {
         this.key(K.account, this.acct(e.account));
         this.keyInt(K.clOrdId, e.clOrdId);
         break;
+      case EventType.MarketTrade: {
+        const s = this.ins(e.instrument);
+        this.bytes(K.price);
+        this.price(s, e.priceTicks);
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        // The data may not say who was the aggressor (Tardis side "unknown").
+        this.key(K.aggressor, SIDE_BYTES[e.side] ?? NULL);
+        this.key(K.kind, this.enumOf(TRADE_KIND_BYTES, e.code, 'market trade kind'));
+        this.keyInt(K.dataId, e.ref);
+        break;
+      }
+      case EventType.Fill: {
+        const s = this.ins(e.instrument);
+        this.keyInt(K.tradeId, e.tradeId);
+        this.common(e);
+        this.key(K.side, this.enumOf(SIDE_BYTES, e.side, 'side'));
+        this.bytes(K.price);
+        this.price(s, e.priceTicks);
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        this.bytes(K.leaves);
+        this.size(s, e.leavesLots);
+        this.key(K.liquidity, this.enumOf(LIQUIDITY_BYTES, e.code, 'fill liquidity'));
+        this.bytes(K.queueAtEntry);
+        this.size(s, e.makerLeavesLots);
+        this.keyInt(K.queueNs, e.ref);
+        break;
+      }
       default: {
         const never: never = e.type;
         badEnum('type', never);
@@ -479,6 +516,7 @@ export const EVENT_HAS_ACCOUNT: ReadonlySet<EventType> = new Set([
   EventType.StopTriggered,
   EventType.OrderRested,
   EventType.Action,
+  EventType.Fill,
 ]);
 export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.OrderAccepted,
@@ -490,4 +528,5 @@ export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.CancelRejected,
   EventType.StopTriggered,
   EventType.OrderRested,
+  EventType.Fill,
 ]);
