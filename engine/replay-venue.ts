@@ -311,8 +311,8 @@ export class ReplayVenue {
     const before = this.hist.sizeAt(side, priceTicks);
     this.hist.reduce(side, priceTicks, sizeLots);
     this.listener.onMarketTrade(side, priceTicks, sizeLots, MarketTradeKind.Visible, dataId);
-    this.ownAfterTrade(side, priceTicks, sizeLots, true, before);
     this.emitLevel(side, priceTicks);
+    this.ownAfterTrade(side, priceTicks, sizeLots, true, before);
   }
 
   /** A print that moves no displayed size. restingSide may be SIDE_UNKNOWN. */
@@ -345,6 +345,9 @@ export class ReplayVenue {
    * orders: first those offering a better price (traded through), best first,
    * then, when `atPrice`, those at the price, in arrival order, each once its
    * queue ahead is eaten. `levelBefore` is the recorded size there before.
+   * What reaches an order at the price is the size beyond its queue ahead less
+   * what own orders before it at that price already took: one execution is
+   * never counted twice.
    */
   private ownAfterTrade(side: Side, priceTicks: number, sizeLots: number, atPrice: boolean, levelBefore: number): void {
     let volume = sizeLots;
@@ -356,6 +359,7 @@ export class ReplayVenue {
       this.fillOwn(s, q, FillLiquidity.Through);
     }
     if (!atPrice) return;
+    let given = 0;
     for (let k = 0; k < this.liveCount; ) {
       const s = this.live[k]!;
       if (this.oSide[s] !== side || this.oPrice[s] !== priceTicks) {
@@ -366,12 +370,13 @@ export class ReplayVenue {
       if (ahead > levelBefore) ahead = levelBefore;
       const eat = ahead < sizeLots ? ahead : sizeLots;
       this.oAhead[s] = ahead - eat;
-      let avail = sizeLots - eat;
+      let avail = sizeLots - eat - given;
       if (avail > volume) avail = volume;
       const leaves = this.oLeaves[s]!;
       const q = avail < leaves ? avail : leaves;
       if (q > 0) {
         volume -= q;
+        given += q;
         if (this.fillOwn(s, q, FillLiquidity.Queue)) continue; // slot left live; k now names the next order
       }
       k++;
