@@ -158,13 +158,28 @@ export function mapLobster(p: LobsterFeedParams, dl: DeadLetters): LobsterMapped
   return { msgs, ok, ticks, lots, seedSide: Uint8Array.from(seedSide), seedTicks: Float64Array.from(seedTicks), seedLots: Float64Array.from(seedLots) };
 }
 
+/**
+ * The text of a 1-based line, for dead letters. Lines are asked for in file
+ * order, so the scan resumes where the last one ended: linear in the file
+ * however many rows are bad.
+ */
+let ltBuf: Uint8Array | null = null;
+let ltLine = 1;
+let ltStart = 0;
 function lineText(b: Uint8Array, line: number): string {
-  let start = 0;
-  for (let l = 1; l < line && start < b.length; l++) {
+  if (b !== ltBuf || line < ltLine) {
+    ltBuf = b;
+    ltLine = 1;
+    ltStart = 0;
+  }
+  let start = ltStart;
+  for (let l = ltLine; l < line; l++) {
     const nl = b.indexOf(10, start);
     if (nl < 0) return '';
     start = nl + 1;
   }
+  ltLine = line;
+  ltStart = start;
   let end = b.indexOf(10, start);
   if (end < 0) end = b.length;
   if (end > start && b[end - 1] === 13) end--;
