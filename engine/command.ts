@@ -9,6 +9,18 @@ export enum CommandType {
   Submit = 1,
   Cancel = 2,
   Modify = 3,
+  // 80-89: recorded market data replayed into a ReplayVenue (engine/replay-venue.ts).
+  // Fields: side (resting side), priceTicks, sizeLots, clOrdId = the data's order or trade id.
+  /** Displayed size added at a level (LOBSTER type 1, an L2 level growing). */
+  HistAdd = 80,
+  /** Displayed size removed without trading (LOBSTER types 2 and 3, an L2 level shrinking). */
+  HistReduce = 81,
+  /** A visible resting order traded (LOBSTER type 4): size leaves the level and prints. */
+  HistExecute = 82,
+  /** A print that leaves the displayed book as it is; flags = MarketTradeKind, side 2 = unknown. */
+  HistTrade = 83,
+  /** A snapshot replaces the book: side 0, 1, or 2 for both. */
+  HistClear = 84,
   /** End of a producer's stream (ring control record, never reaches the exchange). */
   EndOfStream = 99,
 }

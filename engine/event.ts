@@ -49,6 +49,11 @@ export enum EventType {
   ReconRun = 48,
   /** Cash committed from available to held (stands in for spending on trades until trading is wired to cash). */
   CashHold = 49,
+  // 80-89: replay of recorded market data (issue 3).
+  /** A trade printed by the recorded market (not an own order). */
+  MarketTrade = 80,
+  /** An own order traded against the recorded market (engine/replay-venue.ts). */
+  Fill = 81,
   // 20-39: accounts, risk, margin, settlement (issue 4). 40-59: payments and
   // reconciliation (issue 5). 60-79: strategies and backtests (issue 6).
   // Ranges are reserved so parallel work never collides on a number.
@@ -80,6 +85,8 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
   [EventType.ReconResolved]: 'recon-resolved',
   [EventType.ReconRun]: 'recon-run',
   [EventType.CashHold]: 'cash-hold',
+  [EventType.MarketTrade]: 'market-trade',
+  [EventType.Fill]: 'fill',
 };
 
 /**
@@ -106,6 +113,11 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
  * side = direction, orderType = rail, flags = bit flags, mdSeq = attempt / callback version /
  * epoch day, actionIndex = scenario request index, orderId = payment id on recon events or
  * next attempt time on bank-response, priceTicks = fraud score, orderCount / sizeLots / leavesLots = recon counts.
+ *
+ * Replay (80-81):
+ * - market-trade: instrument, priceTicks, sizeLots, side (aggressor; 2 = unknown), code (MarketTradeKind), ref (the data's order/trade id)
+ * - fill: instrument, tradeId, account, orderId, clOrdId, side, priceTicks, sizeLots, leavesLots,
+ *         code (FillLiquidity), makerLeavesLots = displayed size ahead of the order when it entered its queue, ref = ns in queue
  */
 export class EventRecord {
   type: EventType = EventType.SessionOpen;

@@ -4,6 +4,7 @@ import { OrderBook } from './book.js';
 import { CommandRecord, CommandType, FLAG_POST_ONLY, STP_ACCOUNT_DEFAULT } from './command.js';
 import { EventRecord, EventType, type EventSink } from './event.js';
 import { priceBand, type Instrument } from './instrument.js';
+import { ReplayVenue, type FillLiquidity, type MarketTradeKind, type QueueModel, type ReplayListener } from './replay-venue.js';
 import { CancelReason, NO_PRICE, OrderType, RejectReason, Side, StpMode, TimeInForce } from './types.js';
 
 /**
@@ -34,6 +35,11 @@ export interface ExchangeConfig {
   readonly levels: number;
   /** Orders the venue can hold over a run (ids are never reused); a named limit, not a guess. */
   readonly ordersMax?: number;
+  /**
+   * Per instrument: a queue model if its market is replayed from recorded data
+   * (a ReplayVenue instead of an order book, fed by Hist* commands), else null.
+   */
+  readonly replay?: readonly (QueueModel | null)[];
 }
 
 export const ORDERS_MAX_DEFAULT = 50_000_000;
@@ -73,10 +79,11 @@ export interface L3Order {
   leavesLots: number;
 }
 
-export class Exchange implements BookListener {
+export class Exchange implements BookListener, ReplayListener {
   private readonly instruments: readonly Instrument[];
   private readonly accounts: readonly ExchangeAccount[];
-  private readonly books: OrderBook[];
+  /** One venue per instrument: an order book, or a replay venue for a recorded market. */
+  private readonly books: (OrderBook | ReplayVenue)[];
   private readonly ev = new EventRecord();
   private readonly ordersMax: number;
 
@@ -137,7 +144,10 @@ export class Exchange implements BookListener {
     this.levels = cfg.levels;
     this.ordersMax = cfg.ordersMax ?? ORDERS_MAX_DEFAULT;
     const n = cfg.instruments.length;
-    this.books = cfg.instruments.map(() => new OrderBook(this));
+    this.books = cfg.instruments.map((_, i) => {
+      const q = cfg.replay?.[i] ?? null;
+      return q === null ? new OrderBook(this) : new ReplayVenue(this, q);
+    });
     this.clOrd = cfg.accounts.map(() => new Map<number, number>());
     this.stops = cfg.instruments.map(() => []);
     this.lastTradeTicks = cfg.instruments.map(() => NO_PRICE);
@@ -174,7 +184,18 @@ export class Exchange implements BookListener {
     return this.open;
   }
   book(instrument: number): OrderBook {
-    return this.books[instrument]!;
+    const b = this.books[instrument]!;
+    if (!(b instanceof OrderBook)) throw new InvariantError(`instrument ${instrument} is replayed: it has a replay venue, not an order book`);
+    return b;
+  }
+  /** The replay venue of a replayed instrument, else null. */
+  replayVenue(instrument: number): ReplayVenue | null {
+    const b = this.books[instrument]!;
+    return b instanceof ReplayVenue ? b : null;
+  }
+  /** Orders resting at the venue for an instrument (own orders only on a replayed one). */
+  restingCount(instrument: number): number {
+    return this.books[instrument]!.restingCount();
   }
   instrumentStats(instrument: number): Readonly<InstrumentStats> {
     return this.stats[instrument]!;
@@ -301,11 +322,45 @@ export class Exchange implements BookListener {
       case CommandType.Modify:
         this.modify(c);
         break;
+      case CommandType.HistAdd:
+      case CommandType.HistReduce:
+      case CommandType.HistExecute:
+      case CommandType.HistTrade:
+      case CommandType.HistClear:
+        this.applyHistory(c);
+        break;
       case CommandType.EndOfStream:
         break;
       default:
         assert(false, `unknown command type ${c.type as number}`);
     }
+  }
+
+  /** A recorded market event: applies whether or not the session is open (history happened). */
+  private applyHistory(c: CommandRecord): void {
+    const v = this.books[c.instrument];
+    if (!(v instanceof ReplayVenue)) throw new InvariantError(`recorded market event for instrument ${c.instrument}, which is not replayed`);
+    this.cur = c.instrument;
+    v.nowNs = this.nowNs;
+    const side = c.side as Side;
+    switch (c.type) {
+      case CommandType.HistAdd:
+        v.histAdd(side, c.priceTicks, c.sizeLots);
+        break;
+      case CommandType.HistReduce:
+        v.histReduce(side, c.priceTicks, c.sizeLots);
+        break;
+      case CommandType.HistExecute:
+        v.histExecute(side, c.priceTicks, c.sizeLots, c.clOrdId);
+        break;
+      case CommandType.HistTrade:
+        v.histTrade(c.side, c.priceTicks, c.sizeLots, c.flags as MarketTradeKind, c.clOrdId);
+        break;
+      default:
+        v.histClear(c.side);
+    }
+    this.triggerStops();
+    this.publishQuote();
   }
 
   private submit(c: CommandRecord): void {
@@ -445,7 +500,9 @@ export class Exchange implements BookListener {
   private toBook(id: number): number {
     const type = this.oType[id]!;
     const bookType = type === OrderType.Market || type === OrderType.StopMarket ? OrderType.Market : OrderType.Limit;
-    return this.books[this.oInstrument[id]!]!.submit(
+    const b = this.books[this.oInstrument[id]!]!;
+    if (b instanceof ReplayVenue) b.nowNs = this.nowNs;
+    return b.submit(
       id,
       this.oAccount[id]!,
       this.oSide[id]!,
@@ -476,7 +533,9 @@ export class Exchange implements BookListener {
       this.done(id);
       return;
     }
-    const ok = this.books[this.cur]!.cancel(id, CancelReason.User);
+    const b = this.books[this.cur]!;
+    if (b instanceof ReplayVenue) b.nowNs = this.nowNs;
+    const ok = b.cancel(id, CancelReason.User);
     if (!ok) throw new InvariantError(`order ${id} is live at the venue but not resting in its book`);
     this.publishQuote();
   }
@@ -511,6 +570,7 @@ export class Exchange implements BookListener {
       return;
     }
     const book = this.books[instrument]!;
+    if (book instanceof ReplayVenue) book.nowNs = this.nowNs;
     // Checked here, not by the book, because the modified event must precede any
     // trades a price change causes: announce first, then let the book act.
     const price = book.priceOf(id);
@@ -636,6 +696,13 @@ export class Exchange implements BookListener {
     this.ev.makerAccount = this.oAccount[makerId]!;
     this.ev.makerLeavesLots = makerLeavesLots;
     this.publish();
+    this.noteTrade(i, priceTicks, sizeLots);
+    if (makerLeavesLots === 0) this.done(makerId);
+    if (takerLeavesLots === 0) this.done(takerId);
+  }
+
+  /** Last price and day statistics: every print counts, own or recorded. */
+  private noteTrade(i: number, priceTicks: number, sizeLots: number): void {
     this.lastTradeTicks[i] = priceTicks;
     const s = this.stats[i]!;
     if (s.trades === 0) {
@@ -647,8 +714,37 @@ export class Exchange implements BookListener {
     s.closeTicks = priceTicks;
     s.trades++;
     s.volumeLots += sizeLots;
-    if (makerLeavesLots === 0) this.done(makerId);
-    if (takerLeavesLots === 0) this.done(takerId);
+  }
+
+  onFill(orderId: number, priceTicks: number, sizeLots: number, leavesLots: number, liquidity: FillLiquidity, queueAtEntryLots: number, queueNs: number): void {
+    if (this.pendingAccept !== 0) this.flushAccept();
+    if (this.pendingModify !== 0) this.flushModify();
+    const i = this.cur;
+    this.begin(EventType.Fill);
+    this.fillOrderFields(orderId);
+    this.ev.tradeId = ++this.tradeSeq;
+    this.ev.priceTicks = priceTicks;
+    this.ev.sizeLots = sizeLots;
+    this.ev.leavesLots = leavesLots;
+    this.ev.code = liquidity;
+    this.ev.makerLeavesLots = queueAtEntryLots;
+    this.ev.ref = queueNs;
+    this.publish();
+    this.noteTrade(i, priceTicks, sizeLots);
+    if (leavesLots === 0) this.done(orderId);
+  }
+
+  onMarketTrade(restingSide: number, priceTicks: number, sizeLots: number, kind: MarketTradeKind, dataId: number): void {
+    const i = this.cur;
+    this.begin(EventType.MarketTrade);
+    this.ev.instrument = i;
+    this.ev.priceTicks = priceTicks;
+    this.ev.sizeLots = sizeLots;
+    this.ev.side = restingSide === Side.Buy ? Side.Sell : restingSide === Side.Sell ? Side.Buy : restingSide;
+    this.ev.code = kind;
+    this.ev.ref = dataId;
+    this.publish();
+    this.noteTrade(i, priceTicks, sizeLots);
   }
 
   onRest(orderId: number, side: Side, priceTicks: number, leavesLots: number): void {

@@ -6,6 +6,7 @@ import { Exchange } from '../engine/exchange.js';
 import { fromUnits } from '../engine/decimal.js';
 import { CANCEL_REASON_NAME, NO_PRICE, REJECT_NAME, RejectReason, CancelReason } from '../engine/types.js';
 import { InvariantError } from '../engine/assert.js';
+import type { QueueModel } from '../engine/replay-venue.js';
 import { TimerQueue } from './clock.js';
 import type { FeedSource, FeedSpec } from './feeds/feed.js';
 import { inlineFeed } from './feeds/feed.js';
@@ -13,6 +14,8 @@ import { workerFeed } from './feeds/worker-feed.js';
 import type { Scenario } from './scenario.js';
 import { paymentsComponent } from './payments-component.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
+import { LobsterRecordComponent, type LobsterRecordOptions } from './replay/lobster-record.js';
+import { ReplayReportComponent } from './replay/replay-report.js';
 
 /**
  * The run loop: the virtual clock is the merge point of three inputs —
@@ -33,6 +36,8 @@ export interface RunOptions {
   wallMs?: () => number;
   /** Extra participants (see RunComponent); built-in ones come from the scenario. */
   components?: RunComponent[];
+  /** Record the run's order-book market data as LOBSTER files (sim/replay/lobster-record.ts). */
+  recordLobster?: LobsterRecordOptions;
   /** Called now and then with the virtual time reached and the events so far. */
   progress?: (virtualNs: number, events: number) => void;
 }
@@ -156,6 +161,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       accounts: sc.accounts,
       quotes: sc.marketData.quotes,
       levels: sc.marketData.levels,
+      replay: replayConfig(sc),
     },
     counting,
   );
@@ -164,7 +170,13 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   let feedWaitMs = 0;
   let commands = 0;
   try {
+    // Built before the feeds start: a replay feed's --strict error stops the run before anything runs.
+    const components = [...builtInComponents(sc, opts), ...(opts.components ?? [])];
     const specs = sc.feeds.map((f): FeedSpec => {
+      if (f.kind !== 'synthetic') {
+        const { kind, queueModel: _q, deadLetter: _d, path: _p, ...params } = f;
+        return kind === 'lobster' ? { kind, params: params as Extract<FeedSpec, { kind: 'lobster' }>['params'] } : { kind, params: params as Extract<FeedSpec, { kind: 'tardis' }>['params'] };
+      }
       const { kind, purpose, ...params } = f;
       // Each feed draws from its own named stream of the scenario seed, so adding a
       // feed never shifts another feed's numbers.
@@ -190,7 +202,6 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     };
     ctx.schedule(sc.openNs, (t) => exchange.openSession(t));
     ctx.schedule(sc.closeNs, (t) => exchange.closeSession(t));
-    const components = [...builtInComponents(sc), ...(opts.components ?? [])];
     counting.listen(components);
     for (const c of components) c.start?.(ctx);
 
@@ -263,10 +274,20 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Participants the scenario itself asks for (back office, payments, strategies...). */
-function builtInComponents(sc: Scenario): RunComponent[] {
+function builtInComponents(sc: Scenario, opts: RunOptions): RunComponent[] {
   const out: RunComponent[] = [];
   const payments = paymentsComponent(sc);
   if (payments !== null) out.push(payments);
+  const replay = new ReplayReportComponent(sc);
+  if (replay.active) out.push(replay);
+  if (opts.recordLobster) out.push(new LobsterRecordComponent(sc, opts.recordLobster));
+  return out;
+}
+
+/** Instruments with a replay feed get a replay venue with the feed's queue model. */
+function replayConfig(sc: Scenario): (QueueModel | null)[] {
+  const out: (QueueModel | null)[] = sc.instruments.map(() => null);
+  for (const f of sc.feeds) if (f.kind !== 'synthetic') out[f.instrument] = f.queueModel;
   return out;
 }
 
@@ -325,7 +346,7 @@ function buildSummary(sc: Scenario, ex: Exchange, c: CountingSink, out: OutputRe
       bestBidSize: fromUnits(bid?.sizeLots ?? 0, inst.lotSize),
       bestAsk: ask ? px(ask.priceTicks) : null,
       bestAskSize: fromUnits(ask?.sizeLots ?? 0, inst.lotSize),
-      restingOrders: ex.book(i).restingCount(),
+      restingOrders: ex.restingCount(i),
     };
   });
   return {

@@ -360,8 +360,8 @@ describe('shape errors name the file, the JSON path, what was expected and what 
   });
 
   it('feeds: type, references, orders, rates, ticks, sizes, fraction', () => {
-    expect(errorAfter((o) => (feed0(o).type = 'lobster'))).toBe(`${F}: feeds[0].type: expected one of "synthetic", got "lobster"`);
-    expect(errorAfter((o) => delete feed0(o).type)).toBe(`${F}: feeds[0].type: missing; expected one of "synthetic"`);
+    expect(errorAfter((o) => (feed0(o).type = 'itch'))).toBe(`${F}: feeds[0].type: expected one of "synthetic", "lobster", "tardis", got "itch"`);
+    expect(errorAfter((o) => delete feed0(o).type)).toBe(`${F}: feeds[0].type: missing; expected one of "synthetic", "lobster", "tardis"`);
     expect(errorAfter((o) => (o.feeds = [7]))).toBe(`${F}: feeds[0]: expected a feed object like {"type": "synthetic", ...}, got 7`);
     expect(errorAfter((o) => (feed0(o).instrument = 'XYZ'))).toBe(`${F}: feeds[0].instrument: unknown instrument "XYZ"; expected one of "ACME"`);
     expect(errorAfter((o) => (feed0(o).account = 'carol'))).toBe(`${F}: feeds[0].account: unknown account "carol"; expected one of "alice", "bob", "zi-acme"`);

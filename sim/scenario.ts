@@ -8,11 +8,14 @@
  *  3. Meaning: references between sections, ticks and lots, times and their order.
  * Decimal strings become ticks and lots here and nowhere else.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Command } from '../engine/command.js';
 import { toUnits } from '../engine/decimal.js';
 import { checkInstrument, type Instrument } from '../engine/instrument.js';
+import { QUEUE_MODEL_NAME, type QueueModel } from '../engine/replay-venue.js';
+import type { LobsterFeedParams, TardisFeedParams } from './feeds/replay-feed.js';
 import { ORDER_TYPE_NAME, OrderType, SIDE_NAME, STP_NAME, StpMode, TIF_NAME, TimeInForce, type Side } from '../engine/types.js';
 import { UserError } from './errors.js';
 import type { PaymentsConfig } from './payments-config.js';
@@ -80,8 +83,19 @@ export interface SyntheticFeedSpec {
   purpose: string;
 }
 
-/** A union so that replay feeds (LOBSTER, Tardis) can join with their own `kind`. */
-export type FeedSpec = SyntheticFeedSpec;
+/** Recorded market data replayed into one instrument (sim/feeds/replay-feed.ts); paths are resolved. */
+export interface ReplayFeedCommon {
+  /** How recorded cancels at an own order's price move its queue position. */
+  queueModel: QueueModel;
+  /** Where to write the malformed rows (resolved path), or null. */
+  deadLetter: string | null;
+  /** "feeds[2]", for messages. */
+  path: string;
+}
+export type LobsterFeedSpec = { kind: 'lobster' } & LobsterFeedParams & ReplayFeedCommon;
+export type TardisFeedSpec = { kind: 'tardis' } & TardisFeedParams & ReplayFeedCommon;
+
+export type FeedSpec = SyntheticFeedSpec | LobsterFeedSpec | TardisFeedSpec;
 
 export interface ScenarioAction {
   index: number;
@@ -374,8 +388,35 @@ const syntheticFeedSchema = obj(
   'a feed object',
 );
 
-const FEED_TYPES = ['synthetic'] as const;
-const feedSchema = z.discriminatedUnion('type', [syntheticFeedSchema], {
+const filePath = str('a file path (relative to the scenario file)', /^.+$/s, 4096);
+const replayCommon = {
+  instrument: symbolRef,
+  deadLetter: filePath.optional(),
+  strict: bool().default(false),
+  queueModel: oneOf(QUEUE_MODEL_NAME).default('pessimistic'),
+};
+const lobsterFeedSchema = obj(
+  {
+    type: z.literal('lobster'),
+    ...replayCommon,
+    messages: filePath,
+    orderbook: filePath,
+    levels: int(1, 1000),
+  },
+  'a LOBSTER feed object like {"type": "lobster", "instrument": "AAPL", "messages": "m.csv", "orderbook": "b.csv", "levels": 50}',
+);
+const tardisFeedSchema = obj(
+  {
+    type: z.literal('tardis'),
+    ...replayCommon,
+    l2: filePath,
+    trades: filePath.optional(),
+  },
+  'a Tardis feed object like {"type": "tardis", "instrument": "BTCUSDT", "l2": "book.csv", "trades": "trades.csv"}',
+);
+
+const FEED_TYPES = ['synthetic', 'lobster', 'tardis'] as const;
+const feedSchema = z.discriminatedUnion('type', [syntheticFeedSchema, lobsterFeedSchema, tardisFeedSchema], {
   error: (iss) => (iss.code === 'invalid_union' ? `one of ${FEED_TYPES.map((t) => JSON.stringify(t)).join(', ')}` : 'a feed object like {"type": "synthetic", ...}'),
 });
 
@@ -699,8 +740,45 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
 
   // Feeds
   const feeds: FeedSpec[] = [];
+  const replayedBy = new Map<number, string>();
+  const baseDir = dirname(resolve(file));
   f.feeds.forEach((feed, k) => {
     const at = `feeds[${k}]`;
+    if (feed.type !== 'synthetic') {
+      const ins = lookupInstrument(`${at}.instrument`, feed.instrument);
+      const inputFile = (key: string, rel: string): string => {
+        const abs = resolve(baseDir, rel);
+        if (!existsSync(abs)) p.add(`${at}.${key}`, `cannot read ${JSON.stringify(rel)}: no such file (${abs})`);
+        else if (statSync(abs).isDirectory()) p.add(`${at}.${key}`, `cannot read ${JSON.stringify(rel)}: is a directory`);
+        return abs;
+      };
+      const idx = ins?.instrument?.index;
+      if (idx !== undefined) {
+        const other = replayedBy.get(idx);
+        if (other !== undefined) p.add(`${at}.instrument`, `${JSON.stringify(feed.instrument)} is already replayed by ${other}; one recorded market per instrument`);
+        replayedBy.set(idx, at);
+      }
+      const common: ReplayFeedCommon = {
+        queueModel: QUEUE_MODEL_NAME.indexOf(feed.queueModel) as QueueModel,
+        deadLetter: feed.deadLetter === undefined ? null : resolve(baseDir, feed.deadLetter),
+        path: at,
+      };
+      if (feed.type === 'lobster') {
+        const messages = inputFile('messages', feed.messages);
+        const orderbook = inputFile('orderbook', feed.orderbook);
+        if (ins?.usable && ins.instrument) {
+          feeds.push({ kind: 'lobster', ...common, instrument: ins.instrument.index, messages, orderbook, levels: feed.levels, strict: feed.strict, tickSize: ins.tickSize, lotSize: ins.lotSize });
+        }
+      } else {
+        const l2 = inputFile('l2', feed.l2);
+        const trades = feed.trades === undefined ? null : inputFile('trades', feed.trades);
+        if (ins?.usable && ins.instrument && sessionOk) {
+          const dayStartUs = parseDateDays(f.session.date) * 86_400_000_000;
+          feeds.push({ kind: 'tardis', ...common, instrument: ins.instrument.index, l2, trades, strict: feed.strict, tickSize: ins.tickSize, lotSize: ins.lotSize, dayStartUs });
+        }
+      }
+      return;
+    }
     const ins = lookupInstrument(`${at}.instrument`, feed.instrument);
     const account = lookupAccount(`${at}.account`, feed.account);
     const { limit, cancel, market } = feed.rates;

@@ -4,6 +4,13 @@ import { loadScenario } from '../../sim/scenario.js';
 import { runScenario } from '../../sim/run.js';
 import { parseSeed, parseThreading } from '../options.js';
 import { printRunResult, progressPrinter } from '../print.js';
+import { LOBSTER_RECORD_LEVELS_DEFAULT } from '../../sim/replay/lobster-record.js';
+import { UserError } from '../../sim/errors.js';
+
+function parseLevels(s: string): number {
+  if (!/^[0-9]{1,4}$/.test(s) || Number(s) < 1 || Number(s) > 1000) throw new UserError(`--record-levels must be a whole number from 1 to 1000, got ${JSON.stringify(s)}`);
+  return Number(s);
+}
 
 export function registerRun(program: Command): void {
   program
@@ -16,7 +23,9 @@ export function registerRun(program: Command): void {
     .option('--output-thread <mode>', 'write events and audit in a worker thread or inline: worker|inline', 'worker')
     .option('--no-audit', 'do not write audit.sqlite')
     .option('--json', 'print the summary as JSON instead of a table')
-    .action(async (file: string, o: { out: string; seed?: string; feedThread: string; outputThread: string; audit: boolean; json?: boolean }) => {
+    .option('--record-lobster [dir]', 'also write <SYMBOL>_message.csv and <SYMBOL>_orderbook.csv (LOBSTER format) per order-book instrument, into dir (default: the output directory)')
+    .option('--record-levels <n>', 'levels per recorded LOBSTER order book row', String(LOBSTER_RECORD_LEVELS_DEFAULT))
+    .action(async (file: string, o: { out: string; seed?: string; feedThread: string; outputThread: string; audit: boolean; json?: boolean; recordLobster?: string | boolean; recordLevels: string }) => {
       const scenario = loadScenario(file, { seed: parseSeed(o.seed) });
       const outDir = o.out === 'out/<scenario name>' ? `out/${scenario.name}` : o.out;
       const wallMs = () => performance.now();
@@ -28,6 +37,9 @@ export function registerRun(program: Command): void {
         audit: o.audit,
         wallMs,
         progress: o.json ? undefined : progressPrinter(wallMs),
+        ...(o.recordLobster === undefined
+          ? {}
+          : { recordLobster: { levels: parseLevels(o.recordLevels), ...(typeof o.recordLobster === 'string' ? { dir: o.recordLobster } : {}) } }),
       });
       printRunResult(scenario, outDir, result, o.json === true);
     });

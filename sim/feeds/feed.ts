@@ -1,6 +1,7 @@
 import { assert, unreachable } from '../../engine/assert.js';
 import { CommandRecord, commandToRecord, type Command } from '../../engine/command.js';
 import { mergeFeeds } from './merge.js';
+import { lobsterFeed, tardisFeed, type LobsterFeedParams, type TardisFeedParams } from './replay-feed.js';
 import { syntheticFeed, type SyntheticFeedParams } from './synthetic.js';
 
 /** A stream of commands in non-decreasing tsNs. next() fills `out` and returns true, or returns false at the end. */
@@ -16,7 +17,10 @@ export interface FeedSource {
 export type FeedSpec =
   | { kind: 'synthetic'; params: SyntheticFeedParams; seed: number | string }
   /** A fixed list of commands (scenario actions, tests); tsNs must not decrease. */
-  | { kind: 'commands'; commands: Command[] };
+  | { kind: 'commands'; commands: Command[] }
+  /** Recorded market data for one replayed instrument (sim/feeds/replay-feed.ts). */
+  | { kind: 'lobster'; params: LobsterFeedParams }
+  | { kind: 'tardis'; params: TardisFeedParams };
 
 export function buildFeed(spec: FeedSpec): FeedSource {
   assert(spec !== null && typeof spec === 'object', `feed spec must be an object, got ${JSON.stringify(spec)}`);
@@ -25,6 +29,10 @@ export function buildFeed(spec: FeedSpec): FeedSource {
       return syntheticFeed(spec.params, spec.seed);
     case 'commands':
       return commandsFeed(spec.commands);
+    case 'lobster':
+      return lobsterFeed(spec.params);
+    case 'tardis':
+      return tardisFeed(spec.params);
     default:
       return unreachable(spec, 'feed spec kind');
   }

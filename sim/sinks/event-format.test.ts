@@ -110,12 +110,27 @@ describe('createEventFormatter', () => {
       [EventType.ReconResolved, { mdSeq: 20458 }, ['breakId', 'date', 'bankIndex', 'class', 'paymentId']],
       [EventType.ReconRun, { mdSeq: 20458 }, ['date', 'bankIndex', 'matched', 'breaks', 'open']],
       [EventType.CashHold, {}, ['account', 'request', 'amountMinor', 'availableMinor', 'result']],
+      [EventType.MarketTrade, { code: 1 }, ['instrument', 'price', 'size', 'aggressor', 'kind', 'dataId']],
+      [EventType.Fill, { code: 2 }, ['instrument', 'tradeId', 'account', 'orderId', 'clOrdId', 'side', 'price', 'size', 'leaves', 'liquidity', 'queueAtEntry', 'queueNs']],
     ];
-    expect(new Set(cases.map((c) => c[0])).size).toBe(25);
+    expect(new Set(cases.map((c) => c[0])).size).toBe(27);
     for (const [type, fields, keys] of cases) {
       const line = fmt(ev(type, fields));
       expect(line.includes('\n'), line).toBe(false);
       expect(keysOf(line), line).toEqual([...base, ...keys]);
     }
+  });
+
+  it('writes replay events: a recorded print (aggressor may be unknown) and an own fill with its queue', () => {
+    expect(fmt(ev(EventType.MarketTrade, { instrument: 0, priceTicks: 2001, sizeLots: 7, side: Side.Buy, code: 1, ref: 16166035 }))).toBe(
+      '{"seq":7,"ts":1000000123,"type":"market-trade","instrument":"ACME","price":"100.05","size":"7","aggressor":"buy","kind":"visible","dataId":16166035}',
+    );
+    expect(JSON.parse(fmt(ev(EventType.MarketTrade, { instrument: 0, side: 2, code: 4, ref: -1 })))).toMatchObject({ aggressor: null, kind: 'print', dataId: -1 });
+    expect(
+      fmt(ev(EventType.Fill, { instrument: 1, tradeId: 3, account: 0, orderId: 5, clOrdId: 2, side: Side.Sell, priceTicks: 4, sizeLots: 1500, leavesLots: 500, code: 2, makerLeavesLots: 18000, ref: 175072491 })),
+    ).toBe(
+      '{"seq":7,"ts":1000000123,"type":"fill","instrument":"BTC-USD","tradeId":3,"account":"alice","orderId":5,"clOrdId":2,"side":"sell","price":"2.0","size":"1.500","leaves":"0.500","liquidity":"queue","queueAtEntry":"18.000","queueNs":175072491}',
+    );
+    expect(() => fmt(ev(EventType.Fill, { instrument: 0, code: 9 }))).toThrow(/fill liquidity/);
   });
 });

@@ -20,6 +20,7 @@ import {
   REQUEST_OUTCOME_NAME,
 } from '../../engine/payment.js';
 import { BREAK_CLASS_NAME } from '../../engine/recon.js';
+import { FILL_LIQUIDITY_NAME, MARKET_TRADE_KIND_NAME } from '../../engine/replay-venue.js';
 import { CANCEL_REASON_NAME, NO_PRICE, ORDER_TYPE_NAME, OrderType, REJECT_NAME, SIDE_NAME, TIF_NAME } from '../../engine/types.js';
 
 /**
@@ -120,6 +121,11 @@ const K = {
   matched: enc(',"matched":'),
   breaks: enc(',"breaks":'),
   open: enc(',"open":'),
+  kind: enc(',"kind":'),
+  dataId: enc(',"dataId":'),
+  liquidity: enc(',"liquidity":'),
+  queueAtEntry: enc(',"queueAtEntry":'),
+  queueNs: enc(',"queueNs":'),
 } as const;
 
 /** `,"type":"name"` per event type; the instrument key follows it, so no trailing comma. */
@@ -148,6 +154,8 @@ const CALLBACK_STATUS_BYTES = enumBytes(CALLBACK_STATUS_NAME);
 const FRAUD_DECISION_BYTES = enumBytes(FRAUD_DECISION_NAME);
 const BREAK_CLASS_BYTES = enumBytes(BREAK_CLASS_NAME);
 const CASH_HOLD_BYTES = enumBytes(CASH_HOLD_RESULT_NAME);
+const LIQUIDITY_BYTES = enumBytes(FILL_LIQUIDITY_NAME);
+const TRADE_KIND_BYTES = enumBytes(MARKET_TRADE_KIND_NAME);
 
 /** Per-instrument decimal scaling, precomputed so a line costs no regex and no BigInt. */
 interface Scaler {
@@ -473,6 +481,35 @@ export class CanonicalLineWriter {
         this.keyInt(K.availableMinor, e.amount2Minor);
         this.key(K.result, this.enumOf(CASH_HOLD_BYTES, e.code, 'cash-hold result'));
         break;
+      case EventType.MarketTrade: {
+        const s = this.ins(e.instrument);
+        this.bytes(K.price);
+        this.price(s, e.priceTicks);
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        // The data may not say who was the aggressor (Tardis side "unknown").
+        this.key(K.aggressor, SIDE_BYTES[e.side] ?? NULL);
+        this.key(K.kind, this.enumOf(TRADE_KIND_BYTES, e.code, 'market trade kind'));
+        this.keyInt(K.dataId, e.ref);
+        break;
+      }
+      case EventType.Fill: {
+        const s = this.ins(e.instrument);
+        this.keyInt(K.tradeId, e.tradeId);
+        this.common(e);
+        this.key(K.side, this.enumOf(SIDE_BYTES, e.side, 'side'));
+        this.bytes(K.price);
+        this.price(s, e.priceTicks);
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        this.bytes(K.leaves);
+        this.size(s, e.leavesLots);
+        this.key(K.liquidity, this.enumOf(LIQUIDITY_BYTES, e.code, 'fill liquidity'));
+        this.bytes(K.queueAtEntry);
+        this.size(s, e.makerLeavesLots);
+        this.keyInt(K.queueNs, e.ref);
+        break;
+      }
       default: {
         const never: never = e.type;
         badEnum('type', never);
@@ -635,6 +672,7 @@ export const EVENT_HAS_ACCOUNT: ReadonlySet<EventType> = new Set([
   EventType.PaymentState,
   EventType.FraudDecision,
   EventType.CashHold,
+  EventType.Fill,
 ]);
 export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.OrderAccepted,
@@ -646,4 +684,5 @@ export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.CancelRejected,
   EventType.StopTriggered,
   EventType.OrderRested,
+  EventType.Fill,
 ]);
