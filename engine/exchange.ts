@@ -20,6 +20,25 @@ export interface ExchangeAccount {
   readonly stp: StpMode;
 }
 
+/**
+ * Stages beside the book (pre-trade risk before it, clearing after it), kept out of the
+ * exchange so the venue stays generic: with no hooks the exchange behaves exactly as before.
+ * Primitive arguments only, so a call allocates nothing. Hooks may publish their own events
+ * through `beginExtra`/`publishExtra` (one sequence), but must not apply commands.
+ */
+export interface OrderHooks {
+  /** After the venue's own checks, before the book: 0 to pass, or a RejectReason. */
+  check(c: CommandRecord): number;
+  /** The order was accepted (its accepted event is out) with `sizeLots` open. */
+  onAccepted(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void;
+  /** One fill, after its trade event. */
+  onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void;
+  /** `lots` of the order left without trading (cancel, expiry, IOC remainder, STP, refused stop). */
+  onReduced(orderId: number, lots: number): void;
+  /** The order now has `leavesLots` open at `priceTicks` (0 for orders without a limit price). */
+  onModified(orderId: number, priceTicks: number, leavesLots: number): void;
+}
+
 export interface ExchangeConfig {
   readonly instruments: readonly Instrument[];
   readonly accounts: readonly ExchangeAccount[];
@@ -29,6 +48,8 @@ export interface ExchangeConfig {
   readonly levels: boolean;
   /** Orders the venue can hold over a run (ids are never reused); a named limit, not a guess. */
   readonly ordersMax?: number;
+  /** Pre-trade risk and post-trade clearing (engine/back-office.ts); absent = none. */
+  readonly orderHooks?: OrderHooks;
 }
 
 export const ORDERS_MAX_DEFAULT = 50_000_000;
@@ -72,6 +93,7 @@ export class Exchange implements BookListener {
   private readonly books: OrderBook[];
   private readonly ev = new EventRecord();
   private readonly ordersMax: number;
+  private readonly hooks: OrderHooks | null;
 
   private seq = 0;
   private tradeSeq = 0;
@@ -127,6 +149,7 @@ export class Exchange implements BookListener {
     this.quotes = cfg.quotes;
     this.levels = cfg.levels;
     this.ordersMax = cfg.ordersMax ?? ORDERS_MAX_DEFAULT;
+    this.hooks = cfg.orderHooks ?? null;
     const n = cfg.instruments.length;
     this.books = cfg.instruments.map(() => new OrderBook(this));
     this.clOrd = cfg.accounts.map(() => new Map<number, number>());
@@ -250,6 +273,26 @@ export class Exchange implements BookListener {
     this.publish();
   }
 
+  /**
+   * For stages beside the book (engine/back-office.ts): start an event of `type` at `tsNs`
+   * (not before the current time), fill the returned record, then `publishExtra()`.
+   * The record is the exchange's own: nothing else may be published in between.
+   */
+  beginExtra(type: EventType, tsNs: number): EventRecord {
+    this.setTime(tsNs);
+    this.begin(type);
+    return this.ev;
+  }
+
+  publishExtra(): void {
+    this.publish();
+  }
+
+  /** Virtual time of the last command, session change or extra event. */
+  get timeNs(): number {
+    return this.nowNs;
+  }
+
   // ---- commands ------------------------------------------------------------
 
   apply(c: CommandRecord): void {
@@ -274,7 +317,8 @@ export class Exchange implements BookListener {
   private submit(c: CommandRecord): void {
     const instrument = c.instrument;
     const account = c.account;
-    const reject = this.checkSubmit(c);
+    let reject = this.checkSubmit(c);
+    if (reject === 0 && this.hooks !== null) reject = this.hooks.check(c);
     if (reject !== 0) {
       this.emitRejected(c, reject);
       return;
@@ -346,6 +390,7 @@ export class Exchange implements BookListener {
     this.ev.stopPriceTicks = this.oStop[id]!;
     this.ev.flags = this.oFlags[id]!;
     this.publish();
+    if (this.hooks !== null) this.hooks.onAccepted(id, this.oAccount[id]!, this.oInstrument[id]!, this.oSide[id]!, this.oType[id]!, this.oSize[id]!);
   }
 
   /** Emit the accepted event held back in submit(), before the first thing the book reports. */
@@ -436,6 +481,7 @@ export class Exchange implements BookListener {
       this.ev.sizeLots = this.oSize[id]!;
       this.ev.reason = CancelReason.User;
       this.publish();
+      if (this.hooks !== null) this.hooks.onReduced(id, this.oSize[id]!);
       this.done(id);
       return;
     }
@@ -526,6 +572,7 @@ export class Exchange implements BookListener {
     this.ev.sizeLots = sizeLots;
     this.ev.flags = kept ? 1 : 0;
     this.publish();
+    if (this.hooks !== null) this.hooks.onModified(id, priceTicks, sizeLots);
   }
 
   private rejectCancel(type: EventType, c: CommandRecord, id: number, reason: number): void {
@@ -574,6 +621,7 @@ export class Exchange implements BookListener {
         this.ev.reason = CancelReason.ImmediateRemainder;
         this.ev.flags = r;
         this.publish();
+        if (this.hooks !== null) this.hooks.onReduced(id, this.oSize[id]!);
         this.done(id);
       }
     }
@@ -600,6 +648,9 @@ export class Exchange implements BookListener {
     this.ev.makerLeavesLots = makerLeavesLots;
     this.publish();
     this.lastTradeTicks[i] = priceTicks;
+    if (this.hooks !== null) {
+      this.hooks.onTrade(this.tradeSeq, i, takerId, makerId, this.oAccount[takerId]!, this.oAccount[makerId]!, this.oSide[takerId]!, priceTicks, sizeLots);
+    }
     const s = this.stats[i]!;
     if (s.trades === 0) {
       s.openTicks = s.highTicks = s.lowTicks = priceTicks;
@@ -637,6 +688,7 @@ export class Exchange implements BookListener {
     this.ev.sizeLots = cancelledLots;
     this.ev.reason = reason;
     this.publish();
+    if (this.hooks !== null) this.hooks.onReduced(orderId, cancelledLots);
     this.done(orderId);
   }
 
@@ -667,6 +719,7 @@ export class Exchange implements BookListener {
     this.fillOrderFields(id);
     this.ev.sizeLots = lots;
     this.publish();
+    if (this.hooks !== null) this.hooks.onReduced(id, lots);
     this.done(id);
   }
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync }
 import { join } from 'node:path';
 import { CommandRecord, commandToRecord } from '../engine/command.js';
 import { EventRecord, EventType, EVENT_TYPE_NAME, type EventSink } from '../engine/event.js';
-import { Exchange } from '../engine/exchange.js';
+import { Exchange, type OrderHooks } from '../engine/exchange.js';
 import { fromUnits } from '../engine/decimal.js';
 import { CANCEL_REASON_NAME, NO_PRICE, REJECT_NAME, RejectReason, CancelReason } from '../engine/types.js';
 import { InvariantError } from '../engine/assert.js';
@@ -10,6 +10,7 @@ import { TimerQueue } from './clock.js';
 import type { FeedSource, FeedSpec } from './feeds/feed.js';
 import { inlineFeed } from './feeds/feed.js';
 import { workerFeed } from './feeds/worker-feed.js';
+import { backOfficeComponent } from './back-office-component.js';
 import type { Scenario } from './scenario.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
 
@@ -90,6 +91,8 @@ export interface RunResult {
  */
 export interface RunComponent {
   readonly name: string;
+  /** Stages the exchange runs around its book (pre-trade risk, clearing); at most one component has them. */
+  readonly orderHooks?: OrderHooks;
   start?(ctx: RunContext): void;
   onEvent?(e: EventRecord): void;
   /** After the loop and before the summary: write files into runDir, add to the summary's `extra`. */
@@ -110,7 +113,8 @@ export interface RunContext {
 
 /** Counts events on their way to the real sink: the summary is built from what was emitted. */
 class CountingSink implements EventSink {
-  readonly byType = new Float64Array(32);
+  /** Indexed by EventType; the reserved ranges go up to 79. */
+  readonly byType = new Float64Array(128);
   readonly rejects = new Float64Array(64);
   readonly cancels = new Float64Array(16);
   events = 0;
@@ -142,18 +146,23 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     outDir: tmpDir,
     instruments: sc.instruments,
     accountNames: sc.accounts.map((a) => a.name),
+    ...(sc.backOffice !== null ? { moneyExponents: sc.backOffice.moneyExponents } : {}),
     scenario: sc.name,
     seed: sc.seed,
     audit: opts.audit ?? true,
     thread: opts.outputThread ?? 'worker',
   });
   const counting = new CountingSink(output);
+  const components = [...builtInComponents(sc), ...(opts.components ?? [])];
+  const hooked = components.filter((c) => c.orderHooks !== undefined);
+  if (hooked.length > 1) throw new InvariantError(`only one component may hook orders; ${hooked.map((c) => c.name).join(', ')} do`);
   const exchange = new Exchange(
     {
       instruments: sc.instruments,
       accounts: sc.accounts,
       quotes: sc.marketData.quotes,
       levels: sc.marketData.levels > 0,
+      ...(hooked.length === 1 ? { orderHooks: hooked[0]!.orderHooks! } : {}),
     },
     counting,
   );
@@ -186,9 +195,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         commands++;
       },
     };
-    ctx.schedule(sc.openNs, (t) => exchange.openSession(t));
-    ctx.schedule(sc.closeNs, (t) => exchange.closeSession(t));
-    const components = [...builtInComponents(sc), ...(opts.components ?? [])];
+    for (const s of sc.sessions) {
+      ctx.schedule(s.openNs, (t) => exchange.openSession(t));
+      ctx.schedule(s.closeNs, (t) => exchange.closeSession(t));
+    }
     counting.listen(components);
     for (const c of components) c.start?.(ctx);
 
@@ -261,8 +271,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Participants the scenario itself asks for (back office, payments, strategies...). */
-function builtInComponents(_sc: Scenario): RunComponent[] {
+function builtInComponents(sc: Scenario): RunComponent[] {
   const out: RunComponent[] = [];
+  if (sc.backOffice !== null) out.push(backOfficeComponent(sc));
   return out;
 }
 
