@@ -188,6 +188,14 @@ export class Exchange implements BookListener {
   orderIdOf(account: number, clOrdId: number): number {
     return this.clOrd[account]?.get(clOrdId) ?? 0;
   }
+  /** The account's clOrdId of a venue order id (0 if the id was never used). */
+  clOrdIdOf(orderId: number): number {
+    return orderId > 0 && orderId < this.nextOrderId ? this.oClOrdId[orderId]! : 0;
+  }
+  /** The account of a venue order id (0 if the id was never used). */
+  accountOf(orderId: number): number {
+    return orderId > 0 && orderId < this.nextOrderId ? this.oAccount[orderId]! : 0;
+  }
   pendingStops(instrument: number): readonly number[] {
     return this.stops[instrument]!;
   }

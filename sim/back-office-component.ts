@@ -1,6 +1,6 @@
 import { BackOffice, LIQUIDATION_CLORDID_BASE } from '../engine/back-office.js';
 import { BusinessCalendar } from '../engine/calendar.js';
-import { CommandRecord } from '../engine/command.js';
+import { CommandRecord, CommandType } from '../engine/command.js';
 import { EventType, type EventRecord } from '../engine/event.js';
 import type { RunComponent, RunContext } from './run.js';
 import type { Scenario } from './scenario.js';
@@ -77,6 +77,29 @@ export function backOfficeComponent(sc: Scenario): BackOfficeComponent {
     }
   };
 
+  /** A kill switch also pulls the accounts' open orders (resting and pending stops), oldest first. */
+  const cancelOpenOrders = (c: RunContext, t: number, hit: (account: number) => boolean): void => {
+    const ex = c.exchange;
+    for (let i = 0; i < sc.instruments.length; i++) {
+      const l3 = ex.snapshotL3(i);
+      const ids = [...l3.bids, ...l3.asks].filter((o) => hit(o.account)).map((o) => ({ id: o.orderId, account: o.account }));
+      for (const id of ex.pendingStops(i)) {
+        const a = ex.accountOf(id);
+        if (hit(a)) ids.push({ id, account: a });
+      }
+      ids.sort((x, y) => x.id - y.id);
+      for (const o of ids) {
+        cmd.clear();
+        cmd.type = CommandType.Cancel;
+        cmd.tsNs = t;
+        cmd.instrument = i;
+        cmd.account = o.account;
+        cmd.clOrdId = ex.clOrdIdOf(o.id);
+        c.apply(cmd);
+      }
+    }
+  };
+
   return {
     name: 'accounts',
     backOffice: bo,
@@ -90,6 +113,7 @@ export function backOfficeComponent(sc: Scenario): BackOfficeComponent {
           c.exchange.noteAction(t, k.index, k.account, 0);
           if (k.firm >= 0) bo.setFirmKillSwitch(t, k.firm, k.on);
           else bo.setAccountKillSwitch(t, k.account, k.on);
+          if (k.on) cancelOpenOrders(c, t, k.firm >= 0 ? (a) => spec.accounts[a]!.firm === k.firm : (a) => a === k.account);
         });
       }
       for (const s of sc.sessions) c.schedule(s.closeNs, (t) => runEod(s.day, t));
