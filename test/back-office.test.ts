@@ -208,7 +208,7 @@ describe('back office through the real exchange', () => {
 
   it('liquidates a margin account whose equity falls below maintenance, through the book', () => {
     let liquidations = 0;
-    for (const seed of [4, 5]) liquidations += runFlow(seed, 1_200, 2).byType.get(EventType.LiquidationOrder) ?? 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) liquidations += runFlow(seed, 1_200, 2).byType.get(EventType.LiquidationOrder) ?? 0;
     expect(liquidations).toBeGreaterThan(0);
   });
 
