@@ -98,6 +98,10 @@ export class BackOffice implements OrderHooks {
   /** Current marks by instrument; refreshed by `updateMarks`. */
   readonly marks: Float64Array;
   private readonly chargesFees: Uint8Array;
+  private readonly markToMid: Uint8Array;
+  private readonly anyMid: boolean;
+  /** Securities due on `memoSettleDay` (the current trade day's settlement day). */
+  private memoCells: Float64Array | null = null;
   private readonly hasMarginAccounts: boolean;
   /** Reservation price of the command being checked, kept for its onAccepted. */
   private pendingPx = 0;
@@ -138,6 +142,8 @@ export class BackOffice implements OrderHooks {
     this.hasMarginAccounts = config.accounts.some((a) => a.type === 'margin');
     this.lastPx = new Float64Array(this.nI).fill(NO_PRICE);
     this.marks = Float64Array.from(config.instruments, (i) => i.referencePriceTicks);
+    this.markToMid = Uint8Array.from(config.instruments, (i) => (i.markTo === 'mid' ? 1 : 0));
+    this.anyMid = config.instruments.some((i) => i.markTo === 'mid');
     this.chargesFees = Uint8Array.from(config.instruments, (i) => (i.makerBps !== 0 || i.takerBps !== 0 ? 1 : 0));
     this.risk = new Risk(
       {
@@ -160,10 +166,8 @@ export class BackOffice implements OrderHooks {
       {
         settledCashMinor: (a) => this.clearing.settledCashMinor(a),
         unsettledCashMinor: (a) => this.clearing.unsettledCashMinor(a),
-        marginExcessMinor: (a) => {
-          this.updateMarks();
-          return this.margin.initialExcessMinor(a, this.marks);
-        },
+        // Marks to the last trade are kept current by onTrade; only mids need the books.
+        marginExcessMinor: (a) => this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks),
       },
     );
     const faults = config.jobFaults ?? {};
@@ -300,6 +304,7 @@ export class BackOffice implements OrderHooks {
     this.fill(takerOrderId, sizeLots);
     this.fill(makerOrderId, sizeLots);
     this.lastPx[instrument] = priceTicks;
+    if (this.markToMid[instrument] === 0) this.marks[instrument] = priceTicks;
     // Collars and exposure follow the market, like the venue's price bands.
     this.risk.setReferencePrice(instrument, priceTicks);
     this.addDelivery(ts, instrument, takerSide === Side.Buy ? takerAccount : makerAccount, takerSide === Side.Buy ? makerAccount : takerAccount, sizeLots);
@@ -344,14 +349,16 @@ export class BackOffice implements OrderHooks {
 
   private addDelivery(ts: number, instrument: number, buyer: number, seller: number, lots: number): void {
     const day = dayOfTs(this.config.scenarioDay, ts);
-    if (day !== this.memoTradeDay) {
+    let cells = this.memoCells;
+    if (day !== this.memoTradeDay || cells === null) {
       this.memoTradeDay = day;
       this.memoSettleDay = this.config.calendar.settlementDay(day, this.config.settlementLagDays);
-    }
-    let cells = this.deliveries.get(this.memoSettleDay);
-    if (cells === undefined) {
-      cells = new Float64Array(this.nA * this.nI);
-      this.deliveries.set(this.memoSettleDay, cells);
+      cells = this.deliveries.get(this.memoSettleDay) ?? null;
+      if (cells === null) {
+        cells = new Float64Array(this.nA * this.nI);
+        this.deliveries.set(this.memoSettleDay, cells);
+      }
+      this.memoCells = cells;
     }
     cells[buyer * this.nI + instrument] += lots;
     cells[seller * this.nI + instrument] -= lots;
@@ -376,7 +383,7 @@ export class BackOffice implements OrderHooks {
   updateMarks(): Float64Array {
     for (let i = 0; i < this.nI; i++) {
       let m = this.lastPx[i] !== NO_PRICE ? this.lastPx[i]! : this.config.instruments[i]!.referencePriceTicks;
-      if (this.config.instruments[i]!.markTo === 'mid' && this.exchange !== null) {
+      if (this.markToMid[i] === 1 && this.exchange !== null) {
         const book = this.exchange.book(i);
         const bid = book.bestBid();
         const ask = book.bestAsk();
@@ -525,6 +532,7 @@ export class BackOffice implements OrderHooks {
       for (let k = 0; k < cells.length; k++) sum[k] += cells[k]!;
       this.deliveries.delete(d);
     }
+    this.memoCells = null;
     for (let a = 0; a < this.nA; a++) {
       for (let i = 0; i < this.nI; i++) {
         const lots = sum[a * this.nI + i]!;
