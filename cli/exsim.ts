@@ -7,6 +7,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLobster } from './commands/lobster.js';
 import { registerPaymentsReports } from './commands/report-payments.js';
+import { registerReport } from './commands/report.js';
 
 /**
  * The exsim command: argument parsing and printing only. Every command calls a
@@ -24,6 +25,8 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerAudit(program);
   registerLobster(program);
+  // report positions|pnl first: it creates `report`, payments and recon join it.
+  registerReport(program);
   registerPaymentsReports(program);
   return program;
 }

@@ -57,7 +57,51 @@ export enum EventType {
   // 20-39: accounts, risk, margin, settlement (issue 4). 40-59: payments and
   // reconciliation (issue 5). 60-79: strategies and backtests (issue 6).
   // Ranges are reserved so parallel work never collides on a number.
+  /** Cash paid into an account (initial funding). */
+  Deposit = 20,
+  /** The fee (or rebate, negative) of one side of one trade. */
+  Fee = 21,
+  /** T+N: an account's net cash of the trades due that day moved from unsettled to available. */
+  CashSettled = 22,
+  /** T+N: the securities of an account's trades due that day, delivered (-) or received (+). */
+  SecuritiesSettled = 23,
+  /** End of day: the price an instrument is marked at. */
+  Mark = 24,
+  /** End of day: an account's P&L for the day and its equity at the marks. */
+  Pnl = 25,
+  /** End of day: a future's daily P&L paid to (+) or collected from (-) an account. */
+  VariationMargin = 26,
+  /** End of day: equity below maintenance; the call brings it back to the initial requirement. */
+  MarginCall = 27,
+  /** Intraday: equity fell below maintenance; the venue starts to liquidate. */
+  LiquidationStart = 28,
+  /** One liquidation order, submitted through the book right after this event. */
+  LiquidationOrder = 29,
+  /** One attempt (or skip) of an end-of-day job. */
+  Job = 30,
+  /** An account's kill switch was turned on or off (per account, also when its firm's switch moved). */
+  KillSwitch = 31,
 }
+
+/** End-of-day jobs by `code` of a Job event, in dependency order. */
+export const EOD_JOB_NAME = ['mark-to-market', 'margin-calls', 'settlement', 'statements'] as const;
+
+/** `reason` of a Job event. */
+export enum JobOutcome {
+  Succeeded = 1,
+  /** Failed; a retry is scheduled. */
+  Retrying = 2,
+  /** Failed for the last time. */
+  Failed = 3,
+  /** Not run: a dependency did not succeed. */
+  Skipped = 4,
+}
+export const JOB_OUTCOME_NAME: Record<JobOutcome, string> = {
+  [JobOutcome.Succeeded]: 'succeeded',
+  [JobOutcome.Retrying]: 'retrying',
+  [JobOutcome.Failed]: 'failed',
+  [JobOutcome.Skipped]: 'skipped',
+};
 
 export const EVENT_TYPE_NAME: Record<EventType, string> = {
   [EventType.SessionOpen]: 'session-open',
@@ -87,6 +131,18 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
   [EventType.CashHold]: 'cash-hold',
   [EventType.MarketTrade]: 'market-trade',
   [EventType.Fill]: 'fill',
+  [EventType.Deposit]: 'deposit',
+  [EventType.Fee]: 'fee',
+  [EventType.CashSettled]: 'cash-settled',
+  [EventType.SecuritiesSettled]: 'securities-settled',
+  [EventType.Mark]: 'mark',
+  [EventType.Pnl]: 'pnl',
+  [EventType.VariationMargin]: 'variation-margin',
+  [EventType.MarginCall]: 'margin-call',
+  [EventType.LiquidationStart]: 'liquidation-start',
+  [EventType.LiquidationOrder]: 'liquidation-order',
+  [EventType.Job]: 'job',
+  [EventType.KillSwitch]: 'kill-switch',
 };
 
 /**
@@ -118,6 +174,19 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
  * - market-trade: instrument, priceTicks, sizeLots, side (aggressor; 2 = unknown), code (MarketTradeKind), ref (the data's order/trade id)
  * - fill: instrument, tradeId, account, orderId, clOrdId, side, priceTicks, sizeLots, leavesLots,
  *         code (FillLiquidity), makerLeavesLots = displayed size ahead of the order when it entered its queue, ref = ns in queue
+ * Accounts (engine/back-office.ts); money in minor units of the account's currency, `ref` = epoch day where a date is meant:
+ * - deposit: account, amountMinor, amount2Minor (available cash after)
+ * - fee: instrument, account, tradeId, code (0 taker, 1 maker), amountMinor (negative = rebate)
+ * - cash-settled: account, ref (day), amountMinor (+ received, - paid)
+ * - securities-settled: instrument, account, ref (day), sizeLots (+ received, - delivered)
+ * - mark: instrument, ref (day), priceTicks
+ * - pnl: account, ref (day), amountMinor (the day's P&L), amount2Minor (equity)
+ * - variation-margin: instrument, account, ref (day), amountMinor
+ * - margin-call: account, ref (day), amountMinor (call), amount2Minor (equity)
+ * - liquidation-start: account, amountMinor (equity), amount2Minor (maintenance requirement)
+ * - liquidation-order: instrument, account, clOrdId, side, sizeLots
+ * - job: code (EOD_JOB_NAME index), ref (day), flags (attempt, 0 for a skip), reason (JobOutcome)
+ * - kill-switch: account, code (0 account, 1 firm), flags bit0 = on
  */
 export class EventRecord {
   type: EventType = EventType.SessionOpen;

@@ -21,6 +21,25 @@ export interface ExchangeAccount {
   readonly stp: StpMode;
 }
 
+/**
+ * Stages beside the book (pre-trade risk before it, clearing after it), kept out of the
+ * exchange so the venue stays generic: with no hooks the exchange behaves exactly as before.
+ * Primitive arguments only, so a call allocates nothing. Hooks may publish their own events
+ * through `beginExtra`/`publishExtra` (one sequence), but must not apply commands.
+ */
+export interface OrderHooks {
+  /** After the venue's own checks, before the book: 0 to pass, or a RejectReason. */
+  check(c: CommandRecord): number;
+  /** The order was accepted (its accepted event is out) with `sizeLots` open. */
+  onAccepted(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void;
+  /** One fill, after its trade event. */
+  onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void;
+  /** `lots` of the order left without trading (cancel, expiry, IOC remainder, STP, refused stop). */
+  onReduced(orderId: number, lots: number): void;
+  /** The order now has `leavesLots` open at `priceTicks` (0 for orders without a limit price). */
+  onModified(orderId: number, priceTicks: number, leavesLots: number): void;
+}
+
 export interface ExchangeConfig {
   readonly instruments: readonly Instrument[];
   readonly accounts: readonly ExchangeAccount[];
@@ -40,6 +59,8 @@ export interface ExchangeConfig {
    * (a ReplayVenue instead of an order book, fed by Hist* commands), else null.
    */
   readonly replay?: readonly (QueueModel | null)[];
+  /** Pre-trade risk and post-trade clearing (engine/back-office.ts); absent = none. */
+  readonly orderHooks?: OrderHooks;
 }
 
 export const ORDERS_MAX_DEFAULT = 50_000_000;
@@ -86,6 +107,7 @@ export class Exchange implements BookListener, ReplayListener {
   private readonly books: (OrderBook | ReplayVenue)[];
   private readonly ev = new EventRecord();
   private readonly ordersMax: number;
+  private readonly hooks: OrderHooks | null;
 
   private seq = 0;
   private tradeSeq = 0;
@@ -143,6 +165,7 @@ export class Exchange implements BookListener, ReplayListener {
     this.quotes = cfg.quotes;
     this.levels = cfg.levels;
     this.ordersMax = cfg.ordersMax ?? ORDERS_MAX_DEFAULT;
+    this.hooks = cfg.orderHooks ?? null;
     const n = cfg.instruments.length;
     this.books = cfg.instruments.map((_, i) => {
       const q = cfg.replay?.[i] ?? null;
@@ -206,6 +229,14 @@ export class Exchange implements BookListener, ReplayListener {
   /** The venue order id of an account's live order, or 0. */
   orderIdOf(account: number, clOrdId: number): number {
     return this.clOrd[account]?.get(clOrdId) ?? 0;
+  }
+  /** The account's clOrdId of a venue order id (0 if the id was never used). */
+  clOrdIdOf(orderId: number): number {
+    return orderId > 0 && orderId < this.nextOrderId ? this.oClOrdId[orderId]! : 0;
+  }
+  /** The account of a venue order id (0 if the id was never used). */
+  accountOf(orderId: number): number {
+    return orderId > 0 && orderId < this.nextOrderId ? this.oAccount[orderId]! : 0;
   }
   pendingStops(instrument: number): readonly number[] {
     return this.stops[instrument]!;
@@ -293,19 +324,26 @@ export class Exchange implements BookListener, ReplayListener {
   }
 
   /**
-   * For components beside the venue (payments, back office): begin an event of their own
-   * type at `tsNs`, in the venue's one sequence. Fill the returned record (it is reused),
-   * then call publishEvent(). Not from inside onEvent: one writer of state.
+   * For stages beside the book (back office, payments): start an event of `type` at `tsNs`
+   * (not before the current time), in the venue's one sequence; fill the returned record
+   * (instrument starts at -1, "none"), then `publishExtra()`. The record is the exchange's
+   * own: nothing else may be published in between, and never from inside onEvent.
    */
-  beginEvent(type: EventType, tsNs: number): EventRecord {
+  beginExtra(type: EventType, tsNs: number): EventRecord {
     this.setTime(tsNs);
     this.begin(type);
     this.ev.instrument = -1;
     return this.ev;
   }
 
-  publishEvent(): void {
+
+  publishExtra(): void {
     this.publish();
+  }
+
+  /** Virtual time of the last command, session change or extra event. */
+  get timeNs(): number {
+    return this.nowNs;
   }
 
   // ---- commands ------------------------------------------------------------
@@ -366,7 +404,8 @@ export class Exchange implements BookListener, ReplayListener {
   private submit(c: CommandRecord): void {
     const instrument = c.instrument;
     const account = c.account;
-    const reject = this.checkSubmit(c);
+    let reject = this.checkSubmit(c);
+    if (reject === 0 && this.hooks !== null) reject = this.hooks.check(c);
     if (reject !== 0) {
       this.emitRejected(c, reject);
       return;
@@ -438,6 +477,7 @@ export class Exchange implements BookListener, ReplayListener {
     this.ev.stopPriceTicks = this.oStop[id]!;
     this.ev.flags = this.oFlags[id]!;
     this.publish();
+    if (this.hooks !== null) this.hooks.onAccepted(id, this.oAccount[id]!, this.oInstrument[id]!, this.oSide[id]!, this.oType[id]!, this.oSize[id]!);
   }
 
   /** Emit the accepted event held back in submit(), before the first thing the book reports. */
@@ -530,6 +570,7 @@ export class Exchange implements BookListener, ReplayListener {
       this.ev.sizeLots = this.oSize[id]!;
       this.ev.reason = CancelReason.User;
       this.publish();
+      if (this.hooks !== null) this.hooks.onReduced(id, this.oSize[id]!);
       this.done(id);
       return;
     }
@@ -623,6 +664,7 @@ export class Exchange implements BookListener, ReplayListener {
     this.ev.sizeLots = sizeLots;
     this.ev.flags = kept ? 1 : 0;
     this.publish();
+    if (this.hooks !== null) this.hooks.onModified(id, priceTicks, sizeLots);
   }
 
   private rejectCancel(type: EventType, c: CommandRecord, id: number, reason: number): void {
@@ -671,6 +713,7 @@ export class Exchange implements BookListener, ReplayListener {
         this.ev.reason = CancelReason.ImmediateRemainder;
         this.ev.flags = r;
         this.publish();
+        if (this.hooks !== null) this.hooks.onReduced(id, this.oSize[id]!);
         this.done(id);
       }
     }
@@ -697,6 +740,9 @@ export class Exchange implements BookListener, ReplayListener {
     this.ev.makerLeavesLots = makerLeavesLots;
     this.publish();
     this.noteTrade(i, priceTicks, sizeLots);
+    if (this.hooks !== null) {
+      this.hooks.onTrade(this.tradeSeq, i, takerId, makerId, this.oAccount[takerId]!, this.oAccount[makerId]!, this.oSide[takerId]!, priceTicks, sizeLots);
+    }
     if (makerLeavesLots === 0) this.done(makerId);
     if (takerLeavesLots === 0) this.done(takerId);
   }
@@ -770,6 +816,7 @@ export class Exchange implements BookListener, ReplayListener {
     this.ev.sizeLots = cancelledLots;
     this.ev.reason = reason;
     this.publish();
+    if (this.hooks !== null) this.hooks.onReduced(orderId, cancelledLots);
     this.done(orderId);
   }
 
@@ -845,6 +892,7 @@ export class Exchange implements BookListener, ReplayListener {
     this.fillOrderFields(id);
     this.ev.sizeLots = lots;
     this.publish();
+    if (this.hooks !== null) this.hooks.onReduced(id, lots);
     this.done(id);
   }
 

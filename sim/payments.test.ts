@@ -18,7 +18,7 @@ class Recorder implements EventPublisher {
   private e = new EventRecord();
   private seq = 0;
   private lastTs = 0;
-  beginEvent(type: EventType, tsNs: number): EventRecord {
+  beginExtra(type: EventType, tsNs: number): EventRecord {
     if (tsNs < this.lastTs) throw new Error(`event time went back: ${tsNs} < ${this.lastTs}`);
     this.lastTs = tsNs;
     this.e = new EventRecord();
@@ -27,7 +27,7 @@ class Recorder implements EventPublisher {
     this.e.instrument = -1;
     return this.e;
   }
-  publishEvent(): void {
+  publishExtra(): void {
     this.e.seq = ++this.seq;
     this.events.push(this.e);
   }

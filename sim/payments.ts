@@ -40,9 +40,9 @@ import { type Rng, rngStream } from './rng.js';
 
 /** Where payment events go: the exchange implements it, so they share its sequence. */
 export interface EventPublisher {
-  /** A cleared record of `type` at `tsNs` (instrument -1); fill it, then call publishEvent(). */
-  beginEvent(type: EventType, tsNs: number): EventRecord;
-  publishEvent(): void;
+  /** A cleared record of `type` at `tsNs` (instrument -1); fill it, then call publishExtra(). */
+  beginExtra(type: EventType, tsNs: number): EventRecord;
+  publishExtra(): void;
 }
 
 const CALL_RESULT_CODE = { ok: 0, timeout: 1, 'server-error': 2, 'rate-limited': 3 } as const;
@@ -191,14 +191,14 @@ export class PaymentsSystem {
       { availableMinor: this.postings.availableMinor(p.account), unsettledInstantMinor: this.unsettledInstant[p.account]! },
     );
     this.fraudAudit.push({ paymentId: p.id, rule: PAYMENT_REASON_NAME[d.rule], decision: ['allow', 'hold', 'block'][d.decision]!, score: d.score, alert: d.alert });
-    const e = this.pub.beginEvent(EventType.FraudDecision, t);
+    const e = this.pub.beginExtra(EventType.FraudDecision, t);
     e.ref = p.id;
     e.account = p.account;
     e.code = d.decision;
     e.reason = d.rule;
     e.priceTicks = d.score;
     e.flags = d.alert ? 1 : 0;
-    this.pub.publishEvent();
+    this.pub.publishExtra();
     if (d.decision === FraudDecisionKind.Block) {
       this.transition(p, PaymentState.Failed, d.rule, t);
       return;
@@ -217,17 +217,17 @@ export class PaymentsSystem {
     } else {
       this.holdsRejected++;
     }
-    const e = this.pub.beginEvent(EventType.CashHold, t);
+    const e = this.pub.beginExtra(EventType.CashHold, t);
     e.account = r.account;
     e.actionIndex = r.index;
     e.amountMinor = r.amountMinor;
     e.amount2Minor = this.postings.availableMinor(r.account);
     e.code = ok ? 0 : 1;
-    this.pub.publishEvent();
+    this.pub.publishExtra();
   }
 
   private emitRequested(r: PaymentRequestSpec, t: number, paymentId: number, outcome: number): void {
-    const e = this.pub.beginEvent(EventType.PaymentRequested, t);
+    const e = this.pub.beginExtra(EventType.PaymentRequested, t);
     e.ref = paymentId;
     e.actionIndex = r.index;
     e.account = r.account;
@@ -236,7 +236,7 @@ export class PaymentsSystem {
     e.tif = r.bank;
     e.amountMinor = r.amountMinor;
     e.code = outcome;
-    this.pub.publishEvent();
+    this.pub.publishExtra();
   }
 
   // ---- state machine -------------------------------------------------------------------
@@ -253,7 +253,7 @@ export class PaymentsSystem {
     if (reason !== PaymentReason.None) p.reason = reason;
     p.updatedNs = t;
     if (res.bankMinor !== 0) p.bankMoves.push({ day: valueDay, amountMinor: res.bankMinor, reconciled: false });
-    const e = this.pub.beginEvent(EventType.PaymentState, t);
+    const e = this.pub.beginExtra(EventType.PaymentState, t);
     e.ref = p.id;
     e.account = p.account;
     e.flags = from;
@@ -261,7 +261,7 @@ export class PaymentsSystem {
     e.reason = reason;
     e.amountMinor = res.amountMinor;
     e.amount2Minor = this.postings.availableMinor(p.account);
-    this.pub.publishEvent();
+    this.pub.publishExtra();
   }
 
   // ---- bank calls ----------------------------------------------------------------------
@@ -279,12 +279,12 @@ export class PaymentsSystem {
     p.attempts++;
     this.bankCalls++;
     const attemptNo = p.attempts;
-    const e = this.pub.beginEvent(EventType.BankCall, t);
+    const e = this.pub.beginExtra(EventType.BankCall, t);
     e.ref = p.id;
     e.tif = p.bank;
     e.code = 0;
     e.mdSeq = attemptNo;
-    this.pub.publishEvent();
+    this.pub.publishExtra();
     const outcome = this.outcomes.get(p.id) ?? null;
     const r = bank.call(t, { paymentId: p.id, direction: p.direction, rail: p.rail, amountMinor: p.amountMinor, outcome });
     const at = t + (r.kind === 'timeout' ? this.cfg.retry.timeoutNs : bank.cfg.latencyNs);
@@ -303,13 +303,13 @@ export class PaymentsSystem {
     if (stillPending && r.kind !== 'ok' && attemptNo < this.cfg.retry.maxAttempts) {
       nextNs = t + (r.kind === 'rate-limited' ? r.retryAfterNs : this.backoffNs(p.bank, attemptNo));
     }
-    const e = this.pub.beginEvent(EventType.BankResponse, t);
+    const e = this.pub.beginExtra(EventType.BankResponse, t);
     e.ref = p.id;
     e.tif = p.bank;
     e.mdSeq = attemptNo;
     e.code = CALL_RESULT_CODE[r.kind];
     e.orderId = nextNs;
-    this.pub.publishEvent();
+    this.pub.publishExtra();
     // A callback may have moved the payment on already (the bank processed a call we saw time out).
     if (!stillPending) return;
     if (r.kind === 'ok') this.transition(p, PaymentState.Submitted, PaymentReason.None, t);
@@ -326,7 +326,7 @@ export class PaymentsSystem {
     if (cb.version <= p.version || queued?.some((q) => q.version === cb.version)) flags = CB_DUPLICATE;
     else if (p.state === PaymentState.Cancelled) flags = CB_STALE;
     else if (cb.version > p.version + 1) flags = CB_EARLY;
-    const e = this.pub.beginEvent(EventType.BankCallback, t);
+    const e = this.pub.beginExtra(EventType.BankCallback, t);
     e.ref = p.id;
     e.tif = cb.bank;
     e.code = CALLBACK_STATUS_CODE[cb.status];
@@ -334,7 +334,7 @@ export class PaymentsSystem {
     e.mdSeq = cb.version;
     e.amountMinor = cb.amountMinor;
     e.flags = flags;
-    this.pub.publishEvent();
+    this.pub.publishExtra();
     if (flags === CB_DUPLICATE) {
       this.callbacksDuplicate++;
       return;
@@ -387,20 +387,20 @@ export class PaymentsSystem {
     const r = rec.runDay(day, ledger, stmt);
     for (const br of r.found) this.emitBreak(EventType.ReconBreak, br, br.foundAs, t);
     for (const br of r.resolved) this.emitBreak(EventType.ReconResolved, br, br.cls, t);
-    const e = this.pub.beginEvent(EventType.ReconRun, t);
+    const e = this.pub.beginExtra(EventType.ReconRun, t);
     e.tif = b;
     e.mdSeq = day;
     e.orderCount = r.matched;
     e.sizeLots = r.found.length;
     e.leavesLots = rec.openBreaks;
-    this.pub.publishEvent();
+    this.pub.publishExtra();
     this.statements.push(...stmt.map((s) => ({ bank: b, ...s })));
   }
 
   readonly statements: (ReconItem & { bank: number })[] = [];
 
   private emitBreak(type: EventType, br: ReconBreak, cls: number, t: number): void {
-    const e = this.pub.beginEvent(type, t);
+    const e = this.pub.beginExtra(type, t);
     e.ref = br.id;
     e.orderId = br.paymentId;
     e.tif = br.bank;
@@ -409,7 +409,7 @@ export class PaymentsSystem {
     e.amountMinor = br.ledgerAmountMinor ?? 0;
     e.amount2Minor = br.bankAmountMinor ?? 0;
     e.flags = (br.ledgerAmountMinor !== null ? 1 : 0) | (br.bankAmountMinor !== null ? 2 : 0);
-    this.pub.publishEvent();
+    this.pub.publishExtra();
   }
 
   // ---- reports -----------------------------------------------------------------------

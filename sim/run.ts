@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync }
 import { join } from 'node:path';
 import { CommandRecord, commandToRecord } from '../engine/command.js';
 import { EventRecord, EventType, EVENT_TYPE_NAME, type EventSink } from '../engine/event.js';
-import { Exchange } from '../engine/exchange.js';
+import { Exchange, type OrderHooks } from '../engine/exchange.js';
 import { fromUnits } from '../engine/decimal.js';
 import { CANCEL_REASON_NAME, NO_PRICE, REJECT_NAME, RejectReason, CancelReason } from '../engine/types.js';
 import { InvariantError } from '../engine/assert.js';
@@ -11,6 +11,7 @@ import { TimerQueue } from './clock.js';
 import type { FeedSource, FeedSpec } from './feeds/feed.js';
 import { inlineFeed } from './feeds/feed.js';
 import { workerFeed } from './feeds/worker-feed.js';
+import { backOfficeComponent } from './back-office-component.js';
 import type { Scenario } from './scenario.js';
 import { paymentsComponent } from './payments-component.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
@@ -96,6 +97,8 @@ export interface RunResult {
  */
 export interface RunComponent {
   readonly name: string;
+  /** Stages the exchange runs around its book (pre-trade risk, clearing); at most one component has them. */
+  readonly orderHooks?: OrderHooks;
   start?(ctx: RunContext): void;
   onEvent?(e: EventRecord): void;
   /** After the loop and before the summary: write files into runDir, add to the summary's `extra`. */
@@ -116,7 +119,7 @@ export interface RunContext {
 
 /** Counts events on their way to the real sink: the summary is built from what was emitted. */
 class CountingSink implements EventSink {
-  // Event types go up to 79 (reserved ranges in engine/event.ts).
+  /** Indexed by EventType; the reserved ranges go up to 79. */
   readonly byType = new Float64Array(128);
   readonly rejects = new Float64Array(64);
   readonly cancels = new Float64Array(16);
@@ -141,19 +144,31 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const sc = opts.scenario;
   const now = opts.wallMs;
   const t0 = now?.() ?? 0;
+  // Built before anything is written: a replay feed's --strict error or a strategy that
+  // fails to load stops the run with nothing on disk.
+  const components = [...(await builtInComponents(sc, opts)), ...(opts.components ?? [])];
+  const hooked = components.filter((c) => c.orderHooks !== undefined);
+  if (hooked.length > 1) throw new InvariantError(`only one component may hook orders; ${hooked.map((c) => c.name).join(', ')} do`);
   const tmpDir = `${opts.outDir}.partial-${process.pid}`;
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir, { recursive: true });
 
-  const output = openOutput({
-    outDir: tmpDir,
-    instruments: sc.instruments,
-    accountNames: sc.accounts.map((a) => a.name),
-    scenario: sc.name,
-    seed: sc.seed,
-    audit: opts.audit ?? true,
-    thread: opts.outputThread ?? 'worker',
-  });
+  let output: ReturnType<typeof openOutput>;
+  try {
+    output = openOutput({
+      outDir: tmpDir,
+      instruments: sc.instruments,
+      accountNames: sc.accounts.map((a) => a.name),
+      ...(sc.backOffice !== null ? { moneyExponents: sc.backOffice.moneyExponents } : {}),
+      scenario: sc.name,
+      seed: sc.seed,
+      audit: opts.audit ?? true,
+      thread: opts.outputThread ?? 'worker',
+    });
+  } catch (err) {
+    rmSync(tmpDir, { recursive: true, force: true });
+    throw err;
+  }
   const counting = new CountingSink(output);
   const exchange = new Exchange(
     {
@@ -162,6 +177,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       quotes: sc.marketData.quotes,
       levels: sc.marketData.levels,
       replay: replayConfig(sc),
+      ...(hooked.length === 1 ? { orderHooks: hooked[0]!.orderHooks! } : {}),
     },
     counting,
   );
@@ -170,8 +186,6 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   let feedWaitMs = 0;
   let commands = 0;
   try {
-    // Built before the feeds start: a replay feed's --strict error stops the run before anything runs.
-    const components = [...builtInComponents(sc, opts), ...(opts.components ?? [])];
     const specs = sc.feeds.map((f): FeedSpec => {
       if (f.kind !== 'synthetic') {
         const { kind, queueModel: _q, deadLetter: _d, path: _p, ...params } = f;
@@ -200,8 +214,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         commands++;
       },
     };
-    ctx.schedule(sc.openNs, (t) => exchange.openSession(t));
-    ctx.schedule(sc.closeNs, (t) => exchange.closeSession(t));
+    for (const s of sc.sessions) {
+      ctx.schedule(s.openNs, (t) => exchange.openSession(t));
+      ctx.schedule(s.closeNs, (t) => exchange.closeSession(t));
+    }
     counting.listen(components);
     for (const c of components) c.start?.(ctx);
 
@@ -274,8 +290,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Participants the scenario itself asks for (back office, payments, strategies...). */
-function builtInComponents(sc: Scenario, opts: RunOptions): RunComponent[] {
+async function builtInComponents(sc: Scenario, opts: RunOptions): Promise<RunComponent[]> {
   const out: RunComponent[] = [];
+  if (sc.backOffice !== null) out.push(backOfficeComponent(sc));
   const payments = paymentsComponent(sc);
   if (payments !== null) out.push(payments);
   const replay = new ReplayReportComponent(sc);

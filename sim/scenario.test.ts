@@ -303,7 +303,7 @@ describe('shape errors name the file, the JSON path, what was expected and what 
     expect(errorAfter((o) => ((feed0(o).rates as Json).bogus = 1))).toBe(`${F}: feeds[0].rates.bogus: unknown field; expected one of: limit, cancel, market`);
     expect(errorAfter((o) => (act(o, 3).prize = '1'))).toBe(`${F}: actions[3].prize: unknown field; expected one of: at, type, account, ref`);
     expect(errorAfter((o) => (act(o, 0).prize = '1'))).toBe(`${F}: actions[0].prize: unknown field; did you mean "price"?`);
-    expect(errorAfter((o) => ((o.session as Json)['odd key'] = 1))).toBe(`${F}: session["odd key"]: unknown field; expected one of: date, open, close`);
+    expect(errorAfter((o) => ((o.session as Json)['odd key'] = 1))).toBe(`${F}: session["odd key"]: unknown field; expected one of: date, open, close, days`);
   });
 
   it('missing required fields', () => {
@@ -381,7 +381,7 @@ describe('shape errors name the file, the JSON path, what was expected and what 
 
 describe('action errors', () => {
   it('type, account, instrument', () => {
-    expect(errorAfter((o) => (act(o, 0).type = 'replace'))).toBe(`${F}: actions[0].type: expected one of "submit", "cancel", "modify", got "replace"`);
+    expect(errorAfter((o) => (act(o, 0).type = 'replace'))).toBe(`${F}: actions[0].type: expected one of "submit", "cancel", "modify", "killSwitch", got "replace"`);
     expect(errorAfter((o) => (act(o, 1).account = 'carol'))).toBe(`${F}: actions[1].account: unknown account "carol"; expected one of "alice", "bob", "zi-acme"`);
     expect(errorAfter((o) => (act(o, 1).instrument = 'XYZ'))).toBe(`${F}: actions[1].instrument: unknown instrument "XYZ"; expected one of "ACME"`);
     expect(errorAfter((o) => (act(o, 0).side = 'BUY'))).toBe(`${F}: actions[0].side: expected one of "buy", "sell", got "BUY"`);

@@ -12,7 +12,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Command } from '../engine/command.js';
+import { BusinessCalendar, NS_PER_DAY as CAL_NS_PER_DAY, formatDate, parseDate, weekday } from '../engine/calendar.js';
+import type { BackOfficeAccount, BackOfficeInstrument, MarkTo } from '../engine/back-office.js';
 import { toUnits } from '../engine/decimal.js';
+import { equityTerms, futureTerms } from '../engine/margin.js';
+import { notionalRule, type Currency } from '../engine/money.js';
+import type { InstrumentPositionLimits, RiskFirmConfig, RiskLimits } from '../engine/risk.js';
 import { checkInstrument, type Instrument } from '../engine/instrument.js';
 import { QUEUE_MODEL_NAME, type QueueModel } from '../engine/replay-venue.js';
 import type { LobsterFeedParams, TardisFeedParams } from './feeds/replay-feed.js';
@@ -22,6 +27,7 @@ import type { PaymentsConfig } from './payments-config.js';
 import { normalisePayments, paymentsSchema } from './payments-scenario.js';
 import {
   DATE_EXPECTED,
+  DAYS_AFTER_SESSION_MAX,
   DATE_TIME_EXPECTED,
   TIME_OF_DAY_EXPECTED,
   TimeFormatError,
@@ -42,6 +48,8 @@ export interface Scenario {
   sessionDate: string;
   openNs: number;
   closeNs: number;
+  /** One per trading day (business days when `session.days` > 1); the first is openNs/closeNs. */
+  sessions: ScenarioSession[];
   instruments: Instrument[];
   accounts: ScenarioAccount[];
   marketData: { quotes: boolean; levels: number };
@@ -50,6 +58,8 @@ export interface Scenario {
   actions: ScenarioAction[];
   /** Deposits, withdrawals, banks and reconciliation (sim/payments-scenario.ts); null when absent. */
   payments: PaymentsConfig | null;
+  /** Accounts, risk, margin and settlement (engine/back-office.ts); null when the scenario uses none of it. */
+  backOffice: BackOfficeSpec | null;
   /** The parsed JSON, for the copy in a run directory. */
   raw: unknown;
 }
@@ -58,6 +68,40 @@ export interface ScenarioAccount {
   index: number;
   name: string;
   stp: StpMode;
+}
+
+export interface ScenarioSession {
+  /** Epoch day (engine/calendar.ts). */
+  day: number;
+  openNs: number;
+  closeNs: number;
+}
+
+/** A kill switch thrown by a scenario action; `firm` -1 = an account's own switch. */
+export interface KillSwitchAction {
+  index: number;
+  path: string;
+  atNs: number;
+  account: number;
+  firm: number;
+  on: boolean;
+}
+
+export interface BackOfficeSpec {
+  currencies: Currency[];
+  instruments: BackOfficeInstrument[];
+  accounts: BackOfficeAccount[];
+  firms: RiskFirmConfig[];
+  firmNames: string[];
+  holidays: string[];
+  settlementDays: number;
+  scenarioDay: number;
+  jobRetryNs: number;
+  jobMaxAttempts: number;
+  jobFaults: Record<string, number>;
+  killSwitches: KillSwitchAction[];
+  /** Minor-unit digits of each account's currency (for money in events). */
+  moneyExponents: number[];
 }
 
 /** Zero-intelligence Poisson flow around a moving reference price, for one instrument. */
@@ -117,6 +161,11 @@ export const SCENARIO_LIMITS = {
   accountsMax: 100_000,
   feedsMax: 1_000,
   actionsMax: 1_000_000,
+  firmsMax: 10_000,
+  sessionDaysMax: 60,
+  holidaysMax: 1_000,
+  settlementDaysMax: 10,
+  jobAttemptsMax: 10,
   refLengthMax: 64,
   feedOrdersMax: 50_000_000,
   marketDataLevelsMax: 50,
@@ -293,6 +342,9 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
 // Pass 2: shape
 
 const DECIMAL_RE = /^\d+(?:\.\d+)?$/;
+
+/** Currencies an account or instrument may name, with the digits of their minor unit. */
+export const CURRENCY_EXPONENT: Readonly<Record<string, number>> = { USD: 2, EUR: 2, GBP: 2, CHF: 2, CAD: 2, AUD: 2, JPY: 0 };
 const SYMBOL_RE = /^[A-Za-z0-9._-]{1,16}$/;
 const ACCOUNT_ID_RE = /^[A-Za-z0-9._-]{1,32}$/;
 const NAME_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${SCENARIO_LIMITS.nameLengthMax - 1}}$`);
@@ -349,14 +401,65 @@ const instrumentSchema = obj(
     lotSize: decimal('1'),
     referencePrice: decimal('100.00'),
     priceBandBps: int(0, L.priceBandBpsMax).default(0),
+    currency: str('a currency code, one of ' + Object.keys(CURRENCY_EXPONENT).join(', '), undefined, 8).optional(),
+    multiplier: decimal('50').optional(),
+    fees: obj(
+      { makerBps: num(-10_000, 10_000, 'a number of basis points from -10000 to 10000 (negative = rebate)'), takerBps: num(-10_000, 10_000, 'a number of basis points from -10000 to 10000') },
+      'an object like {"makerBps": -0.2, "takerBps": 0.3}',
+    ).optional(),
+    margin: z
+      .discriminatedUnion(
+        'style',
+        [
+          obj({ style: z.literal('equity'), initialBps: int(0, 10_000).default(5_000), maintenanceBps: int(0, 10_000).default(2_500) }, 'an object like {"style": "equity", "initialBps": 5000, "maintenanceBps": 2500}'),
+          obj({ style: z.literal('futures'), initial: decimal('5000.00'), maintenance: decimal('4000.00') }, 'an object like {"style": "futures", "initial": "5000.00", "maintenance": "4000.00"}'),
+        ],
+        { error: (iss) => (iss.code === 'invalid_union' ? 'one of "equity", "futures"' : 'a margin object like {"style": "equity"}') },
+      )
+      .optional(),
+    markTo: oneOf(['last', 'mid']).optional(),
   },
   'an instrument object like {"symbol": "ACME", "tickSize": "0.01", "lotSize": "1", "referencePrice": "100.00"}',
+);
+
+const limitsSchema = obj(
+  {
+    maxOrderLots: int(1, L.sizeLotsMax).optional(),
+    maxOrderNotional: decimal('1000000.00').optional(),
+    collarBps: int(0, 100_000).optional(),
+    positions: z
+      .record(
+        z.string(),
+        obj({ long: decimal('1000').optional(), short: decimal('1000').optional() }, 'an object like {"long": "1000", "short": "500"}'),
+        { error: 'an object from instrument symbol to {"long": "...", "short": "..."}' },
+      )
+      .optional(),
+    maxGrossExposure: decimal('5000000.00').optional(),
+    maxNetExposure: decimal('2000000.00').optional(),
+    maxOpenOrders: int(1, 10_000_000).optional(),
+    maxOrdersPerSecond: int(1, 10_000_000).optional(),
+    useUnsettledFraction: num(0, 1, 'a number from 0 to 1').optional(),
+  },
+  'a limits object like {"maxOrderLots": 1000, "maxOpenOrders": 50}',
+);
+
+const firmSchema = obj(
+  {
+    id: str('a firm id of 1 to 32 letters, digits, ".", "_" or "-", like "acme-capital"', ACCOUNT_ID_RE),
+    limits: limitsSchema.optional(),
+  },
+  'a firm object like {"id": "acme-capital"}',
 );
 
 const accountSchema = obj(
   {
     id: str('an account id of 1 to 32 letters, digits, ".", "_" or "-", like "alice"', ACCOUNT_ID_RE),
     stp: oneOf(STP_NAME).default('none'),
+    type: oneOf(['cash', 'margin']).optional(),
+    firm: str('a firm id (a string)', undefined, 100).optional(),
+    cash: decimal('100000.00').optional(),
+    currency: str('a currency code, one of ' + Object.keys(CURRENCY_EXPONENT).join(', '), undefined, 8).optional(),
+    limits: limitsSchema.optional(),
   },
   'an account object like {"id": "alice"}',
 );
@@ -455,8 +558,13 @@ const modifySchema = obj(
   'a modify action object',
 );
 
-const ACTION_TYPES = ['submit', 'cancel', 'modify'] as const;
-const actionSchema = z.discriminatedUnion('type', [submitSchema, cancelSchema, modifySchema], {
+const killSwitchSchema = obj(
+  { at: atTime, type: z.literal('killSwitch'), account: accountRef.optional(), firm: str('a firm id (a string)', undefined, 100).optional(), on: bool().default(true) },
+  'a killSwitch action object like {"at": "10:00:00", "type": "killSwitch", "account": "alice", "on": true}',
+);
+
+const ACTION_TYPES = ['submit', 'cancel', 'modify', 'killSwitch'] as const;
+const actionSchema = z.discriminatedUnion('type', [submitSchema, cancelSchema, modifySchema, killSwitchSchema], {
   error: (iss) =>
     iss.code === 'invalid_union' ? `one of ${ACTION_TYPES.map((t) => JSON.stringify(t)).join(', ')}` : 'an action object like {"at": "09:30:00", "type": "submit", ...}',
 });
@@ -467,9 +575,30 @@ const scenarioSchema = obj(
     description: str(`a string of at most ${L.descriptionLengthMax} characters`, undefined, L.descriptionLengthMax).default(''),
     seed: int(0, Number.MAX_SAFE_INTEGER, `a non-negative whole number up to ${Number.MAX_SAFE_INTEGER}`),
     session: obj(
-      { date: str(DATE_EXPECTED, undefined, 100), open: str(TIME_OF_DAY_EXPECTED, undefined, 100), close: str(TIME_OF_DAY_EXPECTED, undefined, 100) },
+      {
+        date: str(DATE_EXPECTED, undefined, 100),
+        open: str(TIME_OF_DAY_EXPECTED, undefined, 100),
+        close: str(TIME_OF_DAY_EXPECTED, undefined, 100),
+        days: int(1, L.sessionDaysMax).default(1),
+      },
       'an object like {"date": "2026-01-05", "open": "09:30:00", "close": "16:00:00"}',
     ),
+    firms: list(firmSchema, 'firms', L.firmsMax).optional(),
+    calendar: obj(
+      {
+        holidays: list(str(DATE_EXPECTED, undefined, 100), 'dates', L.holidaysMax).default([]),
+        settlementDays: int(0, L.settlementDaysMax).default(1),
+      },
+      'an object like {"holidays": ["2026-01-19"], "settlementDays": 1}',
+    ).optional(),
+    endOfDay: obj(
+      {
+        retryAfterSeconds: int(1, 86_400).default(60),
+        maxAttempts: int(1, L.jobAttemptsMax).default(3),
+        faults: z.partialRecord(oneOf(['mark-to-market', 'margin-calls', 'settlement', 'statements']), int(0, L.jobAttemptsMax), { error: 'an object from job name to failing attempts' }).default({}),
+      },
+      'an object like {"retryAfterSeconds": 60, "maxAttempts": 3}',
+    ).optional(),
     instruments: list(instrumentSchema, 'instruments', L.instrumentsMax, 1),
     accounts: list(accountSchema, 'accounts', L.accountsMax),
     marketData: marketDataSchema,
@@ -831,6 +960,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
   }
   const refsByAccount = new Map<number, Map<string, OrderRef>>();
   const actions: ScenarioAction[] = [];
+  const killSwitches: KillSwitchAction[] = [];
   let prevAtNs = -1;
   let prevAtPath = '';
   let prevAt = '';
@@ -847,6 +977,22 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
         prevAtPath = at;
         prevAt = a.at;
       }
+    }
+    if (a.type === 'killSwitch') {
+      const hasAccount = a.account !== undefined;
+      const hasFirm = a.firm !== undefined;
+      if (hasAccount === hasFirm) {
+        p.add(at, 'a killSwitch names exactly one of "account" or "firm"');
+        return;
+      }
+      const account = hasAccount ? lookupAccount(`${at}.account`, a.account!) : -1;
+      let firm = -1;
+      if (hasFirm) {
+        firm = (f.firms ?? []).findIndex((x) => x.id === a.firm);
+        if (firm < 0) p.add(`${at}.firm`, `unknown firm ${JSON.stringify(a.firm)}; ${listNames((f.firms ?? []).map((x) => x.id))}`);
+      }
+      killSwitches.push({ index: k, path: at, atNs: Math.max(atNs, 0), account, firm, on: a.on });
+      return;
     }
     const account = lookupAccount(`${at}.account`, a.account);
     let refs = refsByAccount.get(account);
@@ -935,6 +1081,8 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
           add: (path, what) => p.add(path, what),
         });
 
+  const sessions = sessionOk ? tradingSessions(p, f, openNs, closeNs) : [];
+  const backOffice = normaliseBackOffice(p, f, drafts, killSwitches, sessionOk ? parseDate(f.session.date) : 0);
   p.throwIfAny();
   return {
     file,
@@ -944,6 +1092,8 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
     sessionDate: f.session.date,
     openNs,
     closeNs,
+    sessions,
+    backOffice,
     instruments: drafts.map((d) => d.instrument!),
     accounts,
     marketData: { quotes: f.marketData.quotes, levels: f.marketData.levels },
@@ -951,6 +1101,244 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
     actions,
     payments,
     raw,
+  };
+}
+
+/** The scenario's calendar: weekends plus `calendar.holidays` (checked and reported here). */
+function scenarioCalendar(p: Problems, f: ScenarioFile): BusinessCalendar {
+  const good: string[] = [];
+  (f.calendar?.holidays ?? []).forEach((h, k) => {
+    try {
+      parseDate(h);
+      good.push(h);
+    } catch {
+      p.add(`calendar.holidays[${k}]`, `expected ${DATE_EXPECTED}, got ${JSON.stringify(h)}`);
+    }
+  });
+  return new BusinessCalendar(good);
+}
+
+const WEEKDAY_NAME = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** One session per trading day: the session date, then the next business days up to `session.days`. */
+function tradingSessions(p: Problems, f: ScenarioFile, openNs: number, closeNs: number): ScenarioSession[] {
+  const first = parseDate(f.session.date);
+  if (f.session.days === 1) return [{ day: first, openNs, closeNs }];
+  const cal = scenarioCalendar(p, f);
+  if (!cal.isBusinessDay(first)) {
+    p.add('session.date', `${JSON.stringify(f.session.date)} is a ${cal.isHoliday(first) ? 'holiday' : WEEKDAY_NAME[weekday(first)]}; a multi-day session starts on a business day`);
+    return [];
+  }
+  const out: ScenarioSession[] = [];
+  let day = first;
+  for (let k = 0; k < f.session.days; k++) {
+    if (k > 0) day = cal.nextBusinessDay(day);
+    const off = (day - first) * CAL_NS_PER_DAY;
+    if (day - first > DAYS_AFTER_SESSION_MAX) {
+      p.add('session.days', `${f.session.days} business days end on ${formatDate(day)}, more than ${DAYS_AFTER_SESSION_MAX} days after session.date`);
+      return [];
+    }
+    out.push({ day, openNs: off + openNs, closeNs: off + closeNs });
+  }
+  return out;
+}
+
+function unitOfExponent(e: number): string {
+  return e === 0 ? '1' : `0.${'0'.repeat(e - 1)}1`;
+}
+
+/** A money decimal string in minor units of a currency; -1 (reported) when it does not fit. */
+function moneyMinor(p: Problems, path: string, value: string, currency: Currency): number {
+  let n: number;
+  try {
+    n = toUnits(value, unitOfExponent(currency.minorExponent));
+  } catch {
+    p.add(path, `${JSON.stringify(value)} is too large`);
+    return -1;
+  }
+  if (Number.isNaN(n)) {
+    p.add(path, `${JSON.stringify(value)} has more decimals than ${currency.code} has minor units (${currency.minorExponent})`);
+    return -1;
+  }
+  if (!Number.isSafeInteger(n)) {
+    p.add(path, `${JSON.stringify(value)} is too large`);
+    return -1;
+  }
+  return n;
+}
+
+/** Whether the file uses any part of the back office; if not, the run has none (and no hooks). */
+function usesBackOffice(f: ScenarioFile): boolean {
+  return (
+    f.firms !== undefined ||
+    f.calendar !== undefined ||
+    f.endOfDay !== undefined ||
+    f.accounts.some((a) => a.type !== undefined || a.firm !== undefined || a.cash !== undefined || a.currency !== undefined || a.limits !== undefined) ||
+    f.instruments.some((i) => i.fees !== undefined || i.margin !== undefined || i.markTo !== undefined || i.currency !== undefined || i.multiplier !== undefined) ||
+    f.actions.some((a) => a.type === 'killSwitch')
+  );
+}
+
+function normaliseBackOffice(p: Problems, f: ScenarioFile, drafts: InstrumentDraft[], killSwitches: KillSwitchAction[], scenarioDay: number): BackOfficeSpec | null {
+  if (!usesBackOffice(f)) return null;
+  const currencies: Currency[] = [];
+  const currencyIndex = (path: string, code: string | undefined): number => {
+    const c = code ?? 'USD';
+    const e = CURRENCY_EXPONENT[c];
+    if (e === undefined) {
+      p.add(path, `unknown currency ${JSON.stringify(c)}; expected one of ${Object.keys(CURRENCY_EXPONENT).join(', ')}`);
+      return 0;
+    }
+    let k = currencies.findIndex((x) => x.code === c);
+    if (k < 0) {
+      k = currencies.length;
+      currencies.push({ code: c, minorExponent: e });
+    }
+    return k;
+  };
+  const symbols = new Map(drafts.map((d, i) => [d.symbol, i]));
+  const instruments: BackOfficeInstrument[] = [];
+  f.instruments.forEach((ins, i) => {
+    const at = `instruments[${i}]`;
+    const cur = currencyIndex(`${at}.currency`, ins.currency);
+    const d = drafts[i]!;
+    if (!d.usable || d.instrument === null) return;
+    const rule = notionalRule(ins.tickSize, ins.lotSize, currencies[cur]!.minorExponent, ins.multiplier ?? '1');
+    const fees = ins.fees ?? { makerBps: 0, takerBps: 0 };
+    for (const k of ['makerBps', 'takerBps'] as const) {
+      if (Math.round(fees[k] * 100) !== fees[k] * 100) p.add(`${at}.fees.${k}`, `expected at most 2 decimals, got ${fees[k]}`);
+    }
+    if (fees.makerBps + fees.takerBps < 0) p.add(`${at}.fees.makerBps`, `a rebate of ${-fees.makerBps} bp is larger than the taker fee of ${fees.takerBps} bp (two accounts trading with each other would be paid by the venue)`);
+    const m = ins.margin ?? { style: 'equity' as const, initialBps: 5_000, maintenanceBps: 2_500 };
+    let margin = equityTerms();
+    if (m.style === 'equity') {
+      if (m.maintenanceBps > m.initialBps) p.add(`${at}.margin.maintenanceBps`, `expected at most initialBps ${m.initialBps}, got ${m.maintenanceBps}`);
+      else margin = equityTerms(m.initialBps, m.maintenanceBps);
+    } else {
+      const im = moneyMinor(p, `${at}.margin.initial`, m.initial, currencies[cur]!);
+      const mm = moneyMinor(p, `${at}.margin.maintenance`, m.maintenance, currencies[cur]!);
+      if (im >= 0 && mm >= 0 && mm > im) p.add(`${at}.margin.maintenance`, `expected at most margin.initial ${JSON.stringify(m.initial)}, got ${JSON.stringify(m.maintenance)}`);
+      else if (im >= 0 && mm >= 0) margin = futureTerms(im, mm);
+    }
+    const isFuture = m.style === 'futures';
+    if (!isFuture && ins.multiplier !== undefined) p.add(`${at}.multiplier`, 'only futures (margin.style "futures") have a contract multiplier');
+    instruments.push({
+      symbol: ins.symbol,
+      currency: cur,
+      num: rule.num,
+      den: rule.den,
+      isFuture,
+      makerBps: fees.makerBps,
+      takerBps: fees.takerBps,
+      referencePriceTicks: d.instrument.referencePriceTicks,
+      margin,
+      markTo: (ins.markTo ?? 'last') as MarkTo,
+    });
+  });
+
+  const limits = (path: string, l: z.infer<typeof limitsSchema> | undefined, currency: Currency, isAccount: boolean): { limits: RiskLimits; instrumentLimits: InstrumentPositionLimits[]; unsettledUseBps: number } => {
+    const out: { -readonly [K in keyof RiskLimits]: RiskLimits[K] } = {};
+    const per: InstrumentPositionLimits[] = [];
+    if (l === undefined) return { limits: out, instrumentLimits: per, unsettledUseBps: 0 };
+    if (l.maxOrderLots !== undefined) out.maxOrderLots = l.maxOrderLots;
+    if (l.collarBps !== undefined) out.collarBps = l.collarBps;
+    if (l.maxOpenOrders !== undefined) out.maxOpenOrders = l.maxOpenOrders;
+    if (l.maxOrdersPerSecond !== undefined) out.maxOrdersPerSecond = l.maxOrdersPerSecond;
+    if (l.maxOrderNotional !== undefined) out.maxOrderNotionalMinor = moneyMinor(p, `${path}.maxOrderNotional`, l.maxOrderNotional, currency);
+    if (l.maxGrossExposure !== undefined) out.maxGrossExposureMinor = moneyMinor(p, `${path}.maxGrossExposure`, l.maxGrossExposure, currency);
+    if (l.maxNetExposure !== undefined) out.maxNetExposureMinor = moneyMinor(p, `${path}.maxNetExposure`, l.maxNetExposure, currency);
+    for (const [sym, pl] of Object.entries(l.positions ?? {})) {
+      const i = symbols.get(sym);
+      const pp = `${path}.positions${formatJsonPath([sym])}`;
+      if (i === undefined) {
+        p.add(pp, `unknown instrument ${JSON.stringify(sym)}; ${listNames([...symbols.keys()])}`);
+        continue;
+      }
+      const d = drafts[i]!;
+      if (!d.usable) continue;
+      const lot = (v: string | undefined, k: string): number | undefined => {
+        if (v === undefined) return undefined;
+        if (!isPositiveDecimal(v)) return 0;
+        const n = units(p, `${pp}.${k}`, v, d.lotSize, 'lot size', d.symbol, L.sizeLotsMax, '100');
+        return n < 0 ? undefined : n;
+      };
+      const lo = lot(pl.long, 'long');
+      const sh = lot(pl.short, 'short');
+      per.push({ instrument: i, ...(lo !== undefined ? { maxLongLots: lo } : {}), ...(sh !== undefined ? { maxShortLots: sh } : {}) });
+    }
+    let unsettledUseBps = 0;
+    if (l.useUnsettledFraction !== undefined) {
+      if (!isAccount) p.add(`${path}.useUnsettledFraction`, 'only an account (not a firm) can spend unsettled cash');
+      unsettledUseBps = Math.round(l.useUnsettledFraction * 10_000);
+    }
+    return { limits: out, instrumentLimits: per, unsettledUseBps };
+  };
+
+  const usd = currencies[currencyIndex('accounts', 'USD')]!;
+  const firmNames = (f.firms ?? []).map((x) => x.id);
+  const firms: RiskFirmConfig[] = (f.firms ?? []).map((x, k) => {
+    const r = limits(`firms[${k}].limits`, x.limits, usd, false);
+    return { limits: r.limits, instrumentLimits: r.instrumentLimits };
+  });
+  const seenFirm = new Map<string, number>();
+  firmNames.forEach((n, k) => {
+    if (seenFirm.has(n)) p.add(`firms[${k}].id`, `${JSON.stringify(n)} is already used by firms[${seenFirm.get(n)}]`);
+    else seenFirm.set(n, k);
+  });
+  const accounts: BackOfficeAccount[] = [];
+  const moneyExponents: number[] = [];
+  f.accounts.forEach((acc, k) => {
+    const at = `accounts[${k}]`;
+    const cur = currencyIndex(`${at}.currency`, acc.currency);
+    const currency = currencies[cur]!;
+    let firm: number;
+    if (acc.firm !== undefined) {
+      firm = seenFirm.get(acc.firm) ?? -1;
+      if (firm < 0) {
+        p.add(`${at}.firm`, `unknown firm ${JSON.stringify(acc.firm)}; ${listNames(firmNames)}`);
+        firm = 0;
+      }
+    } else {
+      // An account without a firm is its own firm (no firm limits), so reports still aggregate cleanly.
+      firm = firms.length;
+      firms.push({});
+      firmNames.push(acc.id);
+    }
+    const r = limits(`${at}.limits`, acc.limits, currency, true);
+    const depositMinor = acc.cash === undefined ? 0 : moneyMinor(p, `${at}.cash`, acc.cash, currency);
+    accounts.push({
+      name: acc.id,
+      currency: cur,
+      firm,
+      type: acc.type ?? 'cash',
+      limits: r.limits,
+      instrumentLimits: r.instrumentLimits,
+      unsettledUseBps: r.unsettledUseBps,
+      depositMinor: Math.max(depositMinor, 0),
+    });
+    moneyExponents.push(currency.minorExponent);
+  });
+  instruments.forEach((ins, i) => {
+    const used = accounts.some((a) => a.currency !== ins.currency);
+    if (used) p.add(`instruments[${i}].currency`, `every account trades every instrument, so all must use one currency; ${ins.symbol} is in ${currencies[ins.currency]!.code}`);
+  });
+  const eod = f.endOfDay ?? { retryAfterSeconds: 60, maxAttempts: 3, faults: {} };
+  const faults: Record<string, number> = {};
+  for (const [k, v] of Object.entries(eod.faults)) if (v !== undefined) faults[k] = v;
+  return {
+    currencies,
+    instruments,
+    accounts,
+    firms,
+    firmNames,
+    holidays: f.calendar?.holidays ?? [],
+    settlementDays: f.calendar?.settlementDays ?? 1,
+    scenarioDay,
+    jobRetryNs: eod.retryAfterSeconds * 1_000_000_000,
+    jobMaxAttempts: eod.maxAttempts,
+    jobFaults: faults,
+    killSwitches,
+    moneyExponents,
   };
 }
 

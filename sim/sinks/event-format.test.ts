@@ -112,8 +112,20 @@ describe('createEventFormatter', () => {
       [EventType.CashHold, {}, ['account', 'request', 'amountMinor', 'availableMinor', 'result']],
       [EventType.MarketTrade, { code: 1 }, ['instrument', 'price', 'size', 'aggressor', 'kind', 'dataId']],
       [EventType.Fill, { code: 2 }, ['instrument', 'tradeId', 'account', 'orderId', 'clOrdId', 'side', 'price', 'size', 'leaves', 'liquidity', 'queueAtEntry', 'queueNs']],
+      [EventType.Deposit, {}, ['account', 'amount', 'balance']],
+      [EventType.Fee, {}, ['instrument', 'account', 'tradeId', 'liquidity', 'amount']],
+      [EventType.CashSettled, {}, ['account', 'date', 'amount']],
+      [EventType.SecuritiesSettled, {}, ['instrument', 'account', 'date', 'size']],
+      [EventType.Mark, {}, ['instrument', 'date', 'price']],
+      [EventType.Pnl, {}, ['account', 'date', 'pnl', 'equity']],
+      [EventType.VariationMargin, {}, ['instrument', 'account', 'date', 'amount']],
+      [EventType.MarginCall, {}, ['account', 'date', 'amount', 'equity']],
+      [EventType.LiquidationStart, {}, ['account', 'equity', 'maintenance']],
+      [EventType.LiquidationOrder, {}, ['instrument', 'account', 'clOrdId', 'side', 'size']],
+      [EventType.Job, { reason: 1 }, ['job', 'date', 'attempt', 'status']],
+      [EventType.KillSwitch, {}, ['account', 'scope', 'on']],
     ];
-    expect(new Set(cases.map((c) => c[0])).size).toBe(27);
+    expect(new Set(cases.map((c) => c[0])).size).toBe(39);
     for (const [type, fields, keys] of cases) {
       const line = fmt(ev(type, fields));
       expect(line.includes('\n'), line).toBe(false);
@@ -132,5 +144,21 @@ describe('createEventFormatter', () => {
       '{"seq":7,"ts":1000000123,"type":"fill","instrument":"BTC-USD","tradeId":3,"account":"alice","orderId":5,"clOrdId":2,"side":"sell","price":"2.0","size":"1.500","leaves":"0.500","liquidity":"queue","queueAtEntry":"18.000","queueNs":175072491}',
     );
     expect(() => fmt(ev(EventType.Fill, { instrument: 0, code: 9 }))).toThrow(/fill liquidity/);
+  });
+
+  it('writes account events with money in the account currency, dates and signed amounts', () => {
+    const f = createEventFormatter(TEST_INSTRUMENTS, TEST_ACCOUNTS, [2, 0]);
+    expect(f(ev(EventType.Fee, { instrument: 0, account: 0, tradeId: 3, code: 1, amountMinor: -7 }))).toBe(
+      '{"seq":7,"ts":1000000123,"type":"fee","instrument":"ACME","account":"alice","tradeId":3,"liquidity":"maker","amount":"-0.07"}',
+    );
+    // Account 1 has a currency without minor units (exponent 0).
+    expect(f(ev(EventType.Deposit, { account: 1, amountMinor: 1500, amount2Minor: 2500 }))).toBe('{"seq":7,"ts":1000000123,"type":"deposit","account":"bob","amount":"1500","balance":"2500"}');
+    const day = 20_468; // 2026-01-15
+    expect(f(ev(EventType.SecuritiesSettled, { instrument: 1, account: 0, ref: day, sizeLots: -1500 }))).toBe(
+      '{"seq":7,"ts":1000000123,"type":"securities-settled","instrument":"BTC-USD","account":"alice","date":"2026-01-15","size":"-1.500"}',
+    );
+    expect(f(ev(EventType.Job, { code: 2, ref: day, flags: 2, reason: 2 }))).toBe('{"seq":7,"ts":1000000123,"type":"job","job":"settlement","date":"2026-01-15","attempt":2,"status":"retrying"}');
+    expect(f(ev(EventType.KillSwitch, { account: 0, code: 1, flags: 1 }))).toBe('{"seq":7,"ts":1000000123,"type":"kill-switch","account":"alice","scope":"firm","on":true}');
+    expect(() => f(ev(EventType.Job, { code: 9, reason: 1 }))).toThrow(/job/);
   });
 });

@@ -1,7 +1,7 @@
 import { assert } from '../../engine/assert.js';
 import { FLAG_POST_ONLY } from '../../engine/command.js';
 import { decimalScale, parseScaled } from '../../engine/decimal.js';
-import { EVENT_TYPE_NAME, EventType, type EventRecord } from '../../engine/event.js';
+import { EOD_JOB_NAME, EVENT_TYPE_NAME, EventType, JOB_OUTCOME_NAME, type EventRecord } from '../../engine/event.js';
 import type { Instrument } from '../../engine/instrument.js';
 import { formatDate } from '../../engine/calendar.js';
 import { FRAUD_DECISION_NAME } from '../../engine/fraud.js';
@@ -126,7 +126,19 @@ const K = {
   liquidity: enc(',"liquidity":'),
   queueAtEntry: enc(',"queueAtEntry":'),
   queueNs: enc(',"queueNs":'),
+  amount: enc(',"amount":'),
+  balance: enc(',"balance":'),
+  pnl: enc(',"pnl":'),
+  equity: enc(',"equity":'),
+  maintenance: enc(',"maintenance":'),
+  job: enc(',"job":'),
+  scope: enc(',"scope":'),
+  on: enc(',"on":'),
 } as const;
+
+/** A fee's side of the trade (code 0 taker, 1 maker). */
+const FEE_LIQUIDITY_BYTES = [enc('"taker"'), enc('"maker"')];
+const SCOPE_BYTES = [enc('"account"'), enc('"firm"')];
 
 /** `,"type":"name"` per event type; the instrument key follows it, so no trailing comma. */
 const TYPE_BYTES: Uint8Array[] = [];
@@ -156,6 +168,11 @@ const BREAK_CLASS_BYTES = enumBytes(BREAK_CLASS_NAME);
 const CASH_HOLD_BYTES = enumBytes(CASH_HOLD_RESULT_NAME);
 const LIQUIDITY_BYTES = enumBytes(FILL_LIQUIDITY_NAME);
 const TRADE_KIND_BYTES = enumBytes(MARKET_TRADE_KIND_NAME);
+const JOB_BYTES = enumBytes(EOD_JOB_NAME);
+const JOB_OUTCOME_BYTES = enumBytes(JOB_OUTCOME_NAME);
+
+/** Minor-unit exponent of an account's currency when the caller names none (USD, EUR: 2). */
+export const MONEY_EXPONENT_DEFAULT = 2;
 
 /** Per-instrument decimal scaling, precomputed so a line costs no regex and no BigInt. */
 interface Scaler {
@@ -212,16 +229,23 @@ function badEnum(what: string, v: number): never {
 export class CanonicalLineWriter {
   private readonly scalers: Scaler[];
   private readonly accounts: Uint8Array[];
+  private readonly moneyScale: number[];
+  private readonly moneyPow: number[];
+  /** Epoch day -> `"YYYY-MM-DD"` bytes, filled on first use (a run touches a handful of days). */
+  private readonly dates = new Map<number, Uint8Array>();
   /** True when every name is ASCII, so the line can be decoded as latin1 (cheaper than UTF-8). */
   readonly ascii: boolean;
   // Always a Buffer (callers pass Buffers): one element kind keeps the byte stores monomorphic.
   private b: Uint8Array = Buffer.alloc(0);
   private p = 0;
 
-  constructor(instruments: readonly Instrument[], accountNames: readonly string[]) {
+  /** `moneyExponents[a]`: digits of account a's currency minor unit (default MONEY_EXPONENT_DEFAULT). */
+  constructor(instruments: readonly Instrument[], accountNames: readonly string[], moneyExponents: readonly number[] = []) {
     instruments.forEach((ins, idx) => assert(ins.index === idx, `instrument ${ins.symbol} has index ${ins.index}, expected ${idx}`));
     this.scalers = instruments.map(makeScaler);
     this.accounts = accountNames.map((n) => nameBytes(n, 'account name'));
+    this.moneyScale = accountNames.map((_, a) => moneyExponents[a] ?? MONEY_EXPONENT_DEFAULT);
+    this.moneyPow = this.moneyScale.map((x) => 10 ** x);
     // eslint-disable-next-line no-control-regex
     this.ascii = [...instruments.map((i) => i.symbol), ...accountNames].every((s) => /^[\x00-\x7f]*$/.test(s));
   }
@@ -510,6 +534,81 @@ export class CanonicalLineWriter {
         this.keyInt(K.queueNs, e.ref);
         break;
       }
+      case EventType.Deposit:
+        this.key(K.account, this.acct(e.account));
+        this.money(K.amount, e.account, e.amountMinor);
+        this.money(K.balance, e.account, e.amount2Minor);
+        break;
+      case EventType.Fee:
+        this.ins(e.instrument);
+        this.key(K.account, this.acct(e.account));
+        this.keyInt(K.tradeId, e.tradeId);
+        this.key(K.liquidity, this.enumOf(FEE_LIQUIDITY_BYTES, e.code, 'fee liquidity'));
+        this.money(K.amount, e.account, e.amountMinor);
+        break;
+      case EventType.CashSettled:
+        this.key(K.account, this.acct(e.account));
+        this.date(e.ref);
+        this.money(K.amount, e.account, e.amountMinor);
+        break;
+      case EventType.SecuritiesSettled: {
+        const s = this.ins(e.instrument);
+        this.key(K.account, this.acct(e.account));
+        this.date(e.ref);
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        break;
+      }
+      case EventType.Mark: {
+        const s = this.ins(e.instrument);
+        this.date(e.ref);
+        this.bytes(K.price);
+        this.price(s, e.priceTicks);
+        break;
+      }
+      case EventType.Pnl:
+        this.key(K.account, this.acct(e.account));
+        this.date(e.ref);
+        this.money(K.pnl, e.account, e.amountMinor);
+        this.money(K.equity, e.account, e.amount2Minor);
+        break;
+      case EventType.VariationMargin:
+        this.ins(e.instrument);
+        this.key(K.account, this.acct(e.account));
+        this.date(e.ref);
+        this.money(K.amount, e.account, e.amountMinor);
+        break;
+      case EventType.MarginCall:
+        this.key(K.account, this.acct(e.account));
+        this.date(e.ref);
+        this.money(K.amount, e.account, e.amountMinor);
+        this.money(K.equity, e.account, e.amount2Minor);
+        break;
+      case EventType.LiquidationStart:
+        this.key(K.account, this.acct(e.account));
+        this.money(K.equity, e.account, e.amountMinor);
+        this.money(K.maintenance, e.account, e.amount2Minor);
+        break;
+      case EventType.LiquidationOrder: {
+        const s = this.ins(e.instrument);
+        this.key(K.account, this.acct(e.account));
+        this.keyInt(K.clOrdId, e.clOrdId);
+        this.key(K.side, this.enumOf(SIDE_BYTES, e.side, 'side'));
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        break;
+      }
+      case EventType.Job:
+        this.key(K.job, this.enumOf(JOB_BYTES, e.code, 'job'));
+        this.date(e.ref);
+        this.keyInt(K.attempt, e.flags);
+        this.key(K.status, this.enumOf(JOB_OUTCOME_BYTES, e.reason, 'job outcome'));
+        break;
+      case EventType.KillSwitch:
+        this.key(K.account, this.acct(e.account));
+        this.key(K.scope, this.enumOf(SCOPE_BYTES, e.code, 'kill-switch scope'));
+        this.key(K.on, (e.flags & 1) !== 0 ? TRUE : FALSE);
+        break;
       default: {
         const never: never = e.type;
         badEnum('type', never);
@@ -526,10 +625,21 @@ export class CanonicalLineWriter {
     this.keyInt(K.clOrdId, e.clOrdId);
   }
 
-  /** `,"date":"YYYY-MM-DD"` of an epoch day (payments run on several days). */
+  /** `,"<key>":"<minor units as a decimal of the account's currency>"`. */
+  private money(k: Uint8Array, account: number, minor: number): void {
+    this.bytes(k);
+    const known = account >= 0 && account < this.moneyScale.length;
+    this.scaled(known, minor, 1, known ? this.moneyScale[account]! : 0, known ? this.moneyPow[account]! : 1);
+  }
+
+  /** `,"date":"YYYY-MM-DD"` of an epoch day. */
   private date(day: number): void {
-    this.bytes(K.date);
-    this.bytes(enc(JSON.stringify(formatDate(day))));
+    let b = this.dates.get(day);
+    if (b === undefined) {
+      b = enc(JSON.stringify(formatDate(day)));
+      this.dates.set(day, b);
+    }
+    this.key(K.date, b);
   }
 
   /** Writes the instrument key and returns its scaler. */
@@ -645,8 +755,8 @@ export class CanonicalLineWriter {
 export type EventFormatter = (e: EventRecord) => string;
 
 /** The canonical line of an event as a string (no trailing newline). */
-export function createEventFormatter(instruments: readonly Instrument[], accountNames: readonly string[]): EventFormatter {
-  const w = new CanonicalLineWriter(instruments, accountNames);
+export function createEventFormatter(instruments: readonly Instrument[], accountNames: readonly string[], moneyExponents: readonly number[] = []): EventFormatter {
+  const w = new CanonicalLineWriter(instruments, accountNames, moneyExponents);
   const scratch = Buffer.allocUnsafe(LINE_BYTES_MAX);
   const encoding = w.ascii ? 'latin1' : 'utf8';
   return (e) => scratch.toString(encoding, 0, w.write(e, scratch, 0));
@@ -673,6 +783,16 @@ export const EVENT_HAS_ACCOUNT: ReadonlySet<EventType> = new Set([
   EventType.FraudDecision,
   EventType.CashHold,
   EventType.Fill,
+  EventType.Deposit,
+  EventType.Fee,
+  EventType.CashSettled,
+  EventType.SecuritiesSettled,
+  EventType.Pnl,
+  EventType.VariationMargin,
+  EventType.MarginCall,
+  EventType.LiquidationStart,
+  EventType.LiquidationOrder,
+  EventType.KillSwitch,
 ]);
 export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.OrderAccepted,

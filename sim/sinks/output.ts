@@ -14,6 +14,8 @@ export interface OutputOptions {
   outDir: string;
   instruments: readonly Instrument[];
   accountNames: readonly string[];
+  /** Minor-unit digits of each account's currency, for money in account events (default 2). */
+  moneyExponents?: readonly number[];
   scenario: string;
   seed: number | string;
   audit: boolean;
@@ -76,7 +78,7 @@ export class OutputWriter {
   private done = false;
 
   constructor(private readonly opts: Omit<OutputOptions, 'thread'>) {
-    this.lines = new CanonicalLineWriter(opts.instruments, opts.accountNames);
+    this.lines = new CanonicalLineWriter(opts.instruments, opts.accountNames, opts.moneyExponents);
     removePartials(opts.outDir);
     this.fd = openSync(join(opts.outDir, partialName(EVENTS_FILE)), 'w');
     try {

@@ -1,0 +1,274 @@
+/**
+ * What pre-trade risk and post-trade clearing cost: the same command stream through the
+ * exchange alone and through the exchange with the back office hooked in (risk checks on
+ * every submit, a ledger transfer, fees and portfolio update on every trade, fee events),
+ * measured in the same process, alternating, median of the repetitions.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/risk.bench.js [commands] [reps]
+ *
+ * Target (issue 4): with risk at most 1.5 x the time of matching alone.
+ */
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import seedrandom from 'seedrandom';
+import { BackOffice } from '../engine/back-office.js';
+import { BusinessCalendar, parseDate } from '../engine/calendar.js';
+import { CommandRecord, CommandType } from '../engine/command.js';
+import type { EventRecord, EventSink } from '../engine/event.js';
+import { Exchange, type OrderHooks } from '../engine/exchange.js';
+import { Risk } from '../engine/risk.js';
+import type { Instrument } from '../engine/instrument.js';
+import { equityTerms } from '../engine/margin.js';
+import { notionalRule } from '../engine/money.js';
+import { OrderType, Side, StpMode, TimeInForce } from '../engine/types.js';
+
+const SEED = 'exsim-risk-bench-1';
+const ACCOUNTS = 16;
+const MID = 10_000;
+const INSTRUMENT: Instrument = { index: 0, symbol: 'ACME', tickSize: '0.01', lotSize: '1', referencePriceTicks: MID, priceBandBps: 0 };
+
+interface Stream {
+  n: number;
+  type: Uint8Array;
+  account: Int32Array;
+  clOrdId: Float64Array;
+  side: Uint8Array;
+  orderType: Uint8Array;
+  price: Int32Array;
+  size: Int32Array;
+}
+
+/** Half the accounts are cash accounts that only buy (they cannot sell short); the rest are margin accounts. */
+export function generate(n: number): Stream {
+  const rnd = seedrandom(SEED);
+  const s: Stream = {
+    n,
+    type: new Uint8Array(n),
+    account: new Int32Array(n),
+    clOrdId: new Float64Array(n),
+    side: new Uint8Array(n),
+    orderType: new Uint8Array(n),
+    price: new Int32Array(n),
+    size: new Int32Array(n),
+  };
+  const last = new Float64Array(ACCOUNTS);
+  for (let i = 0; i < n; i++) {
+    const a = Math.floor(rnd() * ACCOUNTS);
+    s.account[i] = a;
+    const r = rnd();
+    if (r < 0.45 && last[a]! > 0) {
+      s.type[i] = CommandType.Cancel;
+      // Mostly recent orders, which are the ones likely still resting.
+      s.clOrdId[i] = Math.max(1, last[a]! - Math.floor(rnd() * 20));
+      continue;
+    }
+    s.type[i] = CommandType.Submit;
+    s.clOrdId[i] = ++last[a]!;
+    const cash = a < ACCOUNTS / 2;
+    const side = cash ? Side.Buy : rnd() < 0.5 ? Side.Buy : Side.Sell;
+    s.side[i] = side;
+    const market = r > 0.95;
+    s.orderType[i] = market ? OrderType.Market : OrderType.Limit;
+    const off = Math.floor(rnd() * rnd() * 40) - 2;
+    s.price[i] = market ? 0 : side === Side.Buy ? MID - off : MID + off;
+    s.size[i] = 1 + Math.floor(rnd() * 20);
+  }
+  return s;
+}
+
+class CountSink implements EventSink {
+  n = 0;
+  emit(_e: EventRecord): void {
+    this.n++;
+  }
+}
+
+/**
+ * Pre-trade risk alone as the exchange's hooks: the same Risk and limits the back office
+ * uses, with cash read from plain arrays, and no ledger, fees or portfolio after the trade.
+ */
+class RiskOnly implements OrderHooks {
+  readonly risk: Risk;
+  private readonly cash = new Float64Array(ACCOUNTS).fill(1e13);
+  private oAccount = new Int32Array(1 << 20);
+  private oSide = new Uint8Array(1 << 20);
+  private oPx = new Float64Array(1 << 20);
+  private oLeaves = new Float64Array(1 << 20);
+  private px = 0;
+  constructor() {
+    this.risk = new Risk(
+      {
+        instruments: [{ num: 1, den: 1, referencePriceTicks: MID, feeReserveCentiBps: 30, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
+        accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
+          firm: a % 4,
+          type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
+          limits: { maxOrderLots: 100_000, collarBps: 5_000, maxOrderNotionalMinor: 1e12, maxOpenOrders: 1e7, maxOrdersPerSecond: 1e9 },
+        })),
+        firms: Array.from({ length: 4 }, () => ({ limits: { maxOpenOrders: 1e8, maxLongLots: 1e12, maxShortLots: 1e12 } })),
+      },
+      { settledCashMinor: (a) => this.cash[a]!, unsettledCashMinor: () => 0, marginExcessMinor: (a) => this.cash[a]! },
+    );
+  }
+  check(c: CommandRecord): number {
+    this.px = c.orderType === OrderType.Market ? (c.side === Side.Buy ? MID + 40 : MID - 40) : c.priceTicks;
+    return this.risk.check(c.account, c.instrument, c.side as Side, this.px, c.sizeLots, c.tsNs);
+  }
+  onAccepted(orderId: number, account: number, instrument: number, side: number, _t: number, sizeLots: number): void {
+    this.oAccount[orderId] = account;
+    this.oSide[orderId] = side;
+    this.oPx[orderId] = this.px;
+    this.oLeaves[orderId] = sizeLots;
+    this.risk.onAccepted(account, instrument, side as Side, this.px, sizeLots);
+  }
+  onTrade(_t: number, instrument: number, takerId: number, makerId: number, _ta: number, _ma: number, _s: number, priceTicks: number, sizeLots: number): void {
+    this.fill(takerId, instrument, sizeLots);
+    this.fill(makerId, instrument, sizeLots);
+    this.risk.setReferencePrice(instrument, priceTicks);
+  }
+  private fill(id: number, instrument: number, sizeLots: number): void {
+    const leaves = (this.oLeaves[id] = this.oLeaves[id]! - sizeLots);
+    this.risk.onFilled(this.oAccount[id]!, instrument, this.oSide[id] as Side, this.oPx[id]!, sizeLots, leaves);
+  }
+  onReduced(orderId: number, lots: number): void {
+    const leaves = (this.oLeaves[orderId] = this.oLeaves[orderId]! - lots);
+    this.risk.onCancelled(this.oAccount[orderId]!, 0, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
+  }
+  onModified(): void {}
+}
+
+function backOffice(): BackOffice {
+  const r = notionalRule('0.01', '1', 2);
+  return new BackOffice({
+    currencies: [{ code: 'USD', minorExponent: 2 }],
+    instruments: [{ symbol: 'ACME', currency: 0, num: r.num, den: r.den, isFuture: false, makerBps: -0.2, takerBps: 0.3, referencePriceTicks: MID, margin: equityTerms(), markTo: 'last' }],
+    accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
+      name: `a${a}`,
+      currency: 0,
+      firm: a % 4,
+      type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
+      depositMinor: 1e13,
+      limits: { maxOrderLots: 100_000, collarBps: 5_000, maxOrderNotionalMinor: 1e12, maxOpenOrders: 1e7, maxOrdersPerSecond: 1e9 },
+    })),
+    firms: Array.from({ length: 4 }, () => ({ limits: { maxOpenOrders: 1e8, maxLongLots: 1e12, maxShortLots: 1e12 } })),
+    calendar: new BusinessCalendar([]),
+    scenarioDay: parseDate('2026-01-05'),
+    settlementLagDays: 1,
+  });
+}
+
+export type BenchMode = 'matching' | 'risk' | 'back-office';
+
+export function runOnce(s: Stream, mode: BenchMode): { ms: number; events: number } {
+  const sink = new CountSink();
+  const bo = mode === 'back-office' ? backOffice() : null;
+  const hooks: OrderHooks | null = mode === 'risk' ? new RiskOnly() : bo;
+  const ex = new Exchange(
+    {
+      instruments: [INSTRUMENT],
+      accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({ name: `a${a}`, stp: StpMode.None })),
+      quotes: true,
+      levels: 0,
+      ...(hooks !== null ? { orderHooks: hooks } : {}),
+    },
+    sink,
+  );
+  if (bo !== null) {
+    bo.attach(ex);
+    bo.fundAccounts(0);
+  }
+  ex.openSession(1);
+  const c = new CommandRecord();
+  const t0 = performance.now();
+  for (let i = 0; i < s.n; i++) {
+    c.type = s.type[i]!;
+    c.tsNs = 2 + i;
+    c.instrument = 0;
+    c.account = s.account[i]!;
+    c.clOrdId = s.clOrdId[i]!;
+    c.side = s.side[i]!;
+    c.orderType = s.orderType[i]!;
+    c.tif = c.orderType === OrderType.Market ? TimeInForce.IOC : TimeInForce.GTC;
+    c.priceTicks = s.price[i]!;
+    c.sizeLots = s.size[i]!;
+    ex.apply(c);
+  }
+  return { ms: performance.now() - t0, events: sink.n };
+}
+
+export interface RiskBenchResult {
+  commands: number;
+  reps: number;
+  matchingMs: number;
+  /** Pre-trade risk (engine/risk.ts) before the book, nothing after it. */
+  withRiskMs: number;
+  /** The whole back office: risk, plus ledger transfer, fees, portfolio and fee events per trade. */
+  withBackOfficeMs: number;
+  matchingCommandsPerSec: number;
+  withRiskCommandsPerSec: number;
+  withBackOfficeCommandsPerSec: number;
+  /** withRiskMs / matchingMs: the issue's target is at most 1.5. */
+  ratio: number;
+  backOfficeRatio: number;
+  eventsMatching: number;
+  eventsWithBackOffice: number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export function runRiskBench(opts: { commands?: number; reps?: number } = {}): RiskBenchResult {
+  const n = opts.commands ?? 400_000;
+  const reps = opts.reps ?? 5;
+  const s = generate(n);
+  // Warm both paths up so the JIT has compiled each before timing.
+  runOnce(s, 'matching');
+  runOnce(s, 'risk');
+  runOnce(s, 'back-office');
+  const plain: number[] = [];
+  const risk: number[] = [];
+  const full: number[] = [];
+  let eventsMatching = 0;
+  let eventsWithBackOffice = 0;
+  for (let r = 0; r < reps; r++) {
+    const a = runOnce(s, 'matching');
+    const b = runOnce(s, 'risk');
+    const c = runOnce(s, 'back-office');
+    plain.push(a.ms);
+    risk.push(b.ms);
+    full.push(c.ms);
+    eventsMatching = a.events;
+    eventsWithBackOffice = c.events;
+  }
+  const matchingMs = median(plain);
+  const withRiskMs = median(risk);
+  const withBackOfficeMs = median(full);
+  return {
+    commands: n,
+    reps,
+    matchingMs,
+    withRiskMs,
+    withBackOfficeMs,
+    matchingCommandsPerSec: (n / matchingMs) * 1000,
+    withRiskCommandsPerSec: (n / withRiskMs) * 1000,
+    withBackOfficeCommandsPerSec: (n / withBackOfficeMs) * 1000,
+    ratio: withRiskMs / matchingMs,
+    backOfficeRatio: withBackOfficeMs / matchingMs,
+    eventsMatching,
+    eventsWithBackOffice,
+  };
+}
+
+export function formatRiskBench(r: RiskBenchResult): string {
+  const f = (x: number): string => Math.round(x).toLocaleString('en-US');
+  return [
+    `risk bench: ${f(r.commands)} commands, median of ${r.reps}`,
+    `  matching alone:     ${r.matchingMs.toFixed(1)} ms  ${f(r.matchingCommandsPerSec)} commands/s  (${f(r.eventsMatching)} events)`,
+    `  matching with pre-trade risk: ${r.withRiskMs.toFixed(1)} ms  ${f(r.withRiskCommandsPerSec)} commands/s  ratio ${r.ratio.toFixed(2)}x (target <= 1.5x)`,
+    `  matching with the whole back office (risk + ledger + fees + portfolio): ${r.withBackOfficeMs.toFixed(1)} ms  ${f(r.withBackOfficeCommandsPerSec)} commands/s  ratio ${r.backOfficeRatio.toFixed(2)}x  (${f(r.eventsWithBackOffice)} events, incl. fees)`,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const commands = process.argv[2] !== undefined ? Number(process.argv[2]) : undefined;
+  const reps = process.argv[3] !== undefined ? Number(process.argv[3]) : undefined;
+  process.stdout.write(formatRiskBench(runRiskBench({ ...(commands !== undefined ? { commands } : {}), ...(reps !== undefined ? { reps } : {}) })) + '\n');
+}

@@ -1,0 +1,576 @@
+/**
+ * The venue's back office: pre-trade risk before the book and clearing after it, as the
+ * exchange's OrderHooks, plus the end-of-day work (marks, P&L, margin calls, T+N settlement,
+ * statements) and the pieces of intraday liquidation. It owns Risk, Clearing (ledger +
+ * portfolio + fees) and Margin for one venue and publishes its events through the exchange,
+ * so they share the exchange's one sequence.
+ *
+ * Stages per order (exchange-core style): the exchange's own venue checks, then `check`
+ * (risk, O(1)), the book, then `onTrade` (one ledger transfer, fees, risk's positions).
+ *
+ * Reservation prices: risk reserves an order at one price for its whole life, so that fills
+ * and cancels release exactly what was reserved. Limit and stop-limit orders use their limit;
+ * a market order uses the worst price it can trade at, found by walking the opposite side of
+ * the book for its size (nothing can change the book between the check and the match); a
+ * stop-market order uses its stop price (a known gap: it may fill worse once triggered).
+ *
+ * Not a hot path beyond `check`/`onAccepted`/`onTrade`/`onReduced`: the end-of-day methods
+ * loop over accounts and instruments and may allocate.
+ */
+import { InvariantError } from './assert.js';
+import type { BusinessCalendar } from './calendar.js';
+import { dayOfTs } from './calendar.js';
+import { Clearing, type ClearingInstrument } from './clearing.js';
+import { CommandRecord } from './command.js';
+import { EOD_JOB_NAME, EventType, JobOutcome } from './event.js';
+import type { Exchange, OrderHooks } from './exchange.js';
+import { JobScheduler, type JobAttempt } from './jobs.js';
+import { Margin, type LiquidationOrder, type MarginTerms } from './margin.js';
+import type { Currency } from './money.js';
+import { Risk, type InstrumentPositionLimits, type RiskFirmConfig, type RiskLimits } from './risk.js';
+import { NO_PRICE, OrderType, Side } from './types.js';
+
+export type MarkTo = 'last' | 'mid';
+
+export interface BackOfficeInstrument extends ClearingInstrument {
+  readonly referencePriceTicks: number;
+  readonly margin: MarginTerms;
+  readonly markTo: MarkTo;
+}
+
+export interface BackOfficeAccount {
+  readonly name: string;
+  readonly currency: number;
+  readonly firm: number;
+  readonly type: 'cash' | 'margin';
+  readonly limits?: RiskLimits;
+  readonly instrumentLimits?: readonly InstrumentPositionLimits[];
+  readonly unsettledUseBps?: number;
+  /** Initial deposit in minor units (0 = none). */
+  readonly depositMinor: number;
+}
+
+export interface BackOfficeConfig {
+  readonly currencies: readonly Currency[];
+  readonly instruments: readonly BackOfficeInstrument[];
+  readonly accounts: readonly BackOfficeAccount[];
+  readonly firms: readonly RiskFirmConfig[];
+  readonly calendar: BusinessCalendar;
+  /** Epoch day of virtual time 0. */
+  readonly scenarioDay: number;
+  readonly settlementLagDays: number;
+  /** Virtual delay before a failed end-of-day job is retried (doubles per attempt). */
+  readonly jobRetryNs?: number;
+  readonly jobMaxAttempts?: number;
+  /** Fault injection for tests and scenarios: job name -> attempts that fail on every day. */
+  readonly jobFaults?: Readonly<Record<string, number>>;
+}
+
+/** clOrdIds of venue-generated liquidation orders start here, above any action's or feed's. */
+export const LIQUIDATION_CLORDID_BASE = 9_000_000_000_000;
+export const JOB_RETRY_NS_DEFAULT = 60_000_000_000;
+const ORDER_CHUNK = 1 << 16;
+
+/** One day's statement line per account (filled by the statements job). */
+export interface StatementRow {
+  readonly day: number;
+  readonly account: number;
+  readonly cashAvailableMinor: number;
+  readonly cashHeldMinor: number;
+  readonly cashUnsettledMinor: number;
+  readonly equityMinor: number;
+  readonly positions: readonly number[];
+}
+
+export class BackOffice implements OrderHooks {
+  readonly clearing: Clearing;
+  readonly risk: Risk;
+  readonly margin: Margin;
+  readonly jobs: JobScheduler;
+  readonly config: BackOfficeConfig;
+  readonly statements: StatementRow[] = [];
+  readonly marginCalls: { day: number; account: number; amountMinor: number; equityMinor: number }[] = [];
+  private exchange: Exchange | null = null;
+  private readonly nA: number;
+  private readonly nI: number;
+  private readonly isMargin: Uint8Array;
+  private readonly lastPx: Float64Array;
+  /** Current marks by instrument; refreshed by `updateMarks`. */
+  readonly marks: Float64Array;
+  private readonly chargesFees: Uint8Array;
+  private readonly markToMid: Uint8Array;
+  private readonly anyMid: boolean;
+  /** Securities due on `memoSettleDay` (the current trade day's settlement day). */
+  private memoCells: Float64Array | null = null;
+  private readonly hasMarginAccounts: boolean;
+  /** Reservation price of the command being checked, kept for its onAccepted. */
+  private pendingPx = 0;
+  /** Set while the venue submits its own liquidation orders: they skip the pre-trade checks. */
+  private bypass = false;
+  // Per order (by venue order id), grown in chunks.
+  private oAccount = new Int32Array(0);
+  private oInstrument = new Int32Array(0);
+  private oSide = new Uint8Array(0);
+  private oPx = new Float64Array(0);
+  private oLeaves = new Float64Array(0);
+  // Walk scratch for market orders; grown to the book's level count when needed.
+  private wPx = new Float64Array(64);
+  private wSz = new Float64Array(64);
+  private wCt = new Float64Array(64);
+  /** Securities due per settlement day: nA x nI lots, + received, - delivered. */
+  private readonly deliveries = new Map<number, Float64Array>();
+  private memoTradeDay = Number.NaN;
+  private memoSettleDay = 0;
+
+  constructor(config: BackOfficeConfig) {
+    this.config = config;
+    this.nA = config.accounts.length;
+    this.nI = config.instruments.length;
+    this.clearing = new Clearing({
+      currencies: config.currencies,
+      instruments: config.instruments,
+      accounts: config.accounts.map((a) => ({ name: a.name, currency: a.currency, firm: a.firm })),
+      calendar: config.calendar,
+      scenarioDay: config.scenarioDay,
+      settlementLagDays: config.settlementLagDays,
+    });
+    this.margin = new Margin(
+      this.clearing,
+      config.instruments.map((i) => i.margin),
+    );
+    this.isMargin = Uint8Array.from(config.accounts, (a) => (a.type === 'margin' ? 1 : 0));
+    this.hasMarginAccounts = config.accounts.some((a) => a.type === 'margin');
+    this.lastPx = new Float64Array(this.nI).fill(NO_PRICE);
+    this.marks = Float64Array.from(config.instruments, (i) => i.referencePriceTicks);
+    this.markToMid = Uint8Array.from(config.instruments, (i) => (i.markTo === 'mid' ? 1 : 0));
+    this.anyMid = config.instruments.some((i) => i.markTo === 'mid');
+    this.chargesFees = Uint8Array.from(config.instruments, (i) => (i.makerBps !== 0 || i.takerBps !== 0 ? 1 : 0));
+    this.risk = new Risk(
+      {
+        instruments: config.instruments.map((ins, i) => ({
+          num: ins.num,
+          den: ins.den,
+          referencePriceTicks: ins.referencePriceTicks,
+          feeReserveCentiBps: this.clearing.fees.maxRateCentiBps(i),
+          initialPerLotMinor: (px: number) => this.margin.initialPerLotMinor(i, px),
+        })),
+        accounts: config.accounts.map((a) => ({
+          firm: a.firm,
+          type: a.type,
+          ...(a.limits !== undefined ? { limits: a.limits } : {}),
+          ...(a.instrumentLimits !== undefined ? { instrumentLimits: a.instrumentLimits } : {}),
+          ...(a.unsettledUseBps !== undefined ? { unsettledUseBps: a.unsettledUseBps } : {}),
+        })),
+        firms: config.firms,
+      },
+      {
+        settledCashMinor: (a) => this.clearing.settledCashMinor(a),
+        unsettledCashMinor: (a) => this.clearing.unsettledCashMinor(a),
+        // Marks to the last trade are kept current by onTrade; only mids need the books.
+        marginExcessMinor: (a) => this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks),
+      },
+    );
+    const faults = config.jobFaults ?? {};
+    this.jobs = new JobScheduler({
+      baseBackoffNs: config.jobRetryNs ?? JOB_RETRY_NS_DEFAULT,
+      maxAttempts: config.jobMaxAttempts ?? 3,
+      onAttempt: (a) => this.emitJob(a),
+    });
+    const steps: ((day: number, ts: number) => void)[] = [
+      (d, t) => this.markToMarket(d, t),
+      (d, t) => this.callMargin(d, t),
+      (d, t) => this.settle(d, t),
+      (d, t) => this.statement(d, t),
+    ];
+    EOD_JOB_NAME.forEach((name, k) => {
+      const failures = faults[name] ?? 0;
+      this.jobs.register(name, k === 0 ? [] : [EOD_JOB_NAME[k - 1]!], (day, attempt, nowNs) => {
+        if (attempt <= failures) throw new Error(`injected fault (attempt ${attempt} of ${failures} set to fail)`);
+        steps[k]!(day, nowNs);
+      });
+    });
+    this.growOrders(ORDER_CHUNK);
+  }
+
+  /** The exchange whose hooks this is: needed for events and the book walk of market orders. */
+  attach(exchange: Exchange): void {
+    this.exchange = exchange;
+  }
+
+  private ex(): Exchange {
+    const x = this.exchange;
+    if (x === null) throw new InvariantError('back office used before attach(exchange)');
+    return x;
+  }
+
+  get accountCount(): number {
+    return this.nA;
+  }
+  get instrumentCount(): number {
+    return this.nI;
+  }
+  get anyMarginAccount(): boolean {
+    return this.hasMarginAccounts;
+  }
+  isMarginAccount(a: number): boolean {
+    return this.isMargin[a] === 1;
+  }
+
+  // ---- funding and switches ------------------------------------------------------
+
+  /** Pays every account's initial deposit in (deposit events). */
+  fundAccounts(tsNs: number): void {
+    this.config.accounts.forEach((acc, a) => {
+      if (acc.depositMinor <= 0) return;
+      this.clearing.deposit(tsNs, a, acc.depositMinor);
+      const e = this.ex().beginExtra(EventType.Deposit, tsNs);
+      e.account = a;
+      e.amountMinor = acc.depositMinor;
+      e.amount2Minor = this.clearing.ledger.normalBalance(this.clearing.cashAvailableAccount(a));
+      this.ex().publishExtra();
+    });
+  }
+
+  setAccountKillSwitch(tsNs: number, account: number, on: boolean): void {
+    this.risk.setKillSwitch(account, on);
+    this.emitKill(tsNs, account, 0, on);
+  }
+
+  setFirmKillSwitch(tsNs: number, firm: number, on: boolean): void {
+    this.risk.setFirmKillSwitch(firm, on);
+    for (let a = 0; a < this.nA; a++) if (this.config.accounts[a]!.firm === firm) this.emitKill(tsNs, a, 1, on);
+  }
+
+  private emitKill(tsNs: number, account: number, scope: number, on: boolean): void {
+    const e = this.ex().beginExtra(EventType.KillSwitch, tsNs);
+    e.account = account;
+    e.code = scope;
+    e.flags = on ? 1 : 0;
+    this.ex().publishExtra();
+  }
+
+  // ---- OrderHooks (hot path: no allocation) ------------------------------------------------
+
+  check(c: CommandRecord): number {
+    const type = c.orderType;
+    let px: number;
+    if (type === OrderType.Limit || type === OrderType.StopLimit) px = c.priceTicks;
+    else if (type === OrderType.StopMarket) px = c.stopPriceTicks;
+    else px = this.worstPrice(c.instrument, c.side, c.sizeLots);
+    this.pendingPx = px;
+    if (this.bypass) return 0;
+    return this.risk.check(c.account, c.instrument, c.side as Side, px, c.sizeLots, c.tsNs);
+  }
+
+  /** The worst price a market order of `sizeLots` can trade at now: where its walk of the book ends. */
+  private worstPrice(instrument: number, side: number, sizeLots: number): number {
+    const book = this.ex().book(instrument);
+    const opp = side === Side.Buy ? Side.Sell : Side.Buy;
+    const n = book.levelCount(opp);
+    if (n === 0) return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.config.instruments[instrument]!.referencePriceTicks;
+    if (n > this.wPx.length) {
+      const cap = Math.max(n, this.wPx.length * 2);
+      this.wPx = new Float64Array(cap);
+      this.wSz = new Float64Array(cap);
+      this.wCt = new Float64Array(cap);
+    }
+    const k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
+    let left = sizeLots;
+    for (let j = 0; j < k; j++) {
+      left -= this.wSz[j]!;
+      if (left <= 0) return this.wPx[j]!;
+    }
+    return this.wPx[k - 1]!;
+  }
+
+  onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
+    if (orderId >= this.oLeaves.length) this.growOrders(this.oLeaves.length + ORDER_CHUNK);
+    this.oAccount[orderId] = account;
+    this.oInstrument[orderId] = instrument;
+    this.oSide[orderId] = side;
+    this.oPx[orderId] = this.pendingPx;
+    this.oLeaves[orderId] = sizeLots;
+    this.risk.onAccepted(account, instrument, side as Side, this.pendingPx, sizeLots);
+  }
+
+  onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void {
+    const ex = this.ex();
+    const ts = ex.timeNs;
+    this.clearing.onTrade(ts, tradeId, instrument, takerAccount, makerAccount, takerSide as Side, priceTicks, sizeLots);
+    if (this.chargesFees[instrument] === 1) {
+      this.emitFee(ts, instrument, takerAccount, tradeId, 0, this.clearing.lastTakerFeeMinor);
+      this.emitFee(ts, instrument, makerAccount, tradeId, 1, this.clearing.lastMakerFeeMinor);
+    }
+    this.fill(takerOrderId, sizeLots);
+    this.fill(makerOrderId, sizeLots);
+    this.lastPx[instrument] = priceTicks;
+    if (this.markToMid[instrument] === 0) this.marks[instrument] = priceTicks;
+    // Collars and exposure follow the market, like the venue's price bands.
+    this.risk.setReferencePrice(instrument, priceTicks);
+    this.addDelivery(ts, instrument, takerSide === Side.Buy ? takerAccount : makerAccount, takerSide === Side.Buy ? makerAccount : takerAccount, sizeLots);
+  }
+
+  private fill(orderId: number, lots: number): void {
+    const leaves = this.oLeaves[orderId]! - lots;
+    if (leaves < 0) throw new InvariantError('back office: fill of more than the order had open');
+    this.oLeaves[orderId] = leaves;
+    this.risk.onFilled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
+  }
+
+  onReduced(orderId: number, lots: number): void {
+    const leaves = this.oLeaves[orderId]! - lots;
+    if (leaves < 0) throw new InvariantError('back office: cancel of more than the order had open');
+    this.oLeaves[orderId] = leaves;
+    this.risk.onCancelled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
+  }
+
+  onModified(orderId: number, priceTicks: number, leavesLots: number): void {
+    // A modify is a cancel-replace for risk: the old reservation goes, the new one comes
+    // (not re-checked: a size-up can exceed a limit; see docs/accounts.md).
+    const a = this.oAccount[orderId]!;
+    const i = this.oInstrument[orderId]!;
+    const side = this.oSide[orderId] as Side;
+    const old = this.oLeaves[orderId]!;
+    this.risk.onCancelled(a, i, side, this.oPx[orderId]!, old, 0);
+    if (priceTicks > 0) this.oPx[orderId] = priceTicks;
+    this.oLeaves[orderId] = leavesLots;
+    this.risk.onAccepted(a, i, side, this.oPx[orderId]!, leavesLots);
+  }
+
+  private emitFee(ts: number, instrument: number, account: number, tradeId: number, maker: number, fee: number): void {
+    const e = this.ex().beginExtra(EventType.Fee, ts);
+    e.instrument = instrument;
+    e.account = account;
+    e.tradeId = tradeId;
+    e.code = maker;
+    e.amountMinor = fee;
+    this.ex().publishExtra();
+  }
+
+  private addDelivery(ts: number, instrument: number, buyer: number, seller: number, lots: number): void {
+    const day = dayOfTs(this.config.scenarioDay, ts);
+    let cells = this.memoCells;
+    if (day !== this.memoTradeDay || cells === null) {
+      this.memoTradeDay = day;
+      this.memoSettleDay = this.config.calendar.settlementDay(day, this.config.settlementLagDays);
+      cells = this.deliveries.get(this.memoSettleDay) ?? null;
+      if (cells === null) {
+        cells = new Float64Array(this.nA * this.nI);
+        this.deliveries.set(this.memoSettleDay, cells);
+      }
+      this.memoCells = cells;
+    }
+    cells[buyer * this.nI + instrument] += lots;
+    cells[seller * this.nI + instrument] -= lots;
+  }
+
+  private growOrders(n: number): void {
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (k: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.oAccount = g(this.oAccount, (k) => new Int32Array(k));
+    this.oInstrument = g(this.oInstrument, (k) => new Int32Array(k));
+    this.oSide = g(this.oSide, (k) => new Uint8Array(k));
+    this.oPx = g(this.oPx, (k) => new Float64Array(k));
+    this.oLeaves = g(this.oLeaves, (k) => new Float64Array(k));
+  }
+
+  // ---- marks ---------------------------------------------------------------------
+
+  /** Marks now: the mid (instruments marked to mid, both sides quoted), else the last trade, else the reference. */
+  updateMarks(): Float64Array {
+    for (let i = 0; i < this.nI; i++) {
+      let m = this.lastPx[i] !== NO_PRICE ? this.lastPx[i]! : this.config.instruments[i]!.referencePriceTicks;
+      if (this.markToMid[i] === 1 && this.exchange !== null) {
+        const book = this.exchange.book(i);
+        const bid = book.bestBid();
+        const ask = book.bestAsk();
+        // Mid rounded down to a whole tick: marks stay on the price grid.
+        if (bid !== NO_PRICE && ask !== NO_PRICE) m = Math.floor((bid + ask) / 2);
+      }
+      this.marks[i] = m;
+    }
+    return this.marks;
+  }
+
+  equityMinor(a: number): number {
+    return this.clearing.equityMinor(a, this.updateMarks());
+  }
+
+  // ---- intraday liquidation ------------------------------------------------------------
+
+  /** Margin accounts whose equity is below maintenance at the current marks. */
+  accountsToLiquidate(): number[] {
+    const out: number[] = [];
+    if (!this.hasMarginAccounts) return out;
+    this.updateMarks();
+    for (let a = 0; a < this.nA; a++) if (this.isMargin[a] === 1 && this.margin.needsLiquidation(a, this.marks)) out.push(a);
+    return out;
+  }
+
+  /** What to sell or buy back to bring `a` back above maintenance (largest requirement first). */
+  planLiquidation(a: number): LiquidationOrder[] {
+    return this.margin.planLiquidation(a, this.updateMarks());
+  }
+
+  /** The liquidation-start event: equity and maintenance requirement at the current marks. */
+  announceLiquidation(tsNs: number, a: number): void {
+    this.updateMarks();
+    const e = this.ex().beginExtra(EventType.LiquidationStart, tsNs);
+    e.account = a;
+    e.amountMinor = this.margin.equityMinor(a, this.marks);
+    e.amount2Minor = this.margin.maintenanceRequirementMinor(a, this.marks);
+    this.ex().publishExtra();
+  }
+
+  /** Announces and submits one liquidation order (IOC market) through the book; risk checks are skipped for it. */
+  submitLiquidation(tsNs: number, a: number, o: LiquidationOrder, clOrdId: number, apply: (c: CommandRecord) => void, cmd: CommandRecord): void {
+    const e = this.ex().beginExtra(EventType.LiquidationOrder, tsNs);
+    e.instrument = o.instrument;
+    e.account = a;
+    e.clOrdId = clOrdId;
+    e.side = o.side;
+    e.sizeLots = o.sizeLots;
+    this.ex().publishExtra();
+    cmd.clear();
+    cmd.tsNs = tsNs;
+    cmd.instrument = o.instrument;
+    cmd.account = a;
+    cmd.clOrdId = clOrdId;
+    cmd.side = o.side;
+    cmd.orderType = OrderType.Market;
+    cmd.tif = 2; // IOC
+    cmd.sizeLots = o.sizeLots;
+    this.bypass = true;
+    try {
+      apply(cmd);
+    } finally {
+      this.bypass = false;
+    }
+  }
+
+  // ---- end of day ---------------------------------------------------------------------
+
+  private markToMarket(day: number, ts: number): void {
+    const ex = this.ex();
+    const marks = this.updateMarks();
+    for (let i = 0; i < this.nI; i++) {
+      const e = ex.beginExtra(EventType.Mark, ts);
+      e.instrument = i;
+      e.ref = day;
+      e.priceTicks = marks[i]!;
+      ex.publishExtra();
+    }
+    const pf = this.clearing.portfolio;
+    for (let i = 0; i < this.nI; i++) {
+      if (!pf.isFuture(i)) continue;
+      for (let a = 0; a < this.nA; a++) {
+        const amount = this.clearing.variationMargin(ts, a, i, marks[i]!);
+        if (amount === 0) continue;
+        const e = ex.beginExtra(EventType.VariationMargin, ts);
+        e.instrument = i;
+        e.account = a;
+        e.ref = day;
+        e.amountMinor = amount;
+        ex.publishExtra();
+      }
+    }
+    for (let i = 0; i < this.nI; i++) {
+      this.risk.setReferencePrice(i, marks[i]!);
+      this.risk.revalue(i);
+    }
+    const rows = pf.snapshot(day, marks);
+    for (const r of rows) {
+      const e = ex.beginExtra(EventType.Pnl, ts);
+      e.account = r.account;
+      e.ref = day;
+      e.amountMinor = r.dayMinor;
+      e.amount2Minor = this.clearing.equityMinor(r.account, marks);
+      ex.publishExtra();
+    }
+  }
+
+  private callMargin(day: number, ts: number): void {
+    const marks = this.marks;
+    for (let a = 0; a < this.nA; a++) {
+      if (this.isMargin[a] !== 1) continue;
+      const call = this.margin.marginCallMinor(a, marks);
+      if (call <= 0) continue;
+      const equity = this.margin.equityMinor(a, marks);
+      this.marginCalls.push({ day, account: a, amountMinor: call, equityMinor: equity });
+      const e = this.ex().beginExtra(EventType.MarginCall, ts);
+      e.account = a;
+      e.ref = day;
+      e.amountMinor = call;
+      e.amount2Minor = equity;
+      this.ex().publishExtra();
+    }
+  }
+
+  private settle(day: number, ts: number): void {
+    const ex = this.ex();
+    const L = this.clearing.ledger;
+    const before = new Float64Array(this.nA);
+    for (let a = 0; a < this.nA; a++) before[a] = L.normalBalance(this.clearing.cashAvailableAccount(a));
+    this.clearing.settle(ts, day);
+    for (let a = 0; a < this.nA; a++) {
+      const moved = L.normalBalance(this.clearing.cashAvailableAccount(a)) - before[a]!;
+      if (moved === 0) continue;
+      const e = ex.beginExtra(EventType.CashSettled, ts);
+      e.account = a;
+      e.ref = day;
+      e.amountMinor = moved;
+      ex.publishExtra();
+    }
+    const due = [...this.deliveries.keys()].filter((d) => d <= day).sort((x, y) => x - y);
+    if (due.length === 0) return;
+    const sum = new Float64Array(this.nA * this.nI);
+    for (const d of due) {
+      const cells = this.deliveries.get(d)!;
+      for (let k = 0; k < cells.length; k++) sum[k] += cells[k]!;
+      this.deliveries.delete(d);
+    }
+    this.memoCells = null;
+    for (let a = 0; a < this.nA; a++) {
+      for (let i = 0; i < this.nI; i++) {
+        const lots = sum[a * this.nI + i]!;
+        if (lots === 0) continue;
+        const e = ex.beginExtra(EventType.SecuritiesSettled, ts);
+        e.instrument = i;
+        e.account = a;
+        e.ref = day;
+        e.sizeLots = lots;
+        ex.publishExtra();
+      }
+    }
+  }
+
+  private statement(day: number, _ts: number): void {
+    const L = this.clearing.ledger;
+    const pf = this.clearing.portfolio;
+    for (let a = 0; a < this.nA; a++) {
+      const positions: number[] = [];
+      for (let i = 0; i < this.nI; i++) positions.push(pf.position(a, i));
+      this.statements.push({
+        day,
+        account: a,
+        cashAvailableMinor: L.normalBalance(this.clearing.cashAvailableAccount(a)),
+        cashHeldMinor: L.normalBalance(this.clearing.cashHeldAccount(a)),
+        cashUnsettledMinor: L.normalBalance(this.clearing.cashUnsettledAccount(a)),
+        equityMinor: this.clearing.equityMinor(a, this.marks),
+        positions,
+      });
+    }
+  }
+
+  private emitJob(a: JobAttempt): void {
+    const e = this.ex().beginExtra(EventType.Job, a.tsNs);
+    e.code = EOD_JOB_NAME.indexOf(a.job as (typeof EOD_JOB_NAME)[number]);
+    e.ref = a.day;
+    e.flags = a.attempt;
+    e.reason = a.outcome === 'succeeded' ? JobOutcome.Succeeded : a.outcome === 'skipped' ? JobOutcome.Skipped : a.retryAtNs >= 0 ? JobOutcome.Retrying : JobOutcome.Failed;
+    this.ex().publishExtra();
+  }
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../sim/run.js';
+import { loadScenario, parseScenario } from '../sim/scenario.js';
+
+const base = {
+  name: 't',
+  seed: 1,
+  session: { date: '2026-01-05', open: '09:30:00', close: '10:00:00' },
+  instruments: [{ symbol: 'ACME', tickSize: '0.01', lotSize: '1', referencePrice: '100.00' }],
+  accounts: [{ id: 'alice', type: 'cash', cash: '1000.00' }],
+};
+const parse = (patch: Record<string, unknown>) => parseScenario(JSON.stringify({ ...base, ...patch }), 'x.json');
+
+describe('scenario accounts section', () => {
+  it('has no back office (and no hooks) when nothing asks for one', () => {
+    const s = parseScenario(JSON.stringify({ ...base, accounts: [{ id: 'alice' }] }), 'x.json');
+    expect(s.backOffice).toBeNull();
+    expect(s.sessions).toHaveLength(1);
+  });
+
+  it('normalises money, limits and firms into integers', () => {
+    const s = parse({
+      firms: [{ id: 'desk', limits: { positions: { ACME: { long: '150' } } } }],
+      accounts: [{ id: 'alice', type: 'margin', firm: 'desk', cash: '1000.50', limits: { maxOrderNotional: '20000.00', useUnsettledFraction: 0.5 } }, { id: 'bob' }],
+    });
+    const bo = s.backOffice!;
+    expect(bo.accounts[0]).toMatchObject({ depositMinor: 100_050, type: 'margin', firm: 0, unsettledUseBps: 5_000 });
+    expect(bo.accounts[0]!.limits!.maxOrderNotionalMinor).toBe(2_000_000);
+    expect(bo.firms[0]!.instrumentLimits).toEqual([{ instrument: 0, maxLongLots: 150 }]);
+    // bob has no firm: his own, named after him.
+    expect(bo.firmNames).toEqual(['desk', 'bob']);
+    expect(bo.accounts[1]).toMatchObject({ type: 'cash', firm: 1, depositMinor: 0 });
+  });
+
+  it('reports bad accounts input with the file and the JSON path', () => {
+    expect(() => parse({ accounts: [{ id: 'alice', cash: '10.001' }] })).toThrow('x.json: accounts[0].cash: "10.001" has more decimals than USD has minor units (2)');
+    expect(() => parse({ accounts: [{ id: 'alice', firm: 'nope' }] })).toThrow('x.json: accounts[0].firm: unknown firm "nope"');
+    expect(() => parse({ instruments: [{ ...base.instruments[0], margin: { style: 'equity', initialBps: 2000, maintenanceBps: 3000 } }] })).toThrow(
+      'x.json: instruments[0].margin.maintenanceBps: expected at most initialBps 2000, got 3000',
+    );
+    expect(() => parse({ actions: [{ at: '09:31:00', type: 'killSwitch', on: true }] })).toThrow('x.json: actions[0]: a killSwitch names exactly one of "account" or "firm"');
+    expect(() => parse({ accounts: [{ id: 'alice', limits: { maxOrderLot: 5 } }] })).toThrow('accounts[0].limits.maxOrderLot: unknown field; did you mean "maxOrderLots"?');
+    expect(() => parse({ instruments: [{ ...base.instruments[0], fees: { makerBps: -0.5, takerBps: 0.3 } }] })).toThrow('instruments[0].fees.makerBps: a rebate of 0.5 bp is larger than the taker fee');
+  });
+
+  it('lays out business days for a multi-day session, skipping weekends and holidays', () => {
+    const s = parse({ session: { ...base.session, date: '2026-01-15', days: 3 }, calendar: { holidays: ['2026-01-19'] } });
+    expect(s.sessions.map((x) => x.day - s.sessions[0]!.day)).toEqual([0, 1, 5]);
+    expect(() => parse({ session: { ...base.session, date: '2026-01-17', days: 2 } })).toThrow('session.date: "2026-01-17" is a Saturday');
+  });
+
+  it('a run writes positions.json, pnl.json and a balanced journal in ledger.sqlite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-acc-'));
+    try {
+      const sc = loadScenario(join(import.meta.dirname, '..', 'scenarios', 'fees-rebates.json'));
+      await runScenario({ scenario: sc, outDir: dir, feedThread: 'inline', outputThread: 'inline', audit: false });
+      const pos = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8')) as { accounts: { account: string; fees: string }[] };
+      expect(pos.accounts.find((a) => a.account === 'mm')!.fees).toBe('-0.23');
+      const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
+      try {
+        const rows = db.prepare('SELECT a.asset AS asset, SUM(j.amount) AS s FROM journal j JOIN ledger_accounts a ON a.id = j.account GROUP BY a.asset').all() as { s: number }[];
+        expect(rows.length).toBeGreaterThan(0);
+        for (const r of rows) expect(r.s).toBe(0);
+        const trades = db.prepare("SELECT COUNT(DISTINCT transfer_id) AS n FROM journal WHERE code = 'trade'").get() as { n: number };
+        expect(trades.n).toBe(5);
+      } finally {
+        db.close();
+      }
+      expect(JSON.parse(readFileSync(join(dir, 'pnl.json'), 'utf8')).daily).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
