@@ -12,6 +12,8 @@ import { inlineFeed } from './feeds/feed.js';
 import { workerFeed } from './feeds/worker-feed.js';
 import type { Scenario } from './scenario.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
+import { strategyComponents } from './strategy/backtest.js';
+import { BACKTEST_FILES } from './strategy/outputs.js';
 
 /**
  * The run loop: the virtual clock is the merge point of three inputs —
@@ -188,7 +190,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     };
     ctx.schedule(sc.openNs, (t) => exchange.openSession(t));
     ctx.schedule(sc.closeNs, (t) => exchange.closeSession(t));
-    const components = [...builtInComponents(sc), ...(opts.components ?? [])];
+    const components = [...(await builtInComponents(sc)), ...(opts.components ?? [])];
     counting.listen(components);
     for (const c of components) c.start?.(ctx);
 
@@ -261,13 +263,14 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Participants the scenario itself asks for (back office, payments, strategies...). */
-function builtInComponents(_sc: Scenario): RunComponent[] {
+async function builtInComponents(sc: Scenario): Promise<RunComponent[]> {
   const out: RunComponent[] = [];
+  out.push(...(await strategyComponents(sc)));
   return out;
 }
 
 /** What every run writes; components add their own files beside these. */
-export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite'] as const;
+export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite', ...BACKTEST_FILES] as const;
 
 /**
  * Only a complete run reaches the output directory: files are written in a
