@@ -6,6 +6,7 @@ import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLobster } from './commands/lobster.js';
+import { registerSweep } from './commands/sweep.js';
 
 /**
  * The exsim command: argument parsing and printing only. Every command calls a
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerAudit(program);
   registerLobster(program);
+  registerSweep(program);
   return program;
 }
 

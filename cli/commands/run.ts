@@ -4,6 +4,7 @@ import { loadScenario } from '../../sim/scenario.js';
 import { runScenario } from '../../sim/run.js';
 import { parseSeed, parseThreading } from '../options.js';
 import { printRunResult, progressPrinter } from '../print.js';
+import { strategyMetricsTable } from '../backtest-print.js';
 
 export function registerRun(program: Command): void {
   program
@@ -30,5 +31,7 @@ export function registerRun(program: Command): void {
         progress: o.json ? undefined : progressPrinter(wallMs),
       });
       printRunResult(scenario, outDir, result, o.json === true);
+      const metrics = o.json ? null : strategyMetricsTable(result.summary);
+      if (metrics) process.stdout.write(`strategies (fills.csv, orders.csv, equity.csv, metrics.csv and report.html in ${outDir}):\n${metrics}\n`);
     });
 }
