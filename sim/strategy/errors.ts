@@ -20,7 +20,9 @@ export class StrategyError extends UserError {
     const err = failure instanceof Error ? failure : null;
     const what = err ? `${err.name}: ${err.message}` : String(failure);
     const frame = err?.stack?.split('\n').find((l) => l.includes(moduleFile));
-    const at = frame ? ` (${frame.trim().replace(/^at\s+/, '')})` : '';
+    // tsx tags the module URL with its namespace; the reader wants the file and line.
+    const loc = frame ? /(?:file:\/\/)?([^\s()]+?)(?:\?[^:\s()]*)?:(\d+):(\d+)\)?\s*$/.exec(frame.trim()) : null;
+    const at = loc ? ` (at ${loc[1]}:${loc[2]}:${loc[3]})` : '';
     super(`strategy ${JSON.stringify(strategy)} (${moduleRef}) failed in ${handler} at virtual time ${formatNs(virtualNs, sessionDate)}: ${what}${at}`);
   }
 }

@@ -15,6 +15,8 @@ export async function loadStrategyFactory(spec: StrategySpec, scenarioFile: stri
   try {
     const url = pathToFileURL(spec.moduleFile).href;
     if (/\.[cm]?ts$/.test(spec.moduleFile)) {
+      // tsx inlines source maps; with them on, a strategy's stack trace names its own lines.
+      process.setSourceMapsEnabled(true);
       const { tsImport } = (await import('tsx/esm/api')) as { tsImport: (s: string, parent: string) => Promise<Record<string, unknown>> };
       mod = await tsImport(url, import.meta.url);
     } else {
