@@ -93,7 +93,8 @@ function chart(id: string, title: string, t0: number, t1: number, series: Series
   }
   for (let k = 0; k <= 4; k++) {
     const t = Math.round(t0 + ((t1 - t0) * k) / 4);
-    parts.push(`<text x="${f1(x(t))}" y="${H - 8}" class="xlab">${esc(formatNs(t, sessionDate).slice(0, 8))}</text>`);
+    // The last label ends at the right edge instead of being cut by it.
+    parts.push(`<text x="${f1(x(t))}" y="${H - 8}" class="xlab"${k === 4 ? ' style="text-anchor:end"' : ''}>${esc(formatNs(t, sessionDate).slice(0, 8))}</text>`);
   }
   for (const s of reduced) {
     let d = '';
