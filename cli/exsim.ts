@@ -8,6 +8,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerLobster } from './commands/lobster.js';
 import { registerPaymentsReports } from './commands/report-payments.js';
 import { registerReport } from './commands/report.js';
+import { registerSweep } from './commands/sweep.js';
 
 /**
  * The exsim command: argument parsing and printing only. Every command calls a
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   // report positions|pnl first: it creates `report`, payments and recon join it.
   registerReport(program);
   registerPaymentsReports(program);
+  registerSweep(program);
   return program;
 }
 

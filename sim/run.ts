@@ -17,6 +17,8 @@ import { paymentsComponent } from './payments-component.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
 import { LobsterRecordComponent, type LobsterRecordOptions } from './replay/lobster-record.js';
 import { ReplayReportComponent } from './replay/replay-report.js';
+import { strategyComponents } from './strategy/backtest.js';
+import { BACKTEST_FILES } from './strategy/outputs.js';
 
 /**
  * The run loop: the virtual clock is the merge point of three inputs —
@@ -298,6 +300,7 @@ async function builtInComponents(sc: Scenario, opts: RunOptions): Promise<RunCom
   const replay = new ReplayReportComponent(sc);
   if (replay.active) out.push(replay);
   if (opts.recordLobster) out.push(new LobsterRecordComponent(sc, opts.recordLobster));
+  out.push(...(await strategyComponents(sc)));
   return out;
 }
 
@@ -309,7 +312,7 @@ function replayConfig(sc: Scenario): (QueueModel | null)[] {
 }
 
 /** What every run writes; components add their own files beside these. */
-export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite'] as const;
+export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite', ...BACKTEST_FILES] as const;
 
 /**
  * Only a complete run reaches the output directory: files are written in a

@@ -36,6 +36,7 @@ import {
   parseDateTimeNs,
   parseTimeOfDayNs,
 } from './scenario-time.js';
+import { STRATEGY_CLORDID_BASE, STRATEGY_LIMITS, ZERO_LATENCY, type FeeRate, type LatencyDist, type StrategySpec } from './strategy/spec.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public shape
@@ -60,6 +61,8 @@ export interface Scenario {
   payments: PaymentsConfig | null;
   /** Accounts, risk, margin and settlement (engine/back-office.ts); null when the scenario uses none of it. */
   backOffice: BackOfficeSpec | null;
+  /** Strategies under test (sim/strategy/), in file order. */
+  strategies: StrategySpec[];
   /** The parsed JSON, for the copy in a run directory. */
   raw: unknown;
 }
@@ -569,6 +572,42 @@ const actionSchema = z.discriminatedUnion('type', [submitSchema, cancelSchema, m
     iss.code === 'invalid_union' ? `one of ${ACTION_TYPES.map((t) => JSON.stringify(t)).join(', ')}` : 'an action object like {"at": "09:30:00", "type": "submit", ...}',
 });
 
+const latencyNs = int(0, STRATEGY_LIMITS.latencyNsMax, `a whole number of nanoseconds from 0 to ${STRATEGY_LIMITS.latencyNsMax}`);
+const LATENCY_TYPES = ['constant', 'uniform', 'lognormal'] as const;
+const latencySchema = z.discriminatedUnion(
+  'type',
+  [
+    obj({ type: z.literal('constant'), ns: latencyNs }, 'a latency like {"type": "constant", "ns": 50000}'),
+    obj({ type: z.literal('uniform'), minNs: latencyNs, maxNs: latencyNs }, 'a latency like {"type": "uniform", "minNs": 20000, "maxNs": 80000}'),
+    obj(
+      { type: z.literal('lognormal'), medianNs: latencyNs, sigma: num(0, 5, 'a number from 0 to 5'), maxNs: latencyNs.optional() },
+      'a latency like {"type": "lognormal", "medianNs": 50000, "sigma": 0.5}',
+    ),
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union' ? `one of ${LATENCY_TYPES.map((t) => JSON.stringify(t)).join(', ')}` : 'a latency object like {"type": "constant", "ns": 50000}',
+  },
+);
+const feeRateSchema = obj(
+  { makerBps: num(-10_000, 10_000, 'a number of basis points from -10000 to 10000'), takerBps: num(-10_000, 10_000, 'a number of basis points from -10000 to 10000') },
+  'an object like {"makerBps": -0.2, "takerBps": 0.5}',
+);
+const strategySchema = obj(
+  {
+    module: str('a path to the strategy module (.ts or .js), relative to the scenario file, like "../strategies/market-maker.ts"', /\.(?:[cm]?ts|[cm]?js)$/, 4096),
+    name: str('a name of 1 to 32 letters, digits, ".", "_" or "-", like "mm"', ACCOUNT_ID_RE).optional(),
+    account: accountRef,
+    instruments: list(symbolRef, 'instrument symbols', L.instrumentsMax, 1).optional(),
+    params: z.record(z.string(), z.unknown(), { error: 'an object of parameters like {"spreadTicks": 2}' }).default({}),
+    latency: obj({ feed: latencySchema.optional(), order: latencySchema.optional(), ack: latencySchema.optional() }, 'an object like {"feed": {...}, "order": {...}, "ack": {...}}').default({}),
+    fees: feeRateSchema.default({ makerBps: 0, takerBps: 0 }),
+    instrumentFees: z.record(z.string(), feeRateSchema, { error: 'an object like {"ACME": {"makerBps": -0.2, "takerBps": 0.5}}' }).default({}),
+    sampleMs: int(STRATEGY_LIMITS.sampleNsMin / 1e6, 86_400_000).default(1000),
+  },
+  'a strategy object like {"module": "../strategies/market-maker.ts", "account": "mm"}',
+);
+
 const scenarioSchema = obj(
   {
     name: str(`a name of 1 to ${L.nameLengthMax} letters, digits, ".", "_" or "-" starting with a letter or digit, like "quickstart"`, NAME_RE),
@@ -605,6 +644,7 @@ const scenarioSchema = obj(
     feeds: list(feedSchema, 'feeds', L.feedsMax).default([]),
     actions: list(actionSchema, 'actions', L.actionsMax).default([]),
     payments: paymentsSchema.optional(),
+    strategies: list(strategySchema, 'strategies', STRATEGY_LIMITS.strategiesMax).default([]),
   },
   'a JSON object with the scenario sections (name, seed, session, instruments, accounts, ...)',
 );
@@ -1083,6 +1123,8 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
 
   const sessions = sessionOk ? tradingSessions(p, f, openNs, closeNs) : [];
   const backOffice = normaliseBackOffice(p, f, drafts, killSwitches, sessionOk ? parseDate(f.session.date) : 0);
+  const strategies = normaliseStrategies(f, file, p, { lookupInstrument, lookupAccount, sessionOk, openNs, closeNs });
+
   p.throwIfAny();
   return {
     file,
@@ -1100,6 +1142,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
     feeds,
     actions,
     payments,
+    strategies,
     raw,
   };
 }
@@ -1340,6 +1383,88 @@ function normaliseBackOffice(p: Problems, f: ScenarioFile, drafts: InstrumentDra
     killSwitches,
     moneyExponents,
   };
+}
+
+function latencyDist(d: z.infer<typeof latencySchema> | undefined): LatencyDist {
+  if (d === undefined) return ZERO_LATENCY;
+  if (d.type === 'lognormal') return { type: 'lognormal', medianNs: d.medianNs, sigma: d.sigma, maxNs: d.maxNs ?? STRATEGY_LIMITS.latencyNsMax };
+  return d;
+}
+
+function feeProblem(r: FeeRate): string | null {
+  for (const bps of [r.makerBps, r.takerBps]) if (Math.abs(Math.round(bps * 100) - bps * 100) > 1e-6) return `expected basis points with at most 2 decimals, got ${bps}`;
+  // A rebate larger than the taker fee would mint money from the venue (engine/fees.ts refuses it too).
+  if (r.makerBps + r.takerBps < 0) return `the maker rebate ${-r.makerBps} bp exceeds the taker fee ${r.takerBps} bp`;
+  return null;
+}
+
+function normaliseStrategies(
+  f: ScenarioFile,
+  file: string,
+  p: Problems,
+  h: {
+    lookupInstrument: (path: string, symbol: string) => InstrumentDraft | null;
+    lookupAccount: (path: string, id: string) => number;
+    sessionOk: boolean;
+    openNs: number;
+    closeNs: number;
+  },
+): StrategySpec[] {
+  const out: StrategySpec[] = [];
+  const names = new Map<string, number>();
+  if (f.strategies.length > 0 && !f.marketData.quotes) p.add('marketData.quotes', 'must be true when strategies are defined (strategies read the L1 quotes)');
+  f.strategies.forEach((st, k) => {
+    const at = `strategies[${k}]`;
+    const account = h.lookupAccount(`${at}.account`, st.account);
+    const name = st.name ?? st.account;
+    const first = names.get(name.toLowerCase());
+    if (first !== undefined) p.add(st.name === undefined ? `${at}.account` : `${at}.name`, `strategy name ${JSON.stringify(name)} is already used by strategies[${first}]; give one a "name"`);
+    else names.set(name.toLowerCase(), k);
+    const instruments: number[] = [];
+    if (st.instruments === undefined) for (let i = 0; i < f.instruments.length; i++) instruments.push(i);
+    else
+      st.instruments.forEach((sym, j) => {
+        const d = h.lookupInstrument(`${at}.instruments[${j}]`, sym);
+        if (d?.instrument) instruments.push(d.instrument.index);
+      });
+    const base = feeProblem(st.fees);
+    if (base) p.add(`${at}.fees`, base);
+    const fees: FeeRate[] = f.instruments.map(() => st.fees);
+    for (const [sym, r] of Object.entries(st.instrumentFees)) {
+      const d = h.lookupInstrument(`${at}.${formatJsonPath(['instrumentFees', sym])}`, sym);
+      const bad = feeProblem(r);
+      if (bad) p.add(`${at}.${formatJsonPath(['instrumentFees', sym])}`, bad);
+      if (d?.instrument) fees[d.instrument.index] = r;
+    }
+    const latency = { feed: latencyDist(st.latency.feed), order: latencyDist(st.latency.order), ack: latencyDist(st.latency.ack) };
+    for (const key of ['feed', 'order', 'ack'] as const) {
+      const d = latency[key];
+      if (d.type === 'uniform' && d.maxNs < d.minNs) p.add(`${at}.latency.${key}.maxNs`, `expected at least minNs ${d.minNs}, got ${d.maxNs}`);
+      if (d.type === 'lognormal' && d.maxNs < d.medianNs) p.add(`${at}.latency.${key}.maxNs`, `expected at least medianNs ${d.medianNs}, got ${d.maxNs}`);
+    }
+    const sampleNs = st.sampleMs * 1_000_000;
+    if (h.sessionOk && (h.closeNs - h.openNs) / sampleNs > STRATEGY_LIMITS.samplesMax) {
+      p.add(`${at}.sampleMs`, `${st.sampleMs} ms gives more than ${STRATEGY_LIMITS.samplesMax} samples over the session; use a longer interval`);
+    }
+    const moduleFile = resolve(dirname(resolve(file)), st.module);
+    if (!existsSync(moduleFile)) p.add(`${at}.module`, `no such file ${JSON.stringify(st.module)} (resolved against the scenario's folder to ${moduleFile})`);
+    if (account < 0) return;
+    out.push({
+      index: k,
+      path: at,
+      name,
+      module: st.module,
+      moduleFile,
+      account,
+      instruments,
+      params: st.params,
+      latency,
+      fees,
+      sampleNs,
+      clOrdIdStart: STRATEGY_CLORDID_BASE * (k + 1),
+    });
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ function parseLevels(s: string): number {
   if (!/^[0-9]{1,4}$/.test(s) || Number(s) < 1 || Number(s) > 1000) throw new UserError(`--record-levels must be a whole number from 1 to 1000, got ${JSON.stringify(s)}`);
   return Number(s);
 }
+import { strategyMetricsTable } from '../backtest-print.js';
 
 export function registerRun(program: Command): void {
   program
@@ -42,5 +43,7 @@ export function registerRun(program: Command): void {
           : { recordLobster: { levels: parseLevels(o.recordLevels), ...(typeof o.recordLobster === 'string' ? { dir: o.recordLobster } : {}) } }),
       });
       printRunResult(scenario, outDir, result, o.json === true);
+      const metrics = o.json ? null : strategyMetricsTable(result.summary);
+      if (metrics) process.stdout.write(`strategies (fills.csv, orders.csv, equity.csv, metrics.csv and report.html in ${outDir}):\n${metrics}\n`);
     });
 }

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import { runSweep, parseParam, parseSeeds, type SweepParam } from '../../sim/sweep.js';
+import { loadScenario } from '../../sim/scenario.js';
+import { UserError } from '../../sim/errors.js';
+import { parseIntOption } from '../options.js';
+import { availableParallelism } from 'node:os';
+
+export function registerSweep(program: Command): void {
+  program
+    .command('sweep')
+    .description('run a grid of strategy params x seeds in parallel worker threads; writes DIR/sweep.csv and prints the best runs')
+    .argument('<scenario>', 'scenario file with strategies (see docs/strategies.md)')
+    .option('--param <name=v1,v2,...>', 'a strategy param and its values (repeatable); "name" sets it on every strategy, "strategy.name" on one', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--seeds <lo..hi>', 'seeds: a range like 1..20 or a list like 1,2,3', '')
+    .option('--workers <n>', 'worker threads (default: available cores)')
+    .option('--metric <name>', 'metric to rank the runs by (a column of sweep.csv)', 'sharpe')
+    .option('--ascending', 'rank smallest first (e.g. maxDrawdown)')
+    .option('--top <n>', 'best runs to print', '10')
+    .option('-o, --out <dir>', 'output directory', 'out/<scenario name>-sweep')
+    .action(async (file: string, o: { param: string[]; seeds: string; workers?: string; metric: string; ascending?: boolean; top: string; out: string }) => {
+      const sc = loadScenario(file);
+      if (sc.strategies.length === 0) throw new UserError(`${file}: the scenario has no strategies to sweep`);
+      const params: SweepParam[] = o.param.map(parseParam);
+      const seeds = o.seeds === '' ? [sc.seed] : parseSeeds(o.seeds);
+      const workers = parseIntOption(o.workers, '--workers') ?? availableParallelism();
+      const top = parseIntOption(o.top, '--top') ?? 10;
+      const outDir = o.out === 'out/<scenario name>-sweep' ? `out/${sc.name}-sweep` : o.out;
+      const tty = process.stderr.isTTY === true;
+      let lastPct = -1;
+      const r = await runSweep({
+        scenarioFile: file,
+        params,
+        seeds,
+        workers,
+        metric: o.metric,
+        ascending: o.ascending === true,
+        outDir,
+        progress: (done, total) => {
+          const width = 30;
+          const filled = Math.round((done / total) * width);
+          const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} runs`;
+          if (tty) process.stderr.write(`\r${bar}${done === total ? '\n' : ''}`);
+          else {
+            const pct = Math.floor((done / total) * 10);
+            if (pct !== lastPct) process.stderr.write(`${bar}\n`);
+            lastPct = pct;
+          }
+        },
+      });
+      const cols = r.table.columns;
+      const show = ['run', 'seed', ...params.map((p) => p.name), o.metric, ...['pnl', 'sharpe', 'maxDrawdown', 'fills'].filter((c) => c !== o.metric && cols.includes(c))];
+      const idx = show.map((c) => cols.indexOf(c));
+      const t = new Table({ head: show });
+      for (const row of r.ranked.slice(0, top)) t.push(idx.map((k) => String(row[k] ?? '')));
+      process.stdout.write(`${r.table.rows.length} runs -> ${r.csvPath}\nbest ${Math.min(top, r.ranked.length)} by ${o.metric}${o.ascending ? ' (ascending)' : ''}:\n${t.toString()}\n`);
+    });
+}

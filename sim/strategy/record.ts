@@ -1,0 +1,240 @@
+import { FeeSchedule } from '../../engine/fees.js';
+import type { Instrument } from '../../engine/instrument.js';
+import { notionalMinor, notionalRule } from '../../engine/money.js';
+import { Portfolio } from '../../engine/portfolio.js';
+import { NO_PRICE, Side } from '../../engine/types.js';
+import type { FeeRate } from './spec.js';
+
+/**
+ * What a strategy really did, at venue time (not as its delayed view saw it):
+ * its orders, fills with fees and mark-outs, position and P&L, and samples of
+ * equity, inventory and the book. Everything the metrics, files and report are
+ * built from. Money in integer minor units (cents of the price currency).
+ */
+
+/** Minor units per currency unit: 10^2 (cents). See docs/strategies.md. */
+export const MINOR_EXPONENT = 2;
+export const MARKOUT_HORIZONS_NS = [1_000_000_000, 10_000_000_000, 60_000_000_000] as const;
+
+export type OrderStatusFinal = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected' | 'expired';
+
+export interface OrderRecord {
+  clOrdId: number;
+  orderId: number;
+  instrument: number;
+  side: Side;
+  orderType: number;
+  tif: number;
+  postOnly: boolean;
+  priceTicks: number;
+  stopPriceTicks: number;
+  sizeLots: number;
+  tag: string;
+  /** When the strategy sent it. */
+  submitNs: number;
+  /** When the venue applied it (-1 before). */
+  arriveNs: number;
+  doneNs: number;
+  status: OrderStatusFinal;
+  reason: string;
+  filledLots: number;
+  fills: number;
+  /** When the order last took its place in a queue (rested, or a modify that lost priority); -1 if never resting. */
+  queueSinceNs: number;
+  /** Total time spent resting in the book, for orders that left it. */
+  restedNs: number;
+  modifies: number;
+  cancelsSent: number;
+}
+
+export interface FillRecord {
+  seq: number;
+  tsNs: number;
+  instrument: number;
+  clOrdId: number;
+  orderId: number;
+  tradeId: number;
+  side: Side;
+  priceTicks: number;
+  sizeLots: number;
+  maker: boolean;
+  feeMinor: number;
+  notionalMinor: number;
+  positionAfterLots: number;
+  /** Maker fills: time from taking its place in the queue to this fill; -1 for taker fills. */
+  queueNs: number;
+  /** Twice the mid at the fill (NO_PRICE if a side was empty). */
+  mid2AtFill: number;
+  /** Mark-outs in minor units at MARKOUT_HORIZONS_NS (positive = the fill was good); null if no mark. */
+  markoutMinor: (number | null)[];
+}
+
+export interface SampleRecord {
+  tsNs: number;
+  equityMinor: number;
+  realizedMinor: number;
+  unrealizedMinor: number;
+  feesMinor: number;
+  /** Per instrument of the strategy, in its instrument order. */
+  bidTicks: number[];
+  askTicks: number[];
+  bidLots: number[];
+  askLots: number[];
+  bidDepthLots: number[];
+  askDepthLots: number[];
+  positionLots: number[];
+}
+
+export interface ParentOrder {
+  instrument: number;
+  side: Side;
+  sizeLots: number;
+  startNs: number;
+  /** Twice the arrival mid. */
+  arrival2: number;
+}
+
+export class BacktestRecord {
+  readonly orders: OrderRecord[] = [];
+  readonly fills: FillRecord[] = [];
+  readonly samples: SampleRecord[] = [];
+  readonly parents: ParentOrder[] = [];
+  readonly portfolio: Portfolio;
+  readonly fees: FeeSchedule;
+  readonly num: number[];
+  readonly den: number[];
+  // Venue-truth L1 per instrument, from quote events.
+  readonly bid: Float64Array;
+  readonly ask: Float64Array;
+  readonly bidLots: Float64Array;
+  readonly askLots: Float64Array;
+  readonly last: Float64Array;
+  private readonly reference: Float64Array;
+  /** Per instrument and horizon: fill indices waiting for their mark (FIFO, due times increase). */
+  private readonly markoutQueues: number[][][];
+  private readonly markoutHeads: number[][];
+  lastTsNs = 0;
+
+  constructor(
+    readonly instruments: readonly Instrument[],
+    feeRates: readonly FeeRate[],
+  ) {
+    const n = instruments.length;
+    const rules = instruments.map((i) => notionalRule(i.tickSize, i.lotSize, MINOR_EXPONENT));
+    this.num = rules.map((r) => r.num);
+    this.den = rules.map((r) => r.den);
+    this.portfolio = new Portfolio(1, rules.map((r) => ({ num: r.num, den: r.den, isFuture: false })), [0]);
+    this.fees = new FeeSchedule(n);
+    instruments.forEach((_, i) => this.fees.set(i, { makerBps: feeRates[i]!.makerBps, takerBps: feeRates[i]!.takerBps, num: rules[i]!.num, den: rules[i]!.den }));
+    this.bid = new Float64Array(n).fill(NO_PRICE);
+    this.ask = new Float64Array(n).fill(NO_PRICE);
+    this.bidLots = new Float64Array(n);
+    this.askLots = new Float64Array(n);
+    this.last = new Float64Array(n).fill(NO_PRICE);
+    this.reference = Float64Array.from(instruments.map((i) => i.referencePriceTicks));
+    this.markoutQueues = instruments.map(() => MARKOUT_HORIZONS_NS.map(() => []));
+    this.markoutHeads = instruments.map(() => MARKOUT_HORIZONS_NS.map(() => 0));
+  }
+
+  /** Twice the mark price in ticks: the mid, else the last trade, else the reference price. */
+  mark2(i: number): number {
+    const b = this.bid[i]!;
+    const a = this.ask[i]!;
+    if (b !== NO_PRICE && a !== NO_PRICE) return b + a;
+    const l = this.last[i]!;
+    return 2 * (l !== NO_PRICE ? l : this.reference[i]!);
+  }
+
+  mid2(i: number): number {
+    const b = this.bid[i]!;
+    const a = this.ask[i]!;
+    return b !== NO_PRICE && a !== NO_PRICE ? b + a : NO_PRICE;
+  }
+
+  /** Notional of `lots` at a doubled price (half ticks are exact here; rounding is notionalMinor's half up). */
+  notional2(i: number, price2: number, lots: number): number {
+    return notionalMinor(price2, lots, this.num[i]!, this.den[i]! * 2);
+  }
+
+  onQuote(tsNs: number, i: number, bid: number, bidLots: number, ask: number, askLots: number): void {
+    // A mark due before this quote is the mid that stood until now.
+    this.resolveMarkouts(i, tsNs, false);
+    this.bid[i] = bid;
+    this.ask[i] = ask;
+    this.bidLots[i] = bidLots;
+    this.askLots[i] = askLots;
+    this.lastTsNs = tsNs;
+  }
+
+  onTrade(tsNs: number, i: number, priceTicks: number): void {
+    this.last[i] = priceTicks;
+    this.lastTsNs = tsNs;
+  }
+
+  addFill(f: Omit<FillRecord, 'feeMinor' | 'notionalMinor' | 'positionAfterLots' | 'mid2AtFill' | 'markoutMinor'>): FillRecord {
+    const i = f.instrument;
+    const feeMinor = this.fees.fee(i, f.maker, f.priceTicks, f.sizeLots);
+    this.portfolio.onFill(0, i, f.side, f.priceTicks, f.sizeLots, feeMinor);
+    const rec: FillRecord = {
+      ...f,
+      feeMinor,
+      notionalMinor: this.portfolio.notional(i, f.priceTicks, f.sizeLots),
+      positionAfterLots: this.portfolio.position(0, i),
+      mid2AtFill: this.mid2(i),
+      markoutMinor: MARKOUT_HORIZONS_NS.map(() => null),
+    };
+    const k = this.fills.length;
+    this.fills.push(rec);
+    for (const q of this.markoutQueues[i]!) q.push(k);
+    return rec;
+  }
+
+  private resolveMarkouts(i: number, nowNs: number, final: boolean): void {
+    const queues = this.markoutQueues[i]!;
+    const heads = this.markoutHeads[i]!;
+    for (let h = 0; h < queues.length; h++) {
+      const q = queues[h]!;
+      let head = heads[h]!;
+      if (head === q.length) continue;
+      const horizon = MARKOUT_HORIZONS_NS[h]!;
+      const m2 = this.mark2(i);
+      while (head < q.length) {
+        const f = this.fills[q[head]!]!;
+        if (!final && f.tsNs + horizon >= nowNs) break;
+        const markValue = this.notional2(i, m2, f.sizeLots);
+        f.markoutMinor[h] = f.side === Side.Buy ? markValue - f.notionalMinor : f.notionalMinor - markValue;
+        head++;
+      }
+      heads[h] = head;
+      // Drop resolved entries now and then so the queue does not keep the whole day.
+      if (head > 4096 && head * 2 > q.length) {
+        q.splice(0, head);
+        heads[h] = 0;
+      }
+    }
+  }
+
+  /** At the end of the run: marks still due take the last mark (the close for horizons past it). */
+  finish(): void {
+    for (let i = 0; i < this.instruments.length; i++) this.resolveMarkouts(i, Infinity, true);
+  }
+
+  unrealizedMinor(): number {
+    let s = 0;
+    const p = this.portfolio;
+    for (let i = 0; i < this.instruments.length; i++) {
+      const pos = p.position(0, i);
+      if (pos === 0) continue;
+      const v = this.notional2(i, this.mark2(i), pos > 0 ? pos : -pos);
+      s += (pos > 0 ? v : -v) - p.costMinor(0, i);
+    }
+    return s;
+  }
+
+  equityMinor(): { equityMinor: number; realizedMinor: number; unrealizedMinor: number; feesMinor: number } {
+    const realizedMinor = this.portfolio.accountRealizedMinor(0);
+    const feesMinor = this.portfolio.accountFeesMinor(0);
+    const unrealizedMinor = this.unrealizedMinor();
+    return { equityMinor: realizedMinor + unrealizedMinor - feesMinor, realizedMinor, unrealizedMinor, feesMinor };
+  }
+}
