@@ -6,14 +6,27 @@
  *   npm run bench                 all sections
  *   npm run bench -- book lobster only the named sections
  */
+import { formatBacktestBench, runBacktestBench } from './backtest.bench.js';
 import { formatBookBench, runBookBench } from './book.bench.js';
+import { printE2EBench, runE2EBench } from './e2e.bench.js';
 import { formatLobsterBench, runLobsterBench } from './lobster.bench.js';
+import { formatRiskBench, runRiskBench } from './risk.bench.js';
 
-type Section = { name: string; run: () => Promise<string> };
+type Section = { name: string; what: string; run: () => Promise<string> };
 
 const sections: Section[] = [
-  { name: 'book', run: async () => formatBookBench(await runBookBench()) },
-  { name: 'lobster', run: async () => formatLobsterBench(runLobsterBench()) },
+  { name: 'book', what: 'matching alone vs nodejs-order-book on the same 50/45/5 flow', run: async () => formatBookBench(await runBookBench()) },
+  { name: 'risk', what: 'matching with pre-trade risk and the back office vs matching alone', run: async () => formatRiskBench(runRiskBench()) },
+  { name: 'lobster', what: 'LOBSTER AAPL hour: parse only vs parse + replay', run: async () => formatLobsterBench(runLobsterBench()) },
+  {
+    name: 'e2e',
+    what: 'exsim run of the 1,000,000-command day: audit on/off, feed in a worker/inline',
+    run: async () => {
+      printE2EBench(await runE2EBench('scenarios/synthetic-1m.json', 1));
+      return '';
+    },
+  },
+  { name: 'backtest', what: 'a market maker on the 1,000,000-command day vs the same run without a strategy', run: async () => formatBacktestBench(await runBacktestBench(1)) },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -25,5 +38,7 @@ if (unknown.length > 0) {
 process.stdout.write(`exsim benchmarks, node ${process.version}\n\n`);
 for (const s of sections) {
   if (wanted.length > 0 && !wanted.includes(s.name)) continue;
-  process.stdout.write(`== ${s.name}\n${await s.run()}\n\n`);
+  process.stdout.write(`== ${s.name}: ${s.what}\n`);
+  const text = await s.run();
+  process.stdout.write(text.length > 0 ? `${text}\n\n` : '\n');
 }
