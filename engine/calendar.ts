@@ -26,7 +26,11 @@ export const CALENDAR_SCAN_MAX = 3_660;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function daysFromCivil(y: number, m: number, d: number): number {
+/**
+ * Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil): integer operations only, exact for every 4-digit year.
+ */
+export function daysFromCivil(y: number, m: number, d: number): number {
   const yy = m <= 2 ? y - 1 : y;
   const era = Math.floor(yy / 400);
   const yoe = yy - era * 400;
@@ -36,7 +40,8 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
-function civilFromDays(z: number): [number, number, number] {
+/** The inverse of daysFromCivil: [year, month, day]. */
+export function civilFromDays(z: number): [number, number, number] {
   const zz = z + 719_468;
   const era = Math.floor(zz / 146_097);
   const doe = zz - era * 146_097;
@@ -48,7 +53,7 @@ function civilFromDays(z: number): [number, number, number] {
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
-function daysInMonth(y: number, m: number): number {
+export function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }

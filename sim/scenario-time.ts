@@ -6,6 +6,8 @@
  * no daylight saving and no leap second in virtual time.
  */
 
+import { daysFromCivil, daysInMonth, formatDate } from '../engine/calendar.js';
+
 export const NS_PER_SECOND = 1_000_000_000;
 export const NS_PER_DAY = 86_400 * NS_PER_SECOND;
 
@@ -33,42 +35,6 @@ function show(s: string): string {
   return JSON.stringify(s.length > 60 ? s.slice(0, 57) + '...' : s);
 }
 
-function isLeapYear(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return isLeapYear(y) ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
-
-/**
- * Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
- * days_from_civil): integer operations only, exact for every 4-digit year.
- */
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const mp = m > 2 ? m - 3 : m + 9;
-  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-/** The inverse of daysFromCivil. */
-function civilFromDays(days: number): { y: number; m: number; d: number } {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
-}
-
 /** Parse "YYYY-MM-DD" (a real calendar date) into days since 1970-01-01. */
 export function parseDateDays(s: string): number {
   const m = DATE_RE.exec(s);
@@ -83,8 +49,7 @@ export function parseDateDays(s: string): number {
 }
 
 export function formatDateDays(days: number): string {
-  const { y, m, d } = civilFromDays(days);
-  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  return formatDate(days);
 }
 
 /** Parse "HH:MM:SS[.fffffffff]" into nanoseconds since midnight (0 <= result < NS_PER_DAY). */
