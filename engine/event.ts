@@ -28,6 +28,10 @@ export enum EventType {
   ModifyRejected = 14,
   /** Cancel refused. */
   CancelRejected = 15,
+  /** L2 snapshot header: the instrument's top-N view at mdSeq follows as snapshot-level events. */
+  BookSnapshot = 16,
+  /** One level of an L2 snapshot. */
+  SnapshotLevel = 17,
   // 40-59: payments and reconciliation (engine/payment.ts; field use listed on EventRecord).
   /** A deposit or withdrawal request arrived (new, an idempotent replay, or a key conflict). */
   PaymentRequested = 40,
@@ -119,6 +123,8 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
   [EventType.OrderRested]: 'rested',
   [EventType.ModifyRejected]: 'modify-rejected',
   [EventType.CancelRejected]: 'cancel-rejected',
+  [EventType.BookSnapshot]: 'book-snapshot',
+  [EventType.SnapshotLevel]: 'snapshot-level',
   [EventType.PaymentRequested]: 'payment-requested',
   [EventType.PaymentState]: 'payment-state',
   [EventType.BankCall]: 'bank-call',
@@ -159,6 +165,8 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
  * - rested: instrument, account, orderId, clOrdId, side, priceTicks, leavesLots
  * - quote: instrument, bidPriceTicks, bidSizeLots, askPriceTicks, askSizeLots (NO_PRICE / 0 for an empty side)
  * - level: instrument, mdSeq, side, priceTicks, sizeLots, orderCount
+ * - book-snapshot: instrument, mdSeq (the view is as of this sequence), orderCount (bid levels), code (ask levels)
+ * - snapshot-level: instrument, mdSeq, side, priceTicks, sizeLots, orderCount (bids best first, then asks best first)
  * - session-open / session-close: instrument (-1 = all)
  * - action: actionIndex (the scenario's actions[i]), account, clOrdId
  *

@@ -869,6 +869,40 @@ export class Exchange implements BookListener, ReplayListener {
     }
   }
 
+  /**
+   * Publish the instrument's whole top-N L2 view as a snapshot in the stream: a
+   * book-snapshot header carrying the current mdSeq, then one snapshot-level per
+   * level (bids best first, then asks). A consumer that joins here resets its view
+   * to the snapshot and applies level events with a higher mdSeq.
+   */
+  publishSnapshot(instrument: number, tsNs: number): void {
+    if (this.levels === 0) return;
+    this.setTime(tsNs);
+    const i = instrument;
+    const nb = this.l2Len[i * 2]!;
+    const na = this.l2Len[i * 2 + 1]!;
+    this.begin(EventType.BookSnapshot);
+    this.ev.instrument = i;
+    this.ev.mdSeq = this.mdSeq[i]!;
+    this.ev.orderCount = nb;
+    this.ev.code = na;
+    this.publish();
+    for (let side = 0; side < 2; side++) {
+      const view = this.l2View[i * 2 + side]!;
+      const len = side === 0 ? nb : na;
+      for (let k = 0; k < len; k++) {
+        this.begin(EventType.SnapshotLevel);
+        this.ev.instrument = i;
+        this.ev.mdSeq = this.mdSeq[i]!;
+        this.ev.side = side;
+        this.ev.priceTicks = view[k * 3]!;
+        this.ev.sizeLots = view[k * 3 + 1]!;
+        this.ev.orderCount = view[k * 3 + 2]!;
+        this.publish();
+      }
+    }
+  }
+
   private emitLevel(instrument: number, side: number, priceTicks: number, sizeLots: number, orderCount: number): void {
     this.begin(EventType.Level);
     this.ev.instrument = instrument;

@@ -219,6 +219,15 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     for (const s of sc.sessions) {
       ctx.schedule(s.openNs, (t) => exchange.openSession(t));
       ctx.schedule(s.closeNs, (t) => exchange.closeSession(t));
+      const every = sc.marketData.snapshotEveryNs;
+      if (every > 0 && sc.marketData.levels > 0) {
+        // One self-rescheduling timer per session: snapshots strictly inside it.
+        const snap = (t: number) => {
+          for (let i = 0; i < sc.instruments.length; i++) exchange.publishSnapshot(i, t);
+          if (t + every < s.closeNs) ctx.schedule(t + every, snap);
+        };
+        if (s.openNs + every < s.closeNs) ctx.schedule(s.openNs + every, snap);
+      }
     }
     counting.listen(components);
     for (const c of components) c.start?.(ctx);
@@ -262,6 +271,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     if (Object.keys(extra).length > 0) summary.extra = extra;
     writeFileSync(join(tmpDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     writeFileSync(join(tmpDir, 'scenario.json'), JSON.stringify(sc.raw, null, 2) + '\n');
+    writeFileSync(join(tmpDir, BOOK_FILE), JSON.stringify(finalBook(sc, exchange), null, 2) + '\n');
     publishRun(tmpDir, opts.outDir);
 
     const timings: RunTimings | null = now
@@ -311,8 +321,37 @@ function replayConfig(sc: Scenario): (QueueModel | null)[] {
   return out;
 }
 
+/** The book at the end of the run: L2 (the scenario's depth, at least 10) and L3 (every resting order in queue order). */
+export const BOOK_FILE = 'book.json';
+
+function finalBook(sc: Scenario, ex: Exchange): unknown {
+  const depth = Math.max(sc.marketData.levels, 10);
+  return {
+    scenario: sc.name,
+    instruments: sc.instruments.map((inst, i) => {
+      const px = (t: number) => fromUnits(t, inst.tickSize);
+      const qty = (l: number) => fromUnits(l, inst.lotSize);
+      const l2 = ex.snapshotL2(i, depth);
+      const l3 = ex.snapshotL3(i);
+      const level = (l: { priceTicks: number; sizeLots: number; orders: number }) => ({ price: px(l.priceTicks), size: qty(l.sizeLots), orders: l.orders });
+      const order = (o: { orderId: number; account: number; priceTicks: number; leavesLots: number }) => ({
+        orderId: o.orderId,
+        account: sc.accounts[o.account]?.name ?? null,
+        price: px(o.priceTicks),
+        leaves: qty(o.leavesLots),
+      });
+      return {
+        symbol: inst.symbol,
+        mdSeq: l2.mdSeq,
+        l2: { bids: l2.bids.map(level), asks: l2.asks.map(level) },
+        l3: { bids: l3.bids.map(order), asks: l3.asks.map(order) },
+      };
+    }),
+  };
+}
+
 /** What every run writes; components add their own files beside these. */
-export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite', ...BACKTEST_FILES] as const;
+export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'audit.sqlite', BOOK_FILE, ...BACKTEST_FILES] as const;
 
 /**
  * Only a complete run reaches the output directory: files are written in a

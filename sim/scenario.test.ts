@@ -108,7 +108,7 @@ describe('a valid scenario', () => {
       { index: 1, name: 'bob', stp: StpMode.None },
       { index: 2, name: 'zi-acme', stp: StpMode.None },
     ]);
-    expect(s.marketData).toEqual({ quotes: true, levels: 5 });
+    expect(s.marketData).toEqual({ quotes: true, levels: 5, snapshotEveryNs: 0 });
     expect(s.feeds).toEqual([
       {
         kind: 'synthetic',
@@ -202,7 +202,7 @@ describe('a valid scenario', () => {
     expect(s.description).toBe('');
     expect(s.instruments[0]!.priceBandBps).toBe(0);
     expect(s.accounts[0]!.stp).toBe(StpMode.None);
-    expect(s.marketData).toEqual({ quotes: true, levels: 0 });
+    expect(s.marketData).toEqual({ quotes: true, levels: 0, snapshotEveryNs: 0 });
     expect(s.feeds[0]!).toMatchObject({ limitRatePerSec: 10, cancelRatePerSec: 0, marketRatePerSec: 0, dayOrderFraction: 0 });
     expect(s.actions).toEqual([]);
     delete o.feeds;
@@ -357,6 +357,8 @@ describe('shape errors name the file, the JSON path, what was expected and what 
   it('marketData: quotes and levels', () => {
     expect(errorAfter((o) => (o.marketData = { quotes: 'yes' }))).toBe(`${F}: marketData.quotes: expected true or false, got "yes"`);
     expect(errorAfter((o) => (o.marketData = { levels: 51 }))).toBe(`${F}: marketData.levels: expected a whole number from 0 to 50, got 51`);
+    expect(errorAfter((o) => (o.marketData = { levels: 5, snapshotEverySeconds: 1.5 }))).toBe(`${F}: marketData.snapshotEverySeconds: expected a whole number from 0 to 86400, got 1.5`);
+    expect(parseScenario(JSON.stringify({ ...JSON.parse(JSON.stringify(base())), marketData: { levels: 5, snapshotEverySeconds: 60 } }), F).marketData.snapshotEveryNs).toBe(60_000_000_000);
   });
 
   it('feeds: type, references, orders, rates, ticks, sizes, fraction', () => {

@@ -27,6 +27,7 @@ import type { PaymentsConfig } from './payments-config.js';
 import { normalisePayments, paymentsSchema } from './payments-scenario.js';
 import {
   DATE_EXPECTED,
+  NS_PER_SECOND,
   DAYS_AFTER_SESSION_MAX,
   DATE_TIME_EXPECTED,
   TIME_OF_DAY_EXPECTED,
@@ -53,7 +54,8 @@ export interface Scenario {
   sessions: ScenarioSession[];
   instruments: Instrument[];
   accounts: ScenarioAccount[];
-  marketData: { quotes: boolean; levels: number };
+  /** levels: depth of the L2 view (0 = no L2); snapshotEveryNs: a full L2 snapshot in the stream this often during the session (0 = never). */
+  marketData: { quotes: boolean; levels: number; snapshotEveryNs: number };
   feeds: FeedSpec[];
   /** In file order, which is also time order (non-decreasing atNs). */
   actions: ScenarioAction[];
@@ -471,9 +473,10 @@ const marketDataSchema = obj(
   {
     quotes: bool().default(true),
     levels: int(0, L.marketDataLevelsMax).default(0),
+    snapshotEverySeconds: int(0, 86_400).default(0),
   },
-  'an object like {"quotes": true, "levels": 5}',
-).default({ quotes: true, levels: 0 });
+  'an object like {"quotes": true, "levels": 5, "snapshotEverySeconds": 60}',
+).default({ quotes: true, levels: 0, snapshotEverySeconds: 0 });
 
 const rate = num(0, null, 'a non-negative number of orders per second');
 
@@ -1138,7 +1141,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
     backOffice,
     instruments: drafts.map((d) => d.instrument!),
     accounts,
-    marketData: { quotes: f.marketData.quotes, levels: f.marketData.levels },
+    marketData: { quotes: f.marketData.quotes, levels: f.marketData.levels, snapshotEveryNs: f.marketData.snapshotEverySeconds * NS_PER_SECOND },
     feeds,
     actions,
     payments,

@@ -99,6 +99,8 @@ describe('createEventFormatter', () => {
       [EventType.OrderRested, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'side', 'price', 'leaves']],
       [EventType.Quote, {}, ['instrument', 'bidPrice', 'bidSize', 'askPrice', 'askSize']],
       [EventType.Level, {}, ['instrument', 'mdSeq', 'side', 'price', 'size', 'orders']],
+      [EventType.BookSnapshot, {}, ['instrument', 'mdSeq', 'bidLevels', 'askLevels']],
+      [EventType.SnapshotLevel, {}, ['instrument', 'mdSeq', 'side', 'price', 'size', 'orders']],
       [EventType.Action, {}, ['actionIndex', 'account', 'clOrdId']],
       [EventType.PaymentRequested, {}, ['paymentId', 'request', 'account', 'direction', 'rail', 'bankIndex', 'amountMinor', 'outcome']],
       [EventType.PaymentState, {}, ['paymentId', 'account', 'from', 'to', 'reason', 'amountMinor', 'availableMinor']],
@@ -125,7 +127,7 @@ describe('createEventFormatter', () => {
       [EventType.Job, { reason: 1 }, ['job', 'date', 'attempt', 'status']],
       [EventType.KillSwitch, {}, ['account', 'scope', 'on']],
     ];
-    expect(new Set(cases.map((c) => c[0])).size).toBe(39);
+    expect(new Set(cases.map((c) => c[0])).size).toBe(41);
     for (const [type, fields, keys] of cases) {
       const line = fmt(ev(type, fields));
       expect(line.includes('\n'), line).toBe(false);

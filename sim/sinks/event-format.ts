@@ -88,6 +88,8 @@ const K = {
   askPrice: enc(',"askPrice":'),
   askSize: enc(',"askSize":'),
   mdSeq: enc(',"mdSeq":'),
+  bidLevels: enc(',"bidLevels":'),
+  askLevels: enc(',"askLevels":'),
   orders: enc(',"orders":'),
   actionIndex: enc(',"actionIndex":'),
   paymentId: enc(',"paymentId":'),
@@ -398,7 +400,14 @@ export class CanonicalLineWriter {
         }
         break;
       }
-      case EventType.Level: {
+      case EventType.BookSnapshot:
+        this.ins(e.instrument);
+        this.keyInt(K.mdSeq, e.mdSeq);
+        this.keyInt(K.bidLevels, e.orderCount);
+        this.keyInt(K.askLevels, e.code);
+        break;
+      case EventType.Level:
+      case EventType.SnapshotLevel: {
         const s = this.ins(e.instrument);
         this.keyInt(K.mdSeq, e.mdSeq);
         this.key(K.side, this.enumOf(SIDE_BYTES, e.side, 'side'));
