@@ -20,7 +20,7 @@ export function registerRun(program: Command): void {
     .argument('<scenario>', 'scenario file (JSON, see docs/scenarios.md)')
     .option('-o, --out <dir>', 'output directory', 'out/<scenario name>')
     .option('--seed <n>', "override the scenario's seed (non-negative integer)")
-    .option('--feed-thread <mode>', 'run the feed in a worker thread or inline: worker|inline', 'worker')
+    .option('--feed-thread <mode>', 'run the feed in a worker thread or inline: worker|inline|auto (auto: a worker when more than 2 cores)', 'auto')
     .option('--output-thread <mode>', 'write events and audit in a worker thread or inline: worker|inline', 'worker')
     .option('--no-audit', 'do not write audit.sqlite')
     .option('--json', 'print the summary as JSON instead of a table')

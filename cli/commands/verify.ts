@@ -13,7 +13,7 @@ export function registerVerify(program: Command): void {
     .requiredOption('-g, --golden <dir>', 'golden directory (e.g. fixtures/golden/<name>)')
     .option('--update', 'rewrite the golden files and say what changed')
     .option('--seed <n>', "override the scenario's seed")
-    .option('--feed-thread <mode>', 'worker|inline', 'worker')
+    .option('--feed-thread <mode>', 'run the feed in a worker thread or inline: worker|inline|auto', 'auto')
     .action(async (file: string, o: { golden: string; update?: boolean; seed?: string; feedThread: string }) => {
       const scenario = loadScenario(file, { seed: parseSeed(o.seed) });
       const r = await verifyGolden(scenario, o.golden, {
