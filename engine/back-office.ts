@@ -24,6 +24,7 @@ import { Clearing, type ClearingInstrument } from './clearing.js';
 import { CommandRecord } from './command.js';
 import { EOD_JOB_NAME, EventType, JobOutcome } from './event.js';
 import type { Exchange, OrderHooks } from './exchange.js';
+import { FillLiquidity, type ReplayVenue } from './replay-venue.js';
 import { JobScheduler, type JobAttempt } from './jobs.js';
 import { Margin, type LiquidationOrder, type MarginTerms } from './margin.js';
 import type { Currency } from './money.js';
@@ -99,7 +100,10 @@ export class BackOffice implements OrderHooks {
   readonly marks: Float64Array;
   private readonly chargesFees: Uint8Array;
   private readonly markToMid: Uint8Array;
-  private readonly anyMid: boolean;
+  /** Marks must be read from the venue (a mid, or a replayed market that moves without our trades). */
+  private anyMid: boolean;
+  /** Per instrument: its replay venue when the market is recorded data (set by attach). */
+  private replayed: (ReplayVenue | null)[] = [];
   /** Securities due on `memoSettleDay` (the current trade day's settlement day). */
   private memoCells: Float64Array | null = null;
   private readonly hasMarginAccounts: boolean;
@@ -195,6 +199,9 @@ export class BackOffice implements OrderHooks {
   /** The exchange whose hooks this is: needed for events and the book walk of market orders. */
   attach(exchange: Exchange): void {
     this.exchange = exchange;
+    this.replayed = this.config.instruments.map((_, i) => exchange.replayVenue(i));
+    // A recorded market prints without reaching onTrade, so its marks come from the venue.
+    if (this.replayed.some((v) => v !== null)) this.anyMid = true;
   }
 
   private ex(): Exchange {
@@ -264,6 +271,8 @@ export class BackOffice implements OrderHooks {
 
   /** The worst price a market order of `sizeLots` can trade at now: where its walk of the book ends. */
   private worstPrice(instrument: number, side: number, sizeLots: number): number {
+    const rv = this.replayed[instrument];
+    if (rv) return this.worstReplayPrice(rv, instrument, side, sizeLots);
     const book = this.ex().book(instrument);
     const opp = side === Side.Buy ? Side.Sell : Side.Buy;
     const n = book.levelCount(opp);
@@ -281,6 +290,22 @@ export class BackOffice implements OrderHooks {
       if (left <= 0) return this.wPx[j]!;
     }
     return this.wPx[k - 1]!;
+  }
+
+  /** As worstPrice, on a recorded market: the displayed levels own orders can take (own resting orders are not liquidity there). */
+  private worstReplayPrice(rv: ReplayVenue, instrument: number, side: number, sizeLots: number): number {
+    const opp = side === Side.Buy ? Side.Sell : Side.Buy;
+    let left = sizeLots;
+    let last = NO_PRICE;
+    for (let k = 0; ; k++) {
+      const p = rv.hist.price(opp, k);
+      if (p === NO_PRICE) break;
+      last = p;
+      left -= rv.hist.size(opp, k);
+      if (left <= 0) return p;
+    }
+    if (last !== NO_PRICE) return last;
+    return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.config.instruments[instrument]!.referencePriceTicks;
   }
 
   onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
@@ -308,6 +333,48 @@ export class BackOffice implements OrderHooks {
     // Collars and exposure follow the market, like the venue's price bands.
     this.risk.setReferencePrice(instrument, priceTicks);
     this.addDelivery(ts, instrument, takerSide === Side.Buy ? takerAccount : makerAccount, takerSide === Side.Buy ? makerAccount : takerAccount, sizeLots);
+  }
+
+  /**
+   * An own fill against a recorded market: clearing against the street accounts, the fee
+   * (maker when the order rested and was reached, taker when it crossed), risk's open orders
+   * and position, marks and the T+N delivery, as onTrade does for a trade between accounts.
+   */
+  onFill(tradeId: number, instrument: number, orderId: number, account: number, side: number, priceTicks: number, sizeLots: number, liquidity: number): void {
+    const ts = this.ex().timeNs;
+    const maker = liquidity !== FillLiquidity.Taker;
+    this.clearing.onStreetFill(ts, tradeId, instrument, account, side as Side, priceTicks, sizeLots, maker);
+    if (this.chargesFees[instrument] === 1) this.emitFee(ts, instrument, account, tradeId, maker ? 1 : 0, this.clearing.lastStreetFeeMinor);
+    this.fill(orderId, sizeLots);
+    this.lastPx[instrument] = priceTicks;
+    if (this.markToMid[instrument] === 0) this.marks[instrument] = priceTicks;
+    this.risk.setReferencePrice(instrument, priceTicks);
+    this.addStreetDelivery(ts, instrument, account, side === Side.Buy ? sizeLots : -sizeLots);
+  }
+
+  private addStreetDelivery(ts: number, instrument: number, account: number, lots: number): void {
+    const settleDay = this.config.calendar.settlementDay(dayOfTs(this.config.scenarioDay, ts), this.config.settlementLagDays);
+    let cells = this.deliveries.get(settleDay);
+    if (cells === undefined) {
+      cells = new Float64Array(this.nA * this.nI);
+      this.deliveries.set(settleDay, cells);
+    }
+    cells[account * this.nI + instrument] += lots;
+  }
+
+  /**
+   * Cash the account can take out now (a withdrawal): cash-available, less unsettled purchases
+   * (payables; unsettled sales are not counted before they settle) and less what risk holds for
+   * open orders; for a margin account also no more than its excess over initial margin after
+   * those reservations. May be negative (a deficit, e.g. after an ACH return).
+   */
+  withdrawableMinor(a: number): number {
+    const L = this.clearing.ledger;
+    const u = this.clearing.unsettledCashMinor(a);
+    const cash = L.normalBalance(this.clearing.cashAvailableAccount(a)) + (u < 0 ? u : 0) - this.risk.reservedMinor(a);
+    if (this.isMargin[a] !== 1) return cash;
+    const excess = this.margin.initialExcessMinor(a, this.updateMarks()) - this.risk.reservedMinor(a);
+    return excess < cash ? excess : cash;
   }
 
   private fill(orderId: number, lots: number): void {
@@ -383,8 +450,11 @@ export class BackOffice implements OrderHooks {
   updateMarks(): Float64Array {
     for (let i = 0; i < this.nI; i++) {
       let m = this.lastPx[i] !== NO_PRICE ? this.lastPx[i]! : this.config.instruments[i]!.referencePriceTicks;
+      const rv = this.replayed[i];
+      // A recorded market's last print, ours or not, is its last trade.
+      if (rv && this.exchange!.lastTrade(i) !== NO_PRICE) m = this.exchange!.lastTrade(i);
       if (this.markToMid[i] === 1 && this.exchange !== null) {
-        const book = this.exchange.book(i);
+        const book = rv ?? this.exchange.book(i);
         const bid = book.bestBid();
         const ask = book.bestAsk();
         // Mid rounded down to a whole tick: marks stay on the price grid.

@@ -22,13 +22,16 @@
  * - `deposit(tsNs, account, amountMinor)`, `withdraw(tsNs, account, amountMinor)`.
  * - `onTrade(tsNs, tradeId, instrument, takerAccount, makerAccount, takerSide, priceTicks, sizeLots)`:
  *   fees from the schedule (taker/maker); `lastTakerFeeMinor`, `lastMakerFeeMinor` hold what was charged.
+ * - `onStreetFill(tsNs, tradeId, instrument, account, side, priceTicks, sizeLots, maker)`: an own
+ *   fill against a recorded market (replayed instrument): the account's legs as in a trade, the
+ *   other side on the street accounts; `lastStreetFeeMinor` holds the fee charged.
  * - `settle(tsNs, day)`: settles every obligation due on or before `day` (epoch day); returns the count.
  * - `hold(tsNs, account, amountMinor)` / `release(...)`: optional mirror of order reservations.
  * - `variationMargin(tsNs, account, instrument, markTicks)`: pays/collects a future's VM in available cash.
  * - views: `settledCashMinor(a)` (available + held), `unsettledCashMinor(a)`, `cashMinor(a)`,
  *   `equityMinor(a, marks)` = cash + sum(markValue) - sum(futures vmBasis).
  */
-import { assert } from './assert.js';
+import { assert, InvariantError } from './assert.js';
 import type { BusinessCalendar } from './calendar.js';
 import { dayOfTs } from './calendar.js';
 import { FeeSchedule } from './fees.js';
@@ -46,6 +49,12 @@ export interface ClearingInstrument {
   readonly isFuture: boolean;
   readonly makerBps: number;
   readonly takerBps: number;
+  /**
+   * The instrument's market is replayed from recorded data: own orders fill against the
+   * recorded market, which has no account, so the other side of those fills is posted to
+   * `street:SYM` and `street:CCY` (opened only for such instruments).
+   */
+  readonly street?: boolean;
 }
 
 export interface ClearingAccount {
@@ -106,6 +115,11 @@ export class Clearing {
 
   lastTakerFeeMinor = 0;
   lastMakerFeeMinor = 0;
+  lastStreetFeeMinor = 0;
+  /** Per instrument: `street:SYM`, or -1 when the instrument is not replayed. */
+  private readonly streetSecId: Int32Array;
+  /** Per currency: `street:CCY`, or -1 when no replayed instrument trades in it. */
+  private readonly streetCashId: Int32Array;
 
   constructor(config: ClearingConfig) {
     const { currencies, instruments, accounts } = config;
@@ -143,6 +157,14 @@ export class Clearing {
     );
     this.fees = new FeeSchedule(instruments.length);
     instruments.forEach((ins, i) => this.fees.set(i, { makerBps: ins.makerBps, takerBps: ins.takerBps, num: ins.num, den: ins.den }));
+    // Opened last, so every other account keeps the id it has in a venue without replay.
+    this.streetCashId = new Int32Array(currencies.length).fill(-1);
+    this.streetSecId = Int32Array.from(instruments, (ins, i) => {
+      if (ins.street !== true) return -1;
+      const c = ins.currency;
+      if (this.streetCashId[c] === -1) this.streetCashId[c] = L.openAccount(`street:${currencies[c]!.code}`, cashAsset[c]!, AccountKind.Asset);
+      return L.openAccount(`street:${ins.symbol}`, secAsset[i]!, AccountKind.Asset);
+    });
     this.settleSum = new Float64Array(accounts.length);
     this.touched = new Int32Array(accounts.length);
     this.isTouched = new Uint8Array(accounts.length);
@@ -174,6 +196,14 @@ export class Clearing {
   }
   custodyAccount(instrument: number): number {
     return this.custodyId[instrument]!;
+  }
+  /** `street:SYM` of a replayed instrument, -1 otherwise. */
+  streetSecuritiesAccount(instrument: number): number {
+    return this.streetSecId[instrument]!;
+  }
+  /** `street:CCY`, -1 when no replayed instrument trades in the currency. */
+  streetCashAccount(currency: number): number {
+    return this.streetCashId[currency]!;
   }
 
   deposit(tsNs: number, account: number, amountMinor: number): void {
@@ -242,6 +272,47 @@ export class Clearing {
     }
     this.addObligation(buyer, -cash - buyerFee, this.memoSettleDay);
     this.addObligation(seller, cash - sellerFee, this.memoSettleDay);
+  }
+
+  /**
+   * An own fill against the recorded market. One transfer: the account's securities and
+   * unsettled cash move exactly as in `onTrade`; the recorded market's side goes to
+   * `street:SYM` (lots delivered to / received from the market) and `street:CCY` (what the
+   * venue owes the market (-) or is owed (+)); the fee, maker or taker by how the order met
+   * the market, to fees. The account's cash settles T+N like any trade; the street
+   * balances are not settled (the recorded market has no bank in the simulation).
+   */
+  onStreetFill(tsNs: number, tradeId: number, instrument: number, account: number, side: Side, priceTicks: number, sizeLots: number, maker: boolean): void {
+    const streetSec = this.streetSecId[instrument]!;
+    if (streetSec < 0) throw new InvariantError('clearing: a street fill on an instrument that is not replayed');
+    if (!(account >= 0 && account < this.nAccounts)) throw new InvariantError('clearing: unknown account in a street fill');
+    const cur = this.insCurrency[instrument]!;
+    if (this.acctCurrency[account] !== cur) throw new InvariantError('clearing: street fill in a currency the account does not hold');
+    const pf = this.portfolio;
+    const notional = pf.notional(instrument, priceTicks, sizeLots);
+    const fee = this.fees.feeOnNotional(instrument, maker, notional);
+    const cash = pf.isFuture(instrument) ? 0 : notional;
+    const buy = side === Side.Buy;
+    const lots = buy ? sizeLots : -sizeLots;
+    const signedCash = buy ? cash : -cash;
+    const L = this.ledger;
+    const u = this.unsettledId[account]!;
+    L.begin(tsNs, TransferCode.Trade, tradeId);
+    L.post(this.secId[account * this.nInstruments + instrument]!, -lots);
+    L.post(streetSec, lots);
+    L.post(u, signedCash);
+    L.post(this.streetCashId[cur]!, -signedCash);
+    L.post(u, fee);
+    L.post(this.feesId[cur]!, -fee);
+    L.commit();
+    pf.onFill(account, instrument, side, priceTicks, sizeLots, fee);
+    this.lastStreetFeeMinor = fee;
+    const day = dayOfTs(this.scenarioDay, tsNs);
+    if (day !== this.memoTradeDay) {
+      this.memoTradeDay = day;
+      this.memoSettleDay = this.calendar.settlementDay(day, this.settlementLagDays);
+    }
+    this.addObligation(account, -signedCash - fee, this.memoSettleDay);
   }
 
   private addObligation(account: number, amount: number, settleDay: number): void {

@@ -34,6 +34,13 @@ export interface OrderHooks {
   onAccepted(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void;
   /** One fill, after its trade event. */
   onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void;
+  /**
+   * One fill of an own order against a recorded market (a replayed instrument), after its
+   * `fill` event: the counterparty is the recorded market, not an account. `liquidity` is the
+   * FillLiquidity (1 taker: the order crossed; otherwise it rested and was reached). Required
+   * when any instrument is replayed: without it those fills would bypass clearing.
+   */
+  onFill?(tradeId: number, instrument: number, orderId: number, account: number, side: number, priceTicks: number, sizeLots: number, liquidity: number): void;
   /** `lots` of the order left without trading (cancel, expiry, IOC remainder, STP, refused stop). */
   onReduced(orderId: number, lots: number): void;
   /** The order now has `leavesLots` open at `priceTicks` (0 for orders without a limit price). */
@@ -166,6 +173,9 @@ export class Exchange implements BookListener, ReplayListener {
     this.levels = cfg.levels;
     this.ordersMax = cfg.ordersMax ?? ORDERS_MAX_DEFAULT;
     this.hooks = cfg.orderHooks ?? null;
+    if (this.hooks !== null && this.hooks.onFill === undefined && (cfg.replay ?? []).some((q) => q !== null)) {
+      throw new InvariantError('order hooks without onFill on a venue with replayed instruments: own fills against the recorded market would bypass them');
+    }
     const n = cfg.instruments.length;
     this.books = cfg.instruments.map((_, i) => {
       const q = cfg.replay?.[i] ?? null;
@@ -777,6 +787,7 @@ export class Exchange implements BookListener, ReplayListener {
     this.ev.ref = queueNs;
     this.publish();
     this.noteTrade(i, priceTicks, sizeLots);
+    if (this.hooks !== null) this.hooks.onFill!(this.tradeSeq, i, orderId, this.oAccount[orderId]!, this.oSide[orderId]!, priceTicks, sizeLots, liquidity);
     if (leavesLots === 0) this.done(orderId);
   }
 

@@ -21,8 +21,8 @@
  * Balances are liabilities (credit-normal), so a negative posting raises the customer's figure.
  *
  * `PaymentPostings` is the one place that turns a transition into postings, given a Clearing:
- * whoever owns the Clearing (the payments component today, the accounts work after the merge)
- * applies payment postings through it. It also keeps the portfolio's net deposits in step with
+ * whoever owns the Clearing (the back office when the scenario has one, so trading and payments
+ * share one ledger; otherwise the payments system itself) applies payment postings through it. It also keeps the portfolio's net deposits in step with
  * cash-available, so the clearing's equity identity still holds.
  */
 import { InvariantError } from './assert.js';

@@ -30,9 +30,11 @@ export interface BackOfficeComponent extends RunComponent {
 export function buildBackOffice(sc: Scenario): BackOffice {
   const spec = sc.backOffice;
   if (spec === null) throw new Error(`${sc.name}: the scenario has no back office`);
+  // Own fills on a replayed instrument have the recorded market as counterparty: the street accounts.
+  const replayed = new Set(sc.feeds.filter((f) => f.kind !== 'synthetic').map((f) => f.instrument));
   return new BackOffice({
     currencies: spec.currencies,
-    instruments: spec.instruments,
+    instruments: spec.instruments.map((ins, i) => (replayed.has(i) ? { ...ins, street: true } : ins)),
     accounts: spec.accounts,
     firms: spec.firms,
     calendar: new BusinessCalendar(spec.holidays),
@@ -119,7 +121,9 @@ export function backOfficeComponent(sc: Scenario): BackOfficeComponent {
       for (const s of sc.sessions) c.schedule(s.closeNs, (t) => runEod(s.day, t));
     },
     onEvent(e: EventRecord) {
-      if (e.type !== EventType.Trade || checkPending || !bo.anyMarginAccount) return;
+      // Equity moves with trades, own fills and prints of a recorded market, and payments (an ACH return).
+      const moves = e.type === EventType.Trade || e.type === EventType.Fill || e.type === EventType.MarketTrade || e.type === EventType.PaymentState;
+      if (!moves || checkPending || !bo.anyMarginAccount) return;
       checkPending = true;
       ctx!.schedule(e.tsNs, checkMargin);
     },

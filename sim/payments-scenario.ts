@@ -181,6 +181,12 @@ export interface PaymentsContext {
   accountIndex: (id: string) => number | undefined;
   accountIds: readonly string[];
   add: (path: string, what: string) => void;
+  /**
+   * When the scenario has a back office, each account's cash currency (minorExponent -1 if
+   * unknown): payments then post to the back office's ledger, so the currencies must agree,
+   * and a hold (a stand-in for spending) has no place beside real orders. Null otherwise.
+   */
+  backOfficeCurrencies?: readonly { code: string; minorExponent: number }[] | null;
 }
 
 function names(xs: readonly string[]): string {
@@ -305,6 +311,14 @@ export function normalisePayments(f: PaymentsFile, c: PaymentsContext): Payments
     scores: { ...DEFAULT_FRAUD_SCORES, ...Object.fromEntries(Object.entries(R.scores).filter(([, v]) => v !== undefined)) },
   };
 
+  const bo = c.backOfficeCurrencies ?? null;
+  if (bo !== null) {
+    const k = bo.findIndex((x) => x.minorExponent >= 0 && (x.code !== f.currency.code || x.minorExponent !== f.currency.minorExponent));
+    if (k >= 0) {
+      add('currency', `${f.currency.code} with ${f.currency.minorExponent} decimals, but accounts[${k}] (${JSON.stringify(c.accountIds[k])}) holds ${bo[k]!.code} with ${bo[k]!.minorExponent}; payments post to the accounts' ledger, so the currencies must match`);
+    }
+  }
+
   const requests: PaymentRequestSpec[] = [];
   const keyAt = new Map<string, number>();
   let prevNs = -1;
@@ -320,7 +334,9 @@ export function normalisePayments(f: PaymentsFile, c: PaymentsContext): Payments
     const account = lookupAccount(`${at}.account`, r.account);
     const amountMinor = amount(`${at}.amount`, r.amount);
     const isHold = r.type === 'hold';
-    if (isHold) {
+    if (isHold && bo !== null) {
+      add(`${at}.type`, '"hold" is for scenarios without accounts trading on cash; this scenario has them, so commit cash with orders through the book (a hold would not reduce buying power)');
+    } else if (isHold) {
       for (const k of ['rail', 'idempotencyKey', 'bank', 'outcome'] as const) if (r[k] !== undefined) add(`${at}.${k}`, 'not allowed on a hold (it moves cash from available to held, no bank)');
     } else if (r.idempotencyKey === undefined) {
       add(`${at}.idempotencyKey`, `missing; every ${r.type} carries an idempotency key, like "${r.type}-${i + 1}"`);

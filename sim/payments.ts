@@ -96,6 +96,12 @@ export class PaymentsSystem {
     private readonly scheduler: Scheduler,
     private readonly pub: EventPublisher,
     clearing?: Clearing,
+    /**
+     * With a back office on the same Clearing: what an account may withdraw now
+     * (BackOffice.withdrawableMinor: available less cash committed to open orders and unsettled
+     * purchases). Without it a withdrawal is checked against cash-available alone.
+     */
+    private readonly withdrawable?: (account: number) => number,
   ) {
     this.calendar = new BusinessCalendar(cfg.holidays);
     this.rails = new Rails(this.calendar, cfg.startDay, cfg.ach, cfg.wire);
@@ -188,7 +194,7 @@ export class PaymentsSystem {
     const day = dayOfTs(this.cfg.startDay, t);
     const d = this.fraud.decide(
       { account: p.account, direction: p.direction, rail: p.rail, amountMinor: p.amountMinor, day },
-      { availableMinor: this.postings.availableMinor(p.account), unsettledInstantMinor: this.unsettledInstant[p.account]! },
+      { availableMinor: this.freeCashMinor(p.account), unsettledInstantMinor: this.unsettledInstant[p.account]! },
     );
     this.fraudAudit.push({ paymentId: p.id, rule: PAYMENT_REASON_NAME[d.rule], decision: ['allow', 'hold', 'block'][d.decision]!, score: d.score, alert: d.alert });
     const e = this.pub.beginExtra(EventType.FraudDecision, t);
@@ -206,6 +212,14 @@ export class PaymentsSystem {
     p.instantMinor = d.instantMinor;
     this.transition(p, PaymentState.Pending, d.rule, t);
     this.attempt(p, t);
+  }
+
+  /** Cash a withdrawal may take: cash-available, or less when the venue has committed some of it. */
+  private freeCashMinor(account: number): number {
+    const avail = this.postings.availableMinor(account);
+    if (this.withdrawable === undefined) return avail;
+    const w = this.withdrawable(account);
+    return w < avail ? w : avail;
   }
 
   private cashHold(r: PaymentRequestSpec, t: number): void {

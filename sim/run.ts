@@ -304,8 +304,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 /** Participants the scenario itself asks for (back office, payments, strategies...). */
 async function builtInComponents(sc: Scenario, opts: RunOptions): Promise<RunComponent[]> {
   const out: RunComponent[] = [];
-  if (sc.backOffice !== null) out.push(backOfficeComponent(sc));
-  const payments = paymentsComponent(sc);
+  const backOffice = sc.backOffice !== null ? backOfficeComponent(sc) : null;
+  if (backOffice !== null) out.push(backOffice);
+  // One ledger: payments post to the back office's Clearing when there is one.
+  const payments = paymentsComponent(sc, backOffice?.backOffice ?? null);
   if (payments !== null) out.push(payments);
   const replay = new ReplayReportComponent(sc);
   if (replay.active) out.push(replay);

@@ -1122,6 +1122,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
           accountIndex: (id) => accountById.get(id),
           accountIds,
           add: (path, what) => p.add(path, what),
+          backOfficeCurrencies: usesBackOffice(f) ? f.accounts.map((a) => ({ code: a.currency ?? 'USD', minorExponent: CURRENCY_EXPONENT[a.currency ?? 'USD'] ?? -1 })) : null,
         });
 
   const sessions = sessionOk ? tradingSessions(p, f, openNs, closeNs) : [];

@@ -76,3 +76,45 @@ describe('scenario accounts section', () => {
     }
   });
 });
+
+describe('payments beside a back office: one ledger', () => {
+  const payments = (requests: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({ banks: [{ name: 'b' }], requests, ...extra });
+  const deposit = { at: '10:00:00', type: 'deposit', rail: 'ach', account: 'alice', amount: '100.00', idempotencyKey: 'd1' };
+
+  it('refuses a hold request (orders commit cash now) and a payments currency the accounts do not hold', () => {
+    expect(() => parse({ payments: payments([deposit, { at: '10:01:00', type: 'hold', account: 'alice', amount: '10.00' }]) })).toThrow(
+      'x.json: payments.requests[1].type: "hold" is for scenarios without accounts trading on cash',
+    );
+    expect(() => parse({ payments: payments([deposit], { currency: { code: 'EUR', minorExponent: 2 } }) })).toThrow(
+      'x.json: payments.currency: EUR with 2 decimals, but accounts[0] ("alice") holds USD with 2',
+    );
+    // Without a back office a hold still stands in for spending.
+    expect(parseScenario(JSON.stringify({ ...base, accounts: [{ id: 'alice' }], payments: payments([deposit, { at: '10:01:00', type: 'hold', account: 'alice', amount: '10.00' }]) }), 'x.json').payments).not.toBeNull();
+  });
+
+  it('payments-ach-return writes one journal: trades and payment transfers in ledger.sqlite, the deficit in positions.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-one-ledger-'));
+    try {
+      const sc = loadScenario(join(import.meta.dirname, '..', 'scenarios', 'payments-ach-return.json'));
+      await runScenario({ scenario: sc, outDir: dir, feedThread: 'inline', outputThread: 'inline', audit: false });
+      const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
+      try {
+        const codes = db.prepare('SELECT code, COUNT(DISTINCT transfer_id) AS n FROM journal GROUP BY code ORDER BY code').all() as { code: string; n: number }[];
+        expect(Object.fromEntries(codes.map((c) => [c.code, c.n]))).toMatchObject({ trade: 3, deposit: 3, adjustment: 1, settlement: 6 });
+        const names = (db.prepare('SELECT name FROM ledger_accounts').all() as { name: string }[]).map((r) => r.name);
+        expect(names).toEqual(expect.arrayContaining(['alice:cash-available', 'alice:cash-pending-deposit', 'deposits-in-transit:USD', 'alice:ACME']));
+        const sums = db.prepare('SELECT a.asset AS asset, SUM(j.amount) AS s FROM journal j JOIN ledger_accounts a ON a.id = j.account GROUP BY a.asset').all() as { s: number }[];
+        for (const r of sums) expect(r.s).toBe(0);
+      } finally {
+        db.close();
+      }
+      const pos = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8')) as { accounts: Record<string, string>[] };
+      expect(pos.accounts.find((a) => a.account === 'alice')).toMatchObject({ cashAvailable: '-4400.00', equity: '-88.00' });
+      const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { extra: { payments: { accounts: { account: string; available: string }[] } } };
+      // The payments' view and the accounts' view are one ledger.
+      expect(summary.extra.payments.accounts.find((a) => a.account === 'alice')!.available).toBe('-4400.00');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
