@@ -5,6 +5,7 @@
  * Kept in its own file so the accounts work on scenario.ts merges without conflicts.
  */
 import { z } from 'zod';
+import { int, list, num, obj, oneOf, str } from './schema.js';
 import { BusinessCalendar } from '../engine/calendar.js';
 import { toUnits } from '../engine/decimal.js';
 import { DEFAULT_FRAUD_SCORES, KYC_NAME, KycStatus, type FraudAccount } from '../engine/fraud.js';
@@ -21,30 +22,6 @@ export const PAYMENTS_LIMITS = {
   cutoffsMax: 10,
   keyLengthMax: 255,
 } as const;
-
-// Same conventions as sim/scenario.ts: every schema carries its expectation as its message.
-const KNOWN_FIELDS = 'known fields: ';
-function obj<S extends z.ZodRawShape>(shape: S, expected: string) {
-  const known = KNOWN_FIELDS + Object.keys(shape).join(', ');
-  return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? known : expected) });
-}
-function str(expected: string, re?: RegExp, lengthMax = 10_000) {
-  const s = z.string({ error: expected }).max(lengthMax, { error: expected });
-  return re ? s.regex(re, { error: expected }) : s;
-}
-function int(min: number, max: number, expected = `a whole number from ${min} to ${max}`) {
-  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
-}
-function num(min: number, max: number, expected: string) {
-  return z.number({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
-}
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
-}
-function list<T extends z.ZodType>(item: T, what: string, max: number, min = 0) {
-  const expected = min > 0 ? `an array of ${min} to ${max} ${what}` : `an array of at most ${max} ${what}`;
-  return z.array(item, { error: expected }).min(min, { error: expected }).max(max, { error: expected });
-}
 
 const money = str('a decimal amount string like "1000.00"', /^\d+(?:\.\d+)?$/, 40);
 const time = str(TIME_OF_DAY_EXPECTED, undefined, 100);

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { KNOWN_FIELDS, bool, int, list, num, obj, oneOf, str } from './schema.js';
 import type { Command } from '../engine/command.js';
 import { BusinessCalendar, NS_PER_DAY as CAL_NS_PER_DAY, formatDate, parseDate, weekday } from '../engine/calendar.js';
 import type { BackOfficeAccount, BackOfficeInstrument, MarkTo } from '../engine/back-office.js';
@@ -354,44 +355,8 @@ const SYMBOL_RE = /^[A-Za-z0-9._-]{1,16}$/;
 const ACCOUNT_ID_RE = /^[A-Za-z0-9._-]{1,32}$/;
 const NAME_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${SCENARIO_LIMITS.nameLengthMax - 1}}$`);
 
-/** Marks an unrecognized-keys message so the mapper can list the known fields. */
-const KNOWN_FIELDS = 'known fields: ';
-
-/** Every schema carries its expectation as its error message; the mapper adds the path and what was found. */
-function obj<S extends z.ZodRawShape>(shape: S, expected: string) {
-  const known = KNOWN_FIELDS + Object.keys(shape).join(', ');
-  return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? known : expected) });
-}
-
-function str(expected: string, re?: RegExp, lengthMax = 10_000) {
-  const s = z.string({ error: expected }).max(lengthMax, { error: expected });
-  return re ? s.regex(re, { error: expected }) : s;
-}
-
 function decimal(example: string, positive = false) {
   return str(`a ${positive ? 'positive ' : ''}decimal string like ${JSON.stringify(example)}`, DECIMAL_RE, 40);
-}
-
-function int(min: number, max: number, expected = `a whole number from ${min} to ${max}`) {
-  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
-}
-
-function num(min: number, max: number | null, expected: string) {
-  const s = z.number({ error: expected }).min(min, { error: expected });
-  return max === null ? s : s.max(max, { error: expected });
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
-}
-
-function bool() {
-  return z.boolean({ error: 'true or false' });
-}
-
-function list<T extends z.ZodType>(item: T, what: string, max: number, min = 0) {
-  const expected = min > 0 ? `an array of ${min} to ${max} ${what}` : `an array of at most ${max} ${what}`;
-  return z.array(item, { error: expected }).min(min, { error: expected }).max(max, { error: expected });
 }
 
 const symbolRef = str('an instrument symbol (a string)', undefined, 100);
