@@ -294,13 +294,14 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 /** Participants the scenario itself asks for (back office, payments, strategies...). */
 async function builtInComponents(sc: Scenario, opts: RunOptions): Promise<RunComponent[]> {
   const out: RunComponent[] = [];
-  if (sc.backOffice !== null) out.push(backOfficeComponent(sc));
+  const backOffice = sc.backOffice !== null ? backOfficeComponent(sc) : null;
+  if (backOffice !== null) out.push(backOffice);
   const payments = paymentsComponent(sc);
   if (payments !== null) out.push(payments);
   const replay = new ReplayReportComponent(sc);
   if (replay.active) out.push(replay);
   if (opts.recordLobster) out.push(new LobsterRecordComponent(sc, opts.recordLobster));
-  out.push(...(await strategyComponents(sc)));
+  out.push(...(await strategyComponents(sc, backOffice?.backOffice ?? null)));
   return out;
 }
 
