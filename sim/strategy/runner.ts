@@ -361,9 +361,10 @@ export class StrategyRunner implements RunComponent {
     r.samples.push(s);
   }
 
-  /** Lots in the best five levels of one side. */
+  /** Lots in the best five levels of one side (displayed: recorded plus own, on a replayed instrument). */
   private depth(i: number, side: Side): number {
-    const k = this.run.exchange.book(i).depth(side, 5, this.depthPx, this.depthSz, this.depthCt);
+    const ex = this.run.exchange;
+    const k = (ex.replayVenue(i) ?? ex.book(i)).depth(side, 5, this.depthPx, this.depthSz, this.depthCt);
     let s = 0;
     for (let j = 0; j < k; j++) s += this.depthSz[j]!;
     return s;
