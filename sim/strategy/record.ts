@@ -1,3 +1,4 @@
+import { InvariantError } from '../../engine/assert.js';
 import { FeeSchedule } from '../../engine/fees.js';
 import type { FillLiquidity } from '../../engine/replay-venue.js';
 import type { Instrument } from '../../engine/instrument.js';
@@ -131,6 +132,9 @@ export class BacktestRecord {
   readonly moneyExponent: number;
   /** Fills whose position after is read once the back office has cleared their trade. */
   private unsettledFrom = -1;
+  /** The venue position before the unsettled trade, and what the strategy's fills in it add. */
+  private unsettledBeforeLots = 0;
+  private unsettledDeltaLots = 0;
   // Venue-truth L1 per instrument, from quote events.
   readonly bid: Float64Array;
   readonly ask: Float64Array;
@@ -223,7 +227,14 @@ export class BacktestRecord {
     // With a back office the venue clears the trade right after this event; the position
     // after it is read then (settle), from the venue's portfolio.
     if (this.venue === null) this.portfolio.onFill(0, i, f.side, f.priceTicks, f.sizeLots, feeMinor);
-    else if (this.unsettledFrom < 0) this.unsettledFrom = k;
+    else {
+      if (this.unsettledFrom < 0) {
+        this.unsettledFrom = k;
+        this.unsettledBeforeLots = this.position(i);
+        this.unsettledDeltaLots = 0;
+      }
+      this.unsettledDeltaLots += f.side === Side.Buy ? f.sizeLots : -f.sizeLots;
+    }
     const rec: FillRecord = {
       ...f,
       feeMinor,
@@ -272,6 +283,14 @@ export class BacktestRecord {
     const from = this.unsettledFrom;
     if (from < 0) return;
     this.unsettledFrom = -1;
+    const first = this.fills[from]!;
+    // Never a silent wrong P&L: a fill the back office did not clear (say, a venue whose
+    // replayed fills bypass its hooks) stops the run.
+    if (this.position(first.instrument) - this.unsettledBeforeLots !== this.unsettledDeltaLots) {
+      throw new InvariantError(
+        `strategy fill (trade ${first.tradeId}, ${this.instruments[first.instrument]!.symbol}) was not cleared by the back office: its position moved by ${this.position(first.instrument) - this.unsettledBeforeLots} lots, the fill by ${this.unsettledDeltaLots}`,
+      );
+    }
     for (let k = from; k < this.fills.length; k++) {
       const f = this.fills[k]!;
       f.positionAfterLots = this.portfolio.position(this.account, f.instrument);
