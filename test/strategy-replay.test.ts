@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackOffice } from '../engine/back-office.js';
 import { runScenario } from '../sim/run.js';
 import { loadScenario } from '../sim/scenario.js';
 
@@ -121,5 +122,32 @@ describe.skipIf(!haveData)('the tape and a taker fill on a replayed market', () 
     }
     const rows = csv(join(dir, 'fills.csv'));
     expect(rows.map((r) => [r['liquidity'], r['replayLiquidity'], r['queueAtEntry'], r['queueMs']])).toEqual(fills.map(() => ['taker', 'taker', '', '']));
+  });
+});
+
+describe.skipIf(!haveData)('a strategy on a replayed market with accounts', () => {
+  // The back office clears fills against a recorded market only where it has the exchange's
+  // onFill hook (the integ branch); before that the run must stop, never report a P&L without them.
+  const clearsReplay = typeof (BackOffice.prototype as unknown as Record<string, unknown>)['onFill'] === 'function';
+  it(clearsReplay ? 'metrics and pnl.json agree' : 'stops with the uncleared fill named', async () => {
+    const sc = { ...raw, name: 'replay-accounts', accounts: [{ id: 'quant', type: 'margin', cash: '10000000.00' }] } as Record<string, unknown>;
+    sc['instruments'] = [{ symbol: 'AAPL', tickSize: '0.01', lotSize: '1', referencePrice: '585.00', fees: { makerBps: -0.2, takerBps: 0.3 } }];
+    sc['feeds'] = raw.feeds.map((f) => ({ ...f, messages: resolve(dirname(scenarioFile), f.messages), orderbook: resolve(dirname(scenarioFile), f.orderbook) }));
+    sc['strategies'] = raw.strategies.map((st) => ({ ...st, module: resolve(root, 'strategies', 'queue-join.ts') }));
+    const file = join(root, 'test', 'fixtures-strategies', `replay-accounts-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify(sc));
+    temp.push(file);
+    const dir = join(work, 'replay-accounts');
+    const run = runScenario({ scenario: loadScenario(file), outDir: dir, feedThread: 'inline', outputThread: 'inline', audit: false });
+    if (!clearsReplay) {
+      await expect(run).rejects.toThrow(/strategy fill \(trade 1, AAPL\) was not cleared by the back office/);
+      expect(existsSync(join(dir, 'metrics.csv'))).toBe(false);
+      return;
+    }
+    await run;
+    const total = (JSON.parse(readFileSync(join(dir, 'pnl.json'), 'utf8')) as { totals: Row[] }).totals.find((t) => t['account'] === 'quant')!;
+    const m = csv(join(dir, 'metrics.csv'))[0]!;
+    expect([m['pnl'], m['realized'], m['unrealized'], m['fees']]).toEqual([total['total'], total['realized'], total['unrealized'], total['fees']]);
+    expect(Number(m['fills'])).toBeGreaterThan(10);
   });
 });
