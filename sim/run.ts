@@ -312,7 +312,7 @@ async function builtInComponents(sc: Scenario, opts: RunOptions): Promise<RunCom
   const replay = new ReplayReportComponent(sc);
   if (replay.active) out.push(replay);
   if (opts.recordLobster) out.push(new LobsterRecordComponent(sc, opts.recordLobster));
-  out.push(...(await strategyComponents(sc)));
+  out.push(...(await strategyComponents(sc, backOffice?.backOffice ?? null)));
   return out;
 }
 

@@ -569,8 +569,9 @@ const strategySchema = obj(
     instruments: list(symbolRef, 'instrument symbols', L.instrumentsMax, 1).optional(),
     params: z.record(z.string(), z.unknown(), { error: 'an object of parameters like {"spreadTicks": 2}' }).default({}),
     latency: obj({ feed: latencySchema.optional(), order: latencySchema.optional(), ack: latencySchema.optional() }, 'an object like {"feed": {...}, "order": {...}, "ack": {...}}').default({}),
-    fees: feeRateSchema.default({ makerBps: 0, takerBps: 0 }),
-    instrumentFees: z.record(z.string(), feeRateSchema, { error: 'an object like {"ACME": {"makerBps": -0.2, "takerBps": 0.5}}' }).default({}),
+    // Optional rather than defaulted: with accounts the venue's schedule applies, and a strategy fee there is an error.
+    fees: feeRateSchema.optional(),
+    instrumentFees: z.record(z.string(), feeRateSchema, { error: 'an object like {"ACME": {"makerBps": -0.2, "takerBps": 0.5}}' }).optional(),
     sampleMs: int(STRATEGY_LIMITS.sampleNsMin / 1e6, 86_400_000).default(1000),
   },
   'a strategy object like {"module": "../strategies/market-maker.ts", "account": "mm"}',
@@ -1381,6 +1382,7 @@ function normaliseStrategies(
 ): StrategySpec[] {
   const out: StrategySpec[] = [];
   const names = new Map<string, number>();
+  const venueFees = usesBackOffice(f);
   if (f.strategies.length > 0 && !f.marketData.quotes) p.add('marketData.quotes', 'must be true when strategies are defined (strategies read the L1 quotes)');
   f.strategies.forEach((st, k) => {
     const at = `strategies[${k}]`;
@@ -1396,10 +1398,14 @@ function normaliseStrategies(
         const d = h.lookupInstrument(`${at}.instruments[${j}]`, sym);
         if (d?.instrument) instruments.push(d.instrument.index);
       });
-    const base = feeProblem(st.fees);
+    // With accounts the strategy's account is a venue account: it pays the instruments' fee schedule.
+    if (venueFees && st.fees !== undefined) p.add(`${at}.fees`, 'the scenario has accounts, so the strategy pays the venue\'s fees (instruments[].fees); remove this field');
+    if (venueFees && st.instrumentFees !== undefined) p.add(`${at}.instrumentFees`, 'the scenario has accounts, so the strategy pays the venue\'s fees (instruments[].fees); remove this field');
+    const rate = st.fees ?? { makerBps: 0, takerBps: 0 };
+    const base = feeProblem(rate);
     if (base) p.add(`${at}.fees`, base);
-    const fees: FeeRate[] = f.instruments.map(() => st.fees);
-    for (const [sym, r] of Object.entries(st.instrumentFees)) {
+    const fees: FeeRate[] = f.instruments.map(() => rate);
+    for (const [sym, r] of Object.entries(st.instrumentFees ?? {})) {
       const d = h.lookupInstrument(`${at}.${formatJsonPath(['instrumentFees', sym])}`, sym);
       const bad = feeProblem(r);
       if (bad) p.add(`${at}.${formatJsonPath(['instrumentFees', sym])}`, bad);

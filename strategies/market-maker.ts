@@ -21,6 +21,7 @@ const create: StrategyFactory = (params) => {
   const skew = Number(params['skewTicksPerLot'] ?? 0.1);
   let bidId = 0;
   let askId = 0;
+  let rejects = 0;
 
   const live = (ctx: StrategyContext, id: number): OrderView | null => {
     if (id === 0) return null;
@@ -60,9 +61,14 @@ const create: StrategyFactory = (params) => {
       bidId = quote(ctx, instrument, 'buy', bidId, bid);
       askId = quote(ctx, instrument, 'sell', askId, ask);
     },
+    onOrderUpdate(ctx, u) {
+      // Post-only quotes that would cross, and with accounts pre-trade risk (a position limit, say):
+      // the next quote simply tries again, so only the first few are worth a line.
+      if (u.kind === 'rejected' && ++rejects <= 20) ctx.log('rejected', u.order.side, u.order.priceTicks, u.reason);
+    },
     onEnd(ctx) {
       const p = ctx.pnl();
-      ctx.log('end', { position: ctx.position(0), pnlMinor: p.totalMinor });
+      ctx.log('end', { position: ctx.position(0), pnlMinor: p.totalMinor, feesMinor: p.feesMinor, rejects });
     },
   };
 };

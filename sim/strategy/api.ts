@@ -39,12 +39,17 @@ export interface Quote {
   readonly venueTsNs: number;
 }
 
-/** A trade on the public tape (every trade, own ones included, as real feeds publish them). */
+/**
+ * A trade on the public tape: on an order book every trade, own ones included, as real
+ * feeds publish them; on a replayed instrument the recorded prints (own fills against
+ * history are not added to the tape: the recorded print that filled them is there).
+ */
 export interface MarketTrade {
   readonly instrument: number;
   readonly priceTicks: number;
   readonly sizeLots: number;
-  readonly aggressor: SideName;
+  /** null when the data does not say (a Tardis print without a side). */
+  readonly aggressor: SideName | null;
   readonly venueTsNs: number;
 }
 
@@ -86,14 +91,24 @@ export interface OrderUpdate {
   readonly venueTsNs: number;
 }
 
+/** How an own order met a replayed market (docs/replay.md): it crossed, its queue was reached, the market traded through it, or a recorded order crossed it. */
+export type ReplayLiquidity = 'taker' | 'queue' | 'through' | 'crossed';
+
 export interface Fill {
   readonly order: OrderView;
   readonly instrument: number;
   readonly side: SideName;
   readonly priceTicks: number;
   readonly sizeLots: number;
+  /** Passive (the order was resting) or aggressive; decides the fee rate. */
   readonly liquidity: 'maker' | 'taker';
-  /** Signed: negative is a rebate. */
+  /** On a replayed instrument, how it filled (maker = queue, through or crossed); null on an order book. */
+  readonly replayLiquidity: ReplayLiquidity | null;
+  /** Maker fills: ns from taking its place in the queue (resting, or a modify that lost priority) to this fill; null for taker fills. */
+  readonly queueNs: number | null;
+  /** Maker fills on a replayed instrument: displayed lots ahead of the order when it joined its queue; null otherwise. */
+  readonly queueAtEntryLots: number | null;
+  /** Signed: negative is a rebate. With accounts, what the venue charged (the instrument's schedule). */
   readonly feeMinor: number;
   /** The strategy's position in the instrument after this fill, in lots. */
   readonly positionLots: number;
@@ -144,7 +159,11 @@ export interface StrategyContext {
   openOrders(instrument?: number | string): OrderView[];
   /** Position in lots from the fills acknowledged so far. */
   position(instrument: number | string): number;
-  /** P&L from acknowledged fills, marked at the latest mid the strategy has seen. */
+  /**
+   * P&L from acknowledged fills. Without accounts: marked at the latest mid the strategy has
+   * seen. With accounts: the venue account's P&L as acknowledged (its fees; marks by the
+   * instrument's markTo rule applied to what the strategy has seen).
+   */
   pnl(): Pnl;
   /** The latest quote the strategy has seen (null before the first). */
   top(instrument: number | string): Quote | null;

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BackOffice } from '../../engine/back-office.js';
 import type { RunComponent, RunContext } from '../run.js';
 import type { Scenario } from '../scenario.js';
 import { loadStrategyFactory } from './loader.js';
@@ -13,11 +14,14 @@ import { StrategyRunner } from './runner.js';
  * after them one component that writes the backtest's files (fills, orders,
  * equity, metrics, report.html, strategy.log) and puts each strategy's metrics
  * in summary.json under extra.strategies.
+ *
+ * With a back office (`venue`), each strategy's account is a venue account: its fees, positions
+ * and P&L are the back office's, and its orders pass pre-trade risk like any other.
  */
-export async function strategyComponents(sc: Scenario): Promise<RunComponent[]> {
+export async function strategyComponents(sc: Scenario, venue: BackOffice | null = null): Promise<RunComponent[]> {
   if (sc.strategies.length === 0) return [];
   const runners: StrategyRunner[] = [];
-  for (const spec of sc.strategies) runners.push(new StrategyRunner(sc, spec, await loadStrategyFactory(spec, sc.file)));
+  for (const spec of sc.strategies) runners.push(new StrategyRunner(sc, spec, await loadStrategyFactory(spec, sc.file), venue));
   return [...runners, new BacktestOutput(sc, runners)];
 }
 

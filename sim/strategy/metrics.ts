@@ -21,6 +21,8 @@ export const RATIO_DECIMALS = 4;
 
 export interface StrategyMetrics {
   strategy: string;
+  /** Decimals of the money figures: the account currency's minor units (2 without a back office). */
+  moneyExponent: number;
   pnlMinor: number;
   realizedMinor: number;
   unrealizedMinor: number;
@@ -125,7 +127,7 @@ export function computeMetrics(name: string, r: BacktestRecord, instruments: rea
       sumAbs += Math.abs(p);
     }
     const n = Math.max(samples.length, 1);
-    return { symbol: r.instruments[i]!.symbol, finalLots: r.portfolio.position(0, i), minLots: min, maxLots: max, meanLots: sum / n, meanAbsLots: sumAbs / n };
+    return { symbol: r.instruments[i]!.symbol, finalLots: r.position(i), minLots: min, maxLots: max, meanLots: sum / n, meanAbsLots: sumAbs / n };
   });
   const shortfall = r.parents.map((p) => {
     const i = p.instrument;
@@ -160,6 +162,7 @@ export function computeMetrics(name: string, r: BacktestRecord, instruments: rea
   const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
   return {
     strategy: name,
+    moneyExponent: r.moneyExponent,
     pnlMinor: eq.equityMinor,
     realizedMinor: eq.realizedMinor,
     unrealizedMinor: eq.unrealizedMinor,
@@ -209,8 +212,8 @@ function avgPrice(paidMinor: number, lots: number, num: number, den: number, tic
   return (ticks * Number(tickSize)).toFixed(scale + 2);
 }
 
-export function money(minor: number): string {
-  return fromUnits(minor, (10 ** -MINOR_EXPONENT).toFixed(MINOR_EXPONENT));
+export function money(minor: number, exponent: number = MINOR_EXPONENT): string {
+  return exponent === 0 ? String(minor) : fromUnits(minor, (10 ** -exponent).toFixed(exponent));
 }
 
 export function fixed(x: number | null, decimals = RATIO_DECIMALS): string {
@@ -219,18 +222,19 @@ export function fixed(x: number | null, decimals = RATIO_DECIMALS): string {
 
 /** One flat row of strings per strategy: metrics.csv, metrics.ndjson, summary.json and sweep.csv use it. */
 export function metricsRow(m: StrategyMetrics): Record<string, string> {
+  const x = m.moneyExponent;
   const row: Record<string, string> = {
     strategy: m.strategy,
-    pnl: money(m.pnlMinor),
-    realized: money(m.realizedMinor),
-    unrealized: money(m.unrealizedMinor),
-    fees: money(m.feesMinor),
+    pnl: money(m.pnlMinor, x),
+    realized: money(m.realizedMinor, x),
+    unrealized: money(m.unrealizedMinor, x),
+    fees: money(m.feesMinor, x),
     sharpe: fixed(m.sharpe),
     sortino: fixed(m.sortino),
     sampleMs: String(m.sampleNs / 1e6),
     samples: String(m.samples),
-    maxDrawdown: money(m.maxDrawdownMinor),
-    turnover: money(m.turnoverMinor),
+    maxDrawdown: money(m.maxDrawdownMinor, x),
+    turnover: money(m.turnoverMinor, x),
     orders: String(m.orders),
     ordersFilled: String(m.ordersFilled),
     ordersRejected: String(m.ordersRejected),
@@ -254,8 +258,8 @@ export function metricsRow(m: StrategyMetrics): Record<string, string> {
   }
   MARKOUT_HORIZONS_NS.forEach((h, k) => {
     const label = `${h / 1e9}s`;
-    row[`markout${label}`] = m.markoutMinor[k] === null ? '' : money(m.markoutMinor[k]!);
-    row[`markout${label}PerLot`] = fixed(m.markoutPerLotMinor[k] === null ? null : m.markoutPerLotMinor[k]! / 10 ** MINOR_EXPONENT, 6);
+    row[`markout${label}`] = m.markoutMinor[k] === null ? '' : money(m.markoutMinor[k]!, x);
+    row[`markout${label}PerLot`] = fixed(m.markoutPerLotMinor[k] === null ? null : m.markoutPerLotMinor[k]! / 10 ** x, 6);
   });
   m.shortfall.forEach((s, k) => {
     const p = m.shortfall.length === 1 ? 'shortfall' : `shortfall${k}`;
@@ -265,7 +269,7 @@ export function metricsRow(m: StrategyMetrics): Record<string, string> {
     row[`${p}.filledLots`] = String(s.filledLots);
     row[`${p}.arrivalPrice`] = s.arrivalPrice;
     row[`${p}.avgFillPrice`] = s.avgFillPrice ?? '';
-    row[`${p}`] = money(s.shortfallMinor);
+    row[`${p}`] = money(s.shortfallMinor, x);
     row[`${p}Bps`] = fixed(s.shortfallBps, 2);
   });
   return row;

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromUnits } from '../../engine/decimal.js';
+import { FILL_LIQUIDITY_NAME } from '../../engine/replay-venue.js';
 import { NO_PRICE, ORDER_TYPE_NAME, SIDE_NAME, TIF_NAME } from '../../engine/types.js';
 import type { Scenario } from '../scenario.js';
 import { formatNs } from '../scenario-time.js';
@@ -63,9 +64,10 @@ function px(ticks: number, tickSize: string): string | null {
 
 export function fillsTable(sc: Scenario, runners: readonly StrategyRunner[]): Table {
   const horizons = MARKOUT_HORIZONS_NS.map((h) => `markout${h / 1e9}s`);
-  const columns = ['strategy', 'seq', 'ts', 'time', 'instrument', 'clOrdId', 'orderId', 'tradeId', 'side', 'liquidity', 'price', 'size', 'notional', 'fee', 'position', 'mid', 'queueMs', ...horizons];
+  const columns = ['strategy', 'seq', 'ts', 'time', 'instrument', 'clOrdId', 'orderId', 'tradeId', 'side', 'liquidity', 'price', 'size', 'notional', 'fee', 'position', 'mid', 'queueMs', 'queueAtEntry', 'replayLiquidity', ...horizons];
   const rows: Cell[][] = [];
   for (const r of runners) {
+    const x = r.record.moneyExponent;
     for (const f of r.record.fills) {
       const ins = sc.instruments[f.instrument]!;
       rows.push([
@@ -81,12 +83,14 @@ export function fillsTable(sc: Scenario, runners: readonly StrategyRunner[]): Ta
         f.maker ? 'maker' : 'taker',
         fromUnits(f.priceTicks, ins.tickSize),
         fromUnits(f.sizeLots, ins.lotSize),
-        money(f.notionalMinor),
-        money(f.feeMinor),
+        money(f.notionalMinor, x),
+        money(f.feeMinor, x),
         fromUnits(f.positionAfterLots, ins.lotSize),
         f.mid2AtFill === NO_PRICE ? null : halfTickPrice(f.mid2AtFill, ins.tickSize),
         f.queueNs < 0 ? null : (f.queueNs / 1e6).toFixed(3),
-        ...f.markoutMinor.map((m) => (m === null ? null : money(m))),
+        f.queueAtEntryLots < 0 ? null : fromUnits(f.queueAtEntryLots, ins.lotSize),
+        f.replayLiquidity === 0 ? null : FILL_LIQUIDITY_NAME[f.replayLiquidity],
+        ...f.markoutMinor.map((m) => (m === null ? null : money(m, x))),
       ]);
     }
   }
@@ -132,6 +136,7 @@ export function equityTable(sc: Scenario, runners: readonly StrategyRunner[]): T
   const columns = ['strategy', 'ts', 'time', 'equity', 'realized', 'unrealized', 'fees', 'instrument', 'position', 'bid', 'ask', 'bidSize', 'askSize', 'bidDepth5', 'askDepth5'];
   const rows: Cell[][] = [];
   for (const r of runners) {
+    const x = r.record.moneyExponent;
     for (const s of r.record.samples) {
       r.spec.instruments.forEach((i, j) => {
         const ins = sc.instruments[i]!;
@@ -139,10 +144,10 @@ export function equityTable(sc: Scenario, runners: readonly StrategyRunner[]): T
           r.spec.name,
           s.tsNs,
           formatNs(s.tsNs, sc.sessionDate),
-          money(s.equityMinor),
-          money(s.realizedMinor),
-          money(s.unrealizedMinor),
-          money(s.feesMinor),
+          money(s.equityMinor, x),
+          money(s.realizedMinor, x),
+          money(s.unrealizedMinor, x),
+          money(s.feesMinor, x),
           ins.symbol,
           fromUnits(s.positionLots[j]!, ins.lotSize),
           px(s.bidTicks[j]!, ins.tickSize),

@@ -1,4 +1,6 @@
+import { InvariantError } from '../../engine/assert.js';
 import { FeeSchedule } from '../../engine/fees.js';
+import type { FillLiquidity } from '../../engine/replay-venue.js';
 import type { Instrument } from '../../engine/instrument.js';
 import { notionalMinor, notionalRule } from '../../engine/money.js';
 import { Portfolio } from '../../engine/portfolio.js';
@@ -63,6 +65,10 @@ export interface FillRecord {
   positionAfterLots: number;
   /** Maker fills: time from taking its place in the queue to this fill; -1 for taker fills. */
   queueNs: number;
+  /** On a replayed instrument, how the order met the recorded market (engine/replay-venue.ts); 0 on an order book. */
+  replayLiquidity: FillLiquidity | 0;
+  /** On a replayed instrument, displayed lots ahead when the order joined its queue; -1 otherwise (and for taker fills). */
+  queueAtEntryLots: number;
   /** Twice the mid at the fill (NO_PRICE if a side was empty). */
   mid2AtFill: number;
   /** Mark-outs in minor units at MARKOUT_HORIZONS_NS (positive = the fill was good); null if no mark. */
@@ -94,15 +100,41 @@ export interface ParentOrder {
   arrival2: number;
 }
 
+/**
+ * The venue's books for a strategy's account, when the scenario has a back office
+ * (engine/back-office.ts): fees from the instruments' schedule, positions and P&L from its
+ * portfolio, unrealized P&L at its marks. The record then reads instead of keeping its own,
+ * so the metrics and `exsim report positions|pnl` are the same figures.
+ */
+export interface VenueAccount {
+  readonly portfolio: Portfolio;
+  readonly account: number;
+  readonly fees: FeeSchedule;
+  readonly num: readonly number[];
+  readonly den: readonly number[];
+  /** Minor-unit exponent of the account's currency. */
+  readonly moneyExponent: number;
+  /** The back office's marks now, in ticks per instrument (last trade or mid, per instrument). */
+  marks(): ArrayLike<number>;
+}
+
 export class BacktestRecord {
   readonly orders: OrderRecord[] = [];
   readonly fills: FillRecord[] = [];
   readonly samples: SampleRecord[] = [];
   readonly parents: ParentOrder[] = [];
   readonly portfolio: Portfolio;
+  /** The strategy's account in `portfolio` (0 in its own portfolio). */
+  readonly account: number;
   readonly fees: FeeSchedule;
-  readonly num: number[];
-  readonly den: number[];
+  readonly num: readonly number[];
+  readonly den: readonly number[];
+  readonly moneyExponent: number;
+  /** Fills whose position after is read once the back office has cleared their trade. */
+  private unsettledFrom = -1;
+  /** The venue position before the unsettled trade, and what the strategy's fills in it add. */
+  private unsettledBeforeLots = 0;
+  private unsettledDeltaLots = 0;
   // Venue-truth L1 per instrument, from quote events.
   readonly bid: Float64Array;
   readonly ask: Float64Array;
@@ -118,14 +150,26 @@ export class BacktestRecord {
   constructor(
     readonly instruments: readonly Instrument[],
     feeRates: readonly FeeRate[],
+    readonly venue: VenueAccount | null = null,
   ) {
     const n = instruments.length;
-    const rules = instruments.map((i) => notionalRule(i.tickSize, i.lotSize, MINOR_EXPONENT));
-    this.num = rules.map((r) => r.num);
-    this.den = rules.map((r) => r.den);
-    this.portfolio = new Portfolio(1, rules.map((r) => ({ num: r.num, den: r.den, isFuture: false })), [0]);
-    this.fees = new FeeSchedule(n);
-    instruments.forEach((_, i) => this.fees.set(i, { makerBps: feeRates[i]!.makerBps, takerBps: feeRates[i]!.takerBps, num: rules[i]!.num, den: rules[i]!.den }));
+    if (venue !== null) {
+      this.num = venue.num;
+      this.den = venue.den;
+      this.portfolio = venue.portfolio;
+      this.account = venue.account;
+      this.fees = venue.fees;
+      this.moneyExponent = venue.moneyExponent;
+    } else {
+      const rules = instruments.map((i) => notionalRule(i.tickSize, i.lotSize, MINOR_EXPONENT));
+      this.num = rules.map((r) => r.num);
+      this.den = rules.map((r) => r.den);
+      this.portfolio = new Portfolio(1, rules.map((r) => ({ num: r.num, den: r.den, isFuture: false })), [0]);
+      this.account = 0;
+      this.fees = new FeeSchedule(n);
+      instruments.forEach((_, i) => this.fees.set(i, { makerBps: feeRates[i]!.makerBps, takerBps: feeRates[i]!.takerBps, num: rules[i]!.num, den: rules[i]!.den }));
+      this.moneyExponent = MINOR_EXPONENT;
+    }
     this.bid = new Float64Array(n).fill(NO_PRICE);
     this.ask = new Float64Array(n).fill(NO_PRICE);
     this.bidLots = new Float64Array(n);
@@ -171,19 +215,34 @@ export class BacktestRecord {
     this.lastTsNs = tsNs;
   }
 
+  position(i: number): number {
+    return this.portfolio.position(this.account, i);
+  }
+
   addFill(f: Omit<FillRecord, 'feeMinor' | 'notionalMinor' | 'positionAfterLots' | 'mid2AtFill' | 'markoutMinor'>): FillRecord {
     const i = f.instrument;
+    // The same schedule and rounding the back office's clearing charges (engine/fees.ts).
     const feeMinor = this.fees.fee(i, f.maker, f.priceTicks, f.sizeLots);
-    this.portfolio.onFill(0, i, f.side, f.priceTicks, f.sizeLots, feeMinor);
+    const k = this.fills.length;
+    // With a back office the venue clears the trade right after this event; the position
+    // after it is read then (settle), from the venue's portfolio.
+    if (this.venue === null) this.portfolio.onFill(0, i, f.side, f.priceTicks, f.sizeLots, feeMinor);
+    else {
+      if (this.unsettledFrom < 0) {
+        this.unsettledFrom = k;
+        this.unsettledBeforeLots = this.position(i);
+        this.unsettledDeltaLots = 0;
+      }
+      this.unsettledDeltaLots += f.side === Side.Buy ? f.sizeLots : -f.sizeLots;
+    }
     const rec: FillRecord = {
       ...f,
       feeMinor,
       notionalMinor: this.portfolio.notional(i, f.priceTicks, f.sizeLots),
-      positionAfterLots: this.portfolio.position(0, i),
+      positionAfterLots: this.venue === null ? this.portfolio.position(0, i) : 0,
       mid2AtFill: this.mid2(i),
       markoutMinor: MARKOUT_HORIZONS_NS.map(() => null),
     };
-    const k = this.fills.length;
     this.fills.push(rec);
     for (const q of this.markoutQueues[i]!) q.push(k);
     return rec;
@@ -214,12 +273,38 @@ export class BacktestRecord {
     }
   }
 
+  /** Whether fills wait for the back office to clear them (settle() before reading positions). */
+  get unsettled(): boolean {
+    return this.unsettledFrom >= 0;
+  }
+
+  /** Reads the position after each fill the back office has cleared since the last call. */
+  settle(): void {
+    const from = this.unsettledFrom;
+    if (from < 0) return;
+    this.unsettledFrom = -1;
+    const first = this.fills[from]!;
+    // Never a silent wrong P&L: a fill the back office did not clear (say, a venue whose
+    // replayed fills bypass its hooks) stops the run.
+    if (this.position(first.instrument) - this.unsettledBeforeLots !== this.unsettledDeltaLots) {
+      throw new InvariantError(
+        `strategy fill (trade ${first.tradeId}, ${this.instruments[first.instrument]!.symbol}) was not cleared by the back office: its position moved by ${this.position(first.instrument) - this.unsettledBeforeLots} lots, the fill by ${this.unsettledDeltaLots}`,
+      );
+    }
+    for (let k = from; k < this.fills.length; k++) {
+      const f = this.fills[k]!;
+      f.positionAfterLots = this.portfolio.position(this.account, f.instrument);
+    }
+  }
+
   /** At the end of the run: marks still due take the last mark (the close for horizons past it). */
   finish(): void {
+    this.settle();
     for (let i = 0; i < this.instruments.length; i++) this.resolveMarkouts(i, Infinity, true);
   }
 
   unrealizedMinor(): number {
+    if (this.venue !== null) return this.portfolio.accountUnrealizedMinor(this.account, this.venue.marks());
     let s = 0;
     const p = this.portfolio;
     for (let i = 0; i < this.instruments.length; i++) {
@@ -231,9 +316,10 @@ export class BacktestRecord {
     return s;
   }
 
+  /** P&L now: with a back office, its account's (realized + unrealized at its marks - fees), as `exsim report pnl` prints it. */
   equityMinor(): { equityMinor: number; realizedMinor: number; unrealizedMinor: number; feesMinor: number } {
-    const realizedMinor = this.portfolio.accountRealizedMinor(0);
-    const feesMinor = this.portfolio.accountFeesMinor(0);
+    const realizedMinor = this.portfolio.accountRealizedMinor(this.account);
+    const feesMinor = this.portfolio.accountFeesMinor(this.account);
     const unrealizedMinor = this.unrealizedMinor();
     return { equityMinor: realizedMinor + unrealizedMinor - feesMinor, realizedMinor, unrealizedMinor, feesMinor };
   }

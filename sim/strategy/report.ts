@@ -119,16 +119,16 @@ function chart(id: string, title: string, t0: number, t1: number, series: Series
 export function buildReport(sc: Scenario, runners: readonly StrategyRunner[], metricRows: readonly Record<string, string>[]): string {
   const t0 = sc.openNs;
   const t1 = sc.closeNs;
-  const unit = 10 ** MINOR_EXPONENT;
   const body: string[] = [];
   runners.forEach((r, k) => {
     const samples = r.record.samples;
+    const unit = 10 ** r.record.moneyExponent;
     const rowsOf = metricRows[k] ?? {};
     body.push(`<section class="strategy" data-strategy="${esc(r.spec.name)}"><h2>${esc(r.spec.name)} <small>${esc(r.spec.module)}</small></h2>`);
     body.push(
       chart(
         'equity',
-        'Equity (P&L: realized + unrealized at mid − fees)',
+        r.record.venue === null ? 'Equity (P&L: realized + unrealized at mid − fees)' : 'Equity (the account\'s P&L: realized + unrealized at the venue\'s marks − fees)',
         t0,
         t1,
         [{ name: 'equity', color: '#1f77b4', points: samples.map((s) => [s.tsNs, s.equityMinor / unit]) }],

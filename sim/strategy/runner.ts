@@ -1,7 +1,9 @@
 import { COMMAND_SLOTS, CommandRecord, CommandType, FLAG_POST_ONLY, STP_ACCOUNT_DEFAULT, decodeCommand, encodeCommand } from '../../engine/command.js';
+import type { BackOffice } from '../../engine/back-office.js';
 import { EVENT_SLOTS, EventRecord, EventType, decodeEvent, encodeEvent } from '../../engine/event.js';
 import { notionalMinor } from '../../engine/money.js';
 import { Portfolio } from '../../engine/portfolio.js';
+import { FILL_LIQUIDITY_NAME, FillLiquidity } from '../../engine/replay-venue.js';
 import { CANCEL_REASON_NAME, NO_PRICE, ORDER_TYPE_NAME, OrderType, REJECT_NAME, SIDE_NAME, Side, TIF_NAME, TimeInForce } from '../../engine/types.js';
 import type { RunComponent, RunContext } from '../run.js';
 import { rngStream } from '../rng.js';
@@ -18,6 +20,7 @@ import type {
   OrderView,
   Pnl,
   Quote,
+  ReplayLiquidity,
   SideName,
   Strategy,
   StrategyContext,
@@ -27,7 +30,7 @@ import { DelayQueue } from './delay-queue.js';
 import { StrategyError } from './errors.js';
 import { LatencyChannel } from './latency.js';
 import { checkStrategyObject } from './loader.js';
-import { BacktestRecord, type OrderRecord } from './record.js';
+import { BacktestRecord, type OrderRecord, type VenueAccount } from './record.js';
 import type { StrategySpec } from './spec.js';
 
 /** Lines kept in strategy.log per strategy; the rest are counted. */
@@ -35,8 +38,10 @@ export const LOG_LINES_MAX = 100_000;
 
 const ROLE_TAKER = 1;
 const ROLE_MAKER = 2;
-/** Ack queue entry: the event, the role of the own order in a trade, and the order's index. */
-const ACK_SLOTS = EVENT_SLOTS + 2;
+/** A fill event of a replayed instrument: the own order's side, leaves and liquidity are in the event. */
+const ROLE_REPLAY = 3;
+/** Ack queue entry: the event, the role of the own order in a trade, the order's index, and its time in queue (-1 none). */
+const ACK_SLOTS = EVENT_SLOTS + 3;
 
 interface MutableOrderView {
   clOrdId: number;
@@ -71,7 +76,7 @@ interface MutableTrade {
   instrument: number;
   priceTicks: number;
   sizeLots: number;
-  aggressor: SideName;
+  aggressor: SideName | null;
   venueTsNs: number;
 }
 
@@ -122,11 +127,16 @@ export class StrategyRunner implements RunComponent {
   private readonly depthPx = new Float64Array(5);
   private readonly depthSz = new Float64Array(5);
   private readonly depthCt = new Float64Array(5);
+  /** With a back office: how each instrument is marked (1 = mid), for the strategy's view of its P&L. */
+  private readonly viewMarkToMid: Uint8Array | null;
+  private readonly viewMarks: Float64Array;
 
+  /** `venue`: the scenario's back office, if any; the strategy's account is then one of its accounts. */
   constructor(
     private readonly scenario: Scenario,
     readonly spec: StrategySpec,
     private readonly factory: StrategyFactory,
+    venue: BackOffice | null = null,
   ) {
     this.name = `strategy/${spec.name}`;
     this.account = spec.account;
@@ -139,8 +149,11 @@ export class StrategyRunner implements RunComponent {
     this.feedCh = new LatencyChannel(spec.latency.feed, rngStream(scenario.seed, `${purpose}/feed`));
     this.orderCh = new LatencyChannel(spec.latency.order, rngStream(scenario.seed, `${purpose}/order`));
     this.ackCh = new LatencyChannel(spec.latency.ack, rngStream(scenario.seed, `${purpose}/ack`));
-    this.record = new BacktestRecord(scenario.instruments, spec.fees);
-    this.viewPortfolio = new Portfolio(1, this.record.num.map((num, i) => ({ num, den: this.record.den[i]!, isFuture: false })), [0]);
+    this.record = new BacktestRecord(scenario.instruments, spec.fees, venue === null ? null : venueAccount(scenario, venue, spec.account));
+    const futures = venue === null ? null : venue.config.instruments.map((i) => i.isFuture);
+    this.viewPortfolio = new Portfolio(1, this.record.num.map((num, i) => ({ num, den: this.record.den[i]!, isFuture: futures?.[i] ?? false })), [0]);
+    this.viewMarkToMid = venue === null ? null : Uint8Array.from(venue.config.instruments, (i) => (i.markTo === 'mid' ? 1 : 0));
+    this.viewMarks = new Float64Array(scenario.instruments.length);
     this.viewQuotes = scenario.instruments.map(() => null);
     this.viewTrades = scenario.instruments.map(() => null);
     this.instrumentInfos = scenario.instruments.map((i) => ({
@@ -176,6 +189,8 @@ export class StrategyRunner implements RunComponent {
 
   onEvent(e: EventRecord): void {
     const acct = this.account;
+    // The back office cleared the previous event's trade before this event was published.
+    if (this.record.unsettled) this.record.settle();
     switch (e.type) {
       case EventType.Quote:
         this.record.onQuote(e.tsNs, e.instrument, e.bidPriceTicks, e.bidSizeLots, e.askPriceTicks, e.askSizeLots);
@@ -188,6 +203,13 @@ export class StrategyRunner implements RunComponent {
         if (e.makerAccount === acct && this.orderIdToIndex.has(e.makerOrderId)) this.ownFill(e, ROLE_MAKER);
         return;
       }
+      case EventType.MarketTrade:
+        this.record.onTrade(e.tsNs, e.instrument, e.priceTicks);
+        if (this.subscribed[e.instrument] === 1) this.pushMd(e);
+        return;
+      case EventType.Fill:
+        if (e.account === acct && this.isOwn(e.clOrdId)) this.replayFill(e);
+        return;
       case EventType.Level:
       case EventType.Action:
       case EventType.SessionOpen:
@@ -272,19 +294,48 @@ export class StrategyRunner implements RunComponent {
       sizeLots: e.sizeLots,
       maker,
       queueNs: maker && o.queueSinceNs >= 0 ? e.tsNs - o.queueSinceNs : -1,
+      replayLiquidity: 0,
+      queueAtEntryLots: -1,
     });
+    this.afterFill(e, o, maker ? e.makerLeavesLots : e.leavesLots, role, idx);
+  }
+
+  /** An own fill against a replayed market: the venue measured its queue (docs/replay.md). */
+  private replayFill(e: EventRecord): void {
+    const idx = e.clOrdId - this.base - 1;
+    const o = this.record.orders[idx]!;
+    const maker = e.code !== FillLiquidity.Taker;
+    this.record.addFill({
+      seq: e.seq,
+      tsNs: e.tsNs,
+      instrument: e.instrument,
+      clOrdId: o.clOrdId,
+      orderId: o.orderId,
+      tradeId: e.tradeId,
+      side: e.side as Side,
+      priceTicks: e.priceTicks,
+      sizeLots: e.sizeLots,
+      maker,
+      queueNs: maker ? e.ref : -1,
+      replayLiquidity: e.code as FillLiquidity,
+      queueAtEntryLots: maker ? e.makerLeavesLots : -1,
+    });
+    this.afterFill(e, o, e.leavesLots, ROLE_REPLAY, idx);
+  }
+
+  private afterFill(e: EventRecord, o: OrderRecord, leaves: number, role: number, idx: number): void {
     o.filledLots += e.sizeLots;
     o.fills++;
-    const leaves = maker ? e.makerLeavesLots : e.leavesLots;
     if (leaves === 0) {
       o.status = 'filled';
       this.leave(o, e.tsNs);
     }
-    this.pushAck(e, role, idx);
+    this.pushAck(e, role, idx, this.record.fills[this.record.fills.length - 1]!.queueNs);
   }
 
   private sample(now: number): void {
     const r = this.record;
+    r.settle();
     const ins = this.spec.instruments;
     const eq = r.equityMinor();
     const s = {
@@ -305,14 +356,15 @@ export class StrategyRunner implements RunComponent {
       s.askLots.push(r.askLots[i]!);
       s.bidDepthLots.push(this.depth(i, Side.Buy));
       s.askDepthLots.push(this.depth(i, Side.Sell));
-      s.positionLots.push(r.portfolio.position(0, i));
+      s.positionLots.push(r.position(i));
     }
     r.samples.push(s);
   }
 
-  /** Lots in the best five levels of one side. */
+  /** Lots in the best five levels of one side (displayed: recorded plus own, on a replayed instrument). */
   private depth(i: number, side: Side): number {
-    const k = this.run.exchange.book(i).depth(side, 5, this.depthPx, this.depthSz, this.depthCt);
+    const ex = this.run.exchange;
+    const k = (ex.replayVenue(i) ?? ex.book(i)).depth(side, 5, this.depthPx, this.depthSz, this.depthCt);
     let s = 0;
     for (let j = 0; j < k; j++) s += this.depthSz[j]!;
     return s;
@@ -330,13 +382,14 @@ export class StrategyRunner implements RunComponent {
     }
   }
 
-  private pushAck(e: EventRecord, role: number, index: number): void {
+  private pushAck(e: EventRecord, role: number, index: number, queueNs = -1): void {
     const due = this.ackCh.arrival(e.tsNs);
     const at = this.ackQ.push(due);
     const buf = this.ackQ.buffer;
     encodeEvent(e, buf, at);
     buf[at + EVENT_SLOTS] = role;
     buf[at + EVENT_SLOTS + 1] = index;
+    buf[at + EVENT_SLOTS + 2] = queueNs;
     if (!this.ackScheduled) {
       this.ackScheduled = true;
       this.run.schedule(due, this.flushAck);
@@ -364,8 +417,9 @@ export class StrategyRunner implements RunComponent {
       decodeEvent(q.buffer, at, e);
       const role = q.buffer[at + EVENT_SLOTS]!;
       const index = q.buffer[at + EVENT_SLOTS + 1]!;
+      const queueNs = q.buffer[at + EVENT_SLOTS + 2]!;
       q.shift();
-      this.deliverAck(e, role, index, now);
+      this.deliverAck(e, role, index, queueNs, now);
     }
     if (q.length > 0) this.run.schedule(q.peekDue(), this.flushAck);
     else this.ackScheduled = false;
@@ -437,7 +491,8 @@ export class StrategyRunner implements RunComponent {
     }
     t.priceTicks = e.priceTicks;
     t.sizeLots = e.sizeLots;
-    t.aggressor = SIDE_NAME[e.side as Side];
+    // A replayed print may not know its aggressor (side 2).
+    t.aggressor = SIDE_NAME[e.side as Side] ?? null;
     t.venueTsNs = e.tsNs;
     const h = this.strategy.onTrade;
     if (h === undefined) return;
@@ -454,15 +509,17 @@ export class StrategyRunner implements RunComponent {
     }
   }
 
-  private deliverAck(e: EventRecord, role: number, index: number, now: number): void {
+  private deliverAck(e: EventRecord, role: number, index: number, queueNs: number, now: number): void {
     const v = this.views[index]!;
     if (role !== 0) {
-      const maker = role === ROLE_MAKER;
-      const side: Side = maker ? (e.side === Side.Buy ? Side.Sell : Side.Buy) : (e.side as Side);
+      const replay = role === ROLE_REPLAY;
+      const maker = replay ? e.code !== FillLiquidity.Taker : role === ROLE_MAKER;
+      // In a trade event `side` is the taker's; a replay fill event carries the own order's.
+      const side: Side = replay || !maker ? (e.side as Side) : e.side === Side.Buy ? Side.Sell : Side.Buy;
       const fee = this.record.fees.fee(e.instrument, maker, e.priceTicks, e.sizeLots);
       this.viewPortfolio.onFill(0, e.instrument, side, e.priceTicks, e.sizeLots, fee);
       v.filledLots += e.sizeLots;
-      v.leavesLots = maker ? e.makerLeavesLots : e.leavesLots;
+      v.leavesLots = replay || !maker ? e.leavesLots : e.makerLeavesLots;
       if (v.leavesLots === 0) {
         v.status = 'filled';
         v.pendingChange = false;
@@ -476,6 +533,9 @@ export class StrategyRunner implements RunComponent {
         priceTicks: e.priceTicks,
         sizeLots: e.sizeLots,
         liquidity: maker ? 'maker' : 'taker',
+        replayLiquidity: replay ? (FILL_LIQUIDITY_NAME[e.code as FillLiquidity] as ReplayLiquidity) : null,
+        queueNs: queueNs >= 0 ? queueNs : null,
+        queueAtEntryLots: replay && maker ? e.makerLeavesLots : null,
         feeMinor: fee,
         positionLots: this.viewPortfolio.position(0, e.instrument),
         venueTsNs: e.tsNs,
@@ -715,6 +775,7 @@ export class StrategyRunner implements RunComponent {
         return self.viewPortfolio.position(0, self.instrumentIndex(instrument, 'position'));
       },
       pnl(): Pnl {
+        if (self.viewMarkToMid !== null) return self.venuePnlView();
         const p = self.viewPortfolio;
         const realizedMinor = p.accountRealizedMinor(0);
         const feesMinor = p.accountFeesMinor(0);
@@ -770,9 +831,46 @@ export class StrategyRunner implements RunComponent {
     return ctx;
   }
 
+  /**
+   * With accounts: the venue account's P&L as the strategy knows it: its acknowledged fills
+   * with the venue's fees, marked by the back office's rule (mid rounded down to the tick for
+   * instruments marked to mid, else the last trade, else the reference) on what it has seen.
+   */
+  private venuePnlView(): Pnl {
+    const p = this.viewPortfolio;
+    const m = this.viewMarks;
+    for (let i = 0; i < m.length; i++) {
+      const q = this.viewQuotes[i];
+      const t = this.viewTrades[i];
+      let mark = t ? t.priceTicks : this.instrumentInfos[i]!.referencePriceTicks;
+      if (this.viewMarkToMid![i] === 1 && q && q.bidTicks !== null && q.askTicks !== null) mark = Math.floor((q.bidTicks + q.askTicks) / 2);
+      m[i] = mark;
+    }
+    const realizedMinor = p.accountRealizedMinor(0);
+    const feesMinor = p.accountFeesMinor(0);
+    const unrealizedMinor = p.accountUnrealizedMinor(0, m);
+    return { realizedMinor, unrealizedMinor, feesMinor, totalMinor: realizedMinor + unrealizedMinor - feesMinor };
+  }
+
   private ownView(clOrdId: number, what: string): MutableOrderView {
     const v = Number.isInteger(clOrdId) ? this.views[clOrdId - this.base - 1] : undefined;
     if (v === undefined) throw new RangeError(`${what}: ${clOrdId} is not a clOrdId this strategy's submit returned`);
     return v;
   }
+}
+
+/** The strategy's account as the back office keeps it (see VenueAccount in record.ts). */
+function venueAccount(sc: Scenario, bo: BackOffice, account: number): VenueAccount {
+  const cfg = bo.config;
+  const currency = cfg.accounts[account]!.currency;
+  return {
+    portfolio: bo.clearing.portfolio,
+    account,
+    fees: bo.clearing.fees,
+    num: cfg.instruments.map((i) => i.num),
+    den: cfg.instruments.map((i) => i.den),
+    moneyExponent: sc.backOffice?.moneyExponents[account] ?? cfg.currencies[currency]!.minorExponent,
+    // updateMarks only recomputes what the back office itself would: the same marks report positions prints.
+    marks: () => bo.updateMarks(),
+  };
 }
