@@ -337,9 +337,16 @@ export class BackOffice implements OrderHooks {
     this.risk.onCancelled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
   }
 
+  checkModify(orderId: number, priceTicks: number, sizeLots: number): number {
+    const oldPx = this.oPx[orderId]!;
+    // Orders without a limit price (pending stop-markets) keep their reservation price.
+    const px = priceTicks > 0 ? priceTicks : oldPx;
+    return this.risk.checkModify(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, oldPx, this.oLeaves[orderId]!, px, sizeLots);
+  }
+
   onModified(orderId: number, priceTicks: number, leavesLots: number): void {
     // A modify is a cancel-replace for risk: the old reservation goes, the new one comes
-    // (not re-checked: a size-up can exceed a limit; see docs/accounts.md).
+    // (checked before by checkModify).
     const a = this.oAccount[orderId]!;
     const i = this.oInstrument[orderId]!;
     const side = this.oSide[orderId] as Side;

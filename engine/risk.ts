@@ -36,6 +36,8 @@
  * API (all O(1) and allocation-free except config and revalue)
  * - `new Risk(config: RiskConfig, view: RiskAccountView)`
  * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason
+ * - `checkModify(account, instrument, side, oldPriceTicks, oldLeavesLots, priceTicks, sizeLots)` -> 0 | RejectReason:
+ *   a modify as a cancel-replace (see the method); the caller then reports it with onCancelled + onAccepted
  * - `onAccepted(account, instrument, side, priceTicks, sizeLots)`: the order passed risk and entered matching
  * - `onFilled(account, instrument, side, orderPriceTicks, fillLots, leavesLots)`: called for taker and maker fills
  * - `onCancelled(account, instrument, side, orderPriceTicks, cancelledLots, leavesLots)`: cancel, expiry, IOC remainder
@@ -375,6 +377,52 @@ export class Risk {
       ent[a + E_RATE_CNT] = rA + 1;
       ent[f + E_RATE_WIN] = sec;
       ent[f + E_RATE_CNT] = rF + 1;
+    }
+    return 0;
+  }
+
+  /**
+   * A modify, as a cancel-replace: the order's open `oldLeavesLots` at `oldPriceTicks` would
+   * become `sizeLots` at `priceTicks`. A pure reduction (same price, no more lots) always
+   * passes. Otherwise the new order is checked like a new one, against the state without the
+   * old one: kill switch, size, collar, notional, then position and exposure if lots grow,
+   * and buying power for the growth of the reservation. Open-order count and the order rate
+   * are not touched (the order is already open and counted).
+   */
+  checkModify(account: number, instrument: number, side: Side, oldPriceTicks: number, oldLeavesLots: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
+    if (priceTicks === oldPriceTicks && sizeLots <= oldLeavesLots) return 0;
+    const ent = this.ent;
+    const a = account * ES;
+    const firmE = this.firmOf[account]!;
+    if (ent[a + E_KILLED] === 1 || ent[firmE * ES + E_KILLED] === 1) return RejectReason.KillSwitch;
+    if (sizeLots > ent[a + E_ORDER_LOTS]!) return RejectReason.MaxOrderSize;
+    const ib = instrument * IS;
+    const collar = ent[a + E_COLLAR]!;
+    if (collar !== NONE) {
+      const ref = this.ins[ib + I_REF]!;
+      const dev = priceTicks > ref ? priceTicks - ref : ref - priceTicks;
+      if (dev * 10_000 > ref * collar) return RejectReason.PriceCollar;
+    }
+    const maxNotional = ent[a + E_NOTIONAL]!;
+    if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, this.ins[ib + I_NUM]!, this.ins[ib + I_DEN]!) > maxNotional) return RejectReason.MaxOrderNotional;
+    const more = sizeLots - oldLeavesLots;
+    if (more > 0) {
+      const posReason = this.checkPosition(account, instrument, side, more) || this.checkPosition(firmE, instrument, side, more);
+      if (posReason !== 0) return posReason;
+      if ((ent[a + E_LIMITS]! & LIMITS_EXPOSURE) !== 0) {
+        const expReason = this.checkExposure(account, instrument, side, more) || this.checkExposure(firmE, instrument, side, more);
+        if (expReason !== 0) return expReason;
+      }
+    }
+    const need = this.reserveOf(account, instrument, side, priceTicks, sizeLots) - this.reserveOf(account, instrument, side, oldPriceTicks, oldLeavesLots);
+    if (need > 0) {
+      if (ent[a + E_MARGIN] === 1) {
+        if (need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+      } else {
+        const u = this.view.unsettledCashMinor(account);
+        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
+        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
+      }
     }
     return 0;
   }
