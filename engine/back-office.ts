@@ -70,6 +70,8 @@ export interface BackOfficeConfig {
 export const LIQUIDATION_CLORDID_BASE = 9_000_000_000_000;
 export const JOB_RETRY_NS_DEFAULT = 60_000_000_000;
 const ORDER_CHUNK = 1 << 16;
+/** Levels copied first when walking the book for a market order's worst price. */
+const WALK_FIRST_LEVELS = 8;
 
 /** One day's statement line per account (filled by the statements job). */
 export interface StatementRow {
@@ -287,7 +289,13 @@ export class BackOffice implements OrderHooks {
       this.wSz = new Float64Array(cap);
       this.wCt = new Float64Array(cap);
     }
-    const k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
+    // Most market orders end within the first few levels: copy those, and the rest only if needed.
+    let k = book.depth(opp, n < WALK_FIRST_LEVELS ? n : WALK_FIRST_LEVELS, this.wPx, this.wSz, this.wCt);
+    if (k < n) {
+      let top = 0;
+      for (let j = 0; j < k; j++) top += this.wSz[j]!;
+      if (top < sizeLots) k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
+    }
     let left = sizeLots;
     for (let j = 0; j < k; j++) {
       left -= this.wSz[j]!;
@@ -297,7 +305,8 @@ export class BackOffice implements OrderHooks {
   }
 
   onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
-    if (orderId >= this.oLeaves.length) this.growOrders(this.oLeaves.length + ORDER_CHUNK);
+    // Doubling: growing by a fixed chunk copied every array O(orders^2 / chunk) over a run.
+    if (orderId >= this.oLeaves.length) this.growOrders(Math.max(orderId + 1, this.oLeaves.length * 2));
     this.oAccount[orderId] = account;
     this.oInstrument[orderId] = instrument;
     this.oSide[orderId] = side;
