@@ -28,7 +28,7 @@ import { FillLiquidity, type ReplayVenue } from './replay-venue.js';
 import { JobScheduler, type JobAttempt } from './jobs.js';
 import { Margin, type LiquidationOrder, type MarginTerms } from './margin.js';
 import type { Currency } from './money.js';
-import { Risk, type InstrumentPositionLimits, type RiskFirmConfig, type RiskLimits } from './risk.js';
+import { Risk, type InstrumentPositionLimits, type RiskAccountView, type RiskFirmConfig, type RiskLimits } from './risk.js';
 import { NO_PRICE, OrderType, Side } from './types.js';
 
 export type MarkTo = 'last' | 'mid';
@@ -71,6 +71,8 @@ export interface BackOfficeConfig {
 export const LIQUIDATION_CLORDID_BASE = 9_000_000_000_000;
 export const JOB_RETRY_NS_DEFAULT = 60_000_000_000;
 const ORDER_CHUNK = 1 << 16;
+/** Levels copied first when walking the book for a market order's worst price. */
+const WALK_FIRST_LEVELS = 8;
 
 /** One day's statement line per account (filled by the statements job). */
 export interface StatementRow {
@@ -81,6 +83,24 @@ export interface StatementRow {
   readonly cashUnsettledMinor: number;
   readonly equityMinor: number;
   readonly positions: readonly number[];
+}
+
+/**
+ * Risk's view of the back office's money. A class, not closures: closures made per back office
+ * are new call targets for risk's check each time (tests and the bench make many), so its
+ * calls would never be inlined.
+ */
+class BackOfficeCash implements RiskAccountView {
+  constructor(private readonly bo: BackOffice) {}
+  settledCashMinor(a: number): number {
+    return this.bo.clearing.settledCashMinor(a);
+  }
+  unsettledCashMinor(a: number): number {
+    return this.bo.clearing.unsettledCashMinor(a);
+  }
+  marginExcessMinor(a: number): number {
+    return this.bo.marginExcessMinor(a);
+  }
 }
 
 export class BackOffice implements OrderHooks {
@@ -167,12 +187,7 @@ export class BackOffice implements OrderHooks {
         })),
         firms: config.firms,
       },
-      {
-        settledCashMinor: (a) => this.clearing.settledCashMinor(a),
-        unsettledCashMinor: (a) => this.clearing.unsettledCashMinor(a),
-        // Marks to the last trade are kept current by onTrade; only mids need the books.
-        marginExcessMinor: (a) => this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks),
-      },
+      new BackOfficeCash(this),
     );
     const faults = config.jobFaults ?? {};
     this.jobs = new JobScheduler({
@@ -283,7 +298,13 @@ export class BackOffice implements OrderHooks {
       this.wSz = new Float64Array(cap);
       this.wCt = new Float64Array(cap);
     }
-    const k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
+    // Most market orders end within the first few levels: copy those, and the rest only if needed.
+    let k = book.depth(opp, n < WALK_FIRST_LEVELS ? n : WALK_FIRST_LEVELS, this.wPx, this.wSz, this.wCt);
+    if (k < n) {
+      let top = 0;
+      for (let j = 0; j < k; j++) top += this.wSz[j]!;
+      if (top < sizeLots) k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
+    }
     let left = sizeLots;
     for (let j = 0; j < k; j++) {
       left -= this.wSz[j]!;
@@ -309,7 +330,8 @@ export class BackOffice implements OrderHooks {
   }
 
   onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
-    if (orderId >= this.oLeaves.length) this.growOrders(this.oLeaves.length + ORDER_CHUNK);
+    // Doubling: growing by a fixed chunk copied every array O(orders^2 / chunk) over a run.
+    if (orderId >= this.oLeaves.length) this.growOrders(Math.max(orderId + 1, this.oLeaves.length * 2));
     this.oAccount[orderId] = account;
     this.oInstrument[orderId] = instrument;
     this.oSide[orderId] = side;
@@ -391,9 +413,16 @@ export class BackOffice implements OrderHooks {
     this.risk.onCancelled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
   }
 
+  checkModify(orderId: number, priceTicks: number, sizeLots: number): number {
+    const oldPx = this.oPx[orderId]!;
+    // Orders without a limit price (pending stop-markets) keep their reservation price.
+    const px = priceTicks > 0 ? priceTicks : oldPx;
+    return this.risk.checkModify(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, oldPx, this.oLeaves[orderId]!, px, sizeLots);
+  }
+
   onModified(orderId: number, priceTicks: number, leavesLots: number): void {
     // A modify is a cancel-replace for risk: the old reservation goes, the new one comes
-    // (not re-checked: a size-up can exceed a limit; see docs/accounts.md).
+    // (checked before by checkModify).
     const a = this.oAccount[orderId]!;
     const i = this.oInstrument[orderId]!;
     const side = this.oSide[orderId] as Side;
@@ -463,6 +492,12 @@ export class BackOffice implements OrderHooks {
       this.marks[i] = m;
     }
     return this.marks;
+  }
+
+  /** Equity minus the initial requirement of positions, for risk's margin check. */
+  marginExcessMinor(a: number): number {
+    // Marks to the last trade are kept current by onTrade; only mids need the books.
+    return this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks);
   }
 
   equityMinor(a: number): number {

@@ -45,6 +45,12 @@ export interface OrderHooks {
   onReduced(orderId: number, lots: number): void;
   /** The order now has `leavesLots` open at `priceTicks` (0 for orders without a limit price). */
   onModified(orderId: number, priceTicks: number, leavesLots: number): void;
+  /**
+   * A modify the venue accepts, before the book acts: 0 to pass, or a RejectReason (then a
+   * modify-rejected event, and the order stands unchanged). `priceTicks` is 0 for orders
+   * without a limit price; `sizeLots` the new open size. Optional: without it modifies are not checked.
+   */
+  checkModify?(orderId: number, priceTicks: number, sizeLots: number): number;
 }
 
 export interface ExchangeConfig {
@@ -615,6 +621,8 @@ export class Exchange implements BookListener, ReplayListener {
     }
     if (this.oState[id] === OrderState.PendingStop) {
       if (newPrice === this.oPrice[id] && c.sizeLots === this.oSize[id]) return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.ModifyNoChange);
+      const refused = this.checkModifyHook(id, newPrice, c.sizeLots);
+      if (refused !== 0) return this.rejectCancel(EventType.ModifyRejected, c, id, refused);
       this.oPrice[id] = newPrice;
       this.oSize[id] = c.sizeLots;
       this.emitModified(id, newPrice, c.sizeLots, false);
@@ -630,6 +638,8 @@ export class Exchange implements BookListener, ReplayListener {
     if ((this.oFlags[id]! & FLAG_POST_ONLY) !== 0 && newPrice !== price && this.wouldCross(instrument, this.oSide[id]!, newPrice)) {
       return this.rejectCancel(EventType.ModifyRejected, c, id, RejectReason.PostOnlyWouldCross);
     }
+    const refused = this.checkModifyHook(id, newPrice, c.sizeLots);
+    if (refused !== 0) return this.rejectCancel(EventType.ModifyRejected, c, id, refused);
     const kept = newPrice === price && c.sizeLots < leaves;
     // Announced lazily like an accept: the book may still refuse (no room for a new
     // level), and then the order must stand unchanged with no modified event.
@@ -648,6 +658,12 @@ export class Exchange implements BookListener, ReplayListener {
     this.oPrice[id] = newPrice;
     this.triggerStops();
     this.publishQuote();
+  }
+
+  /** Pre-trade risk of a modify (OrderHooks.checkModify), after the venue's own checks. */
+  private checkModifyHook(id: number, priceTicks: number, sizeLots: number): number {
+    const h = this.hooks;
+    return h !== null && h.checkModify !== undefined ? h.checkModify(id, priceTicks, sizeLots) : 0;
   }
 
   private flushModify(): void {

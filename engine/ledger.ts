@@ -95,6 +95,8 @@ export class Ledger {
   private nAccounts = 0;
   // Assets.
   private assetCodes: string[] = [];
+  /** Scratch per asset for commit's balance check; all zero between commits. */
+  private assetSum = new Float64Array(8);
   // Transfers.
   private tTs = new Float64Array(1024);
   private tRef = new Float64Array(1024);
@@ -128,6 +130,7 @@ export class Ledger {
     assert(this.assetCodes.length < LEDGER_ASSETS_MAX, 'too many assets');
     assert(!this.assetCodes.includes(code), `asset ${code} already exists`);
     this.assetCodes.push(code);
+    if (this.assetCodes.length > this.assetSum.length) this.assetSum = new Float64Array(this.assetSum.length * 2);
     return this.assetCodes.length - 1;
   }
 
@@ -215,22 +218,18 @@ export class Ledger {
     assert(this.open, 'ledger: commit without begin');
     const first = this.tFirst[this.nTransfers]!;
     const end = this.nPostings;
-    // Per-asset sums without allocating: for each posting whose asset has not been seen
-    // earlier in this transfer, sum every posting of that asset. k <= 64, so k^2 is small.
+    // Per-asset sums in a scratch array indexed by asset: O(postings), no allocation. The
+    // asset reported is the first one, in posting order, whose postings do not sum to zero.
+    const sums = this.assetSum;
+    for (let i = first; i < end; i++) sums[this.acctAsset[this.pAccount[i]!]!] += this.pAmount[i]!;
+    let bad = -1;
     for (let i = first; i < end; i++) {
       const asset = this.acctAsset[this.pAccount[i]!]!;
-      let seen = false;
-      for (let j = first; j < i; j++) {
-        if (this.acctAsset[this.pAccount[j]!] === asset) {
-          seen = true;
-          break;
-        }
-      }
-      if (seen) continue;
-      let sum = 0;
-      for (let j = i; j < end; j++) if (this.acctAsset[this.pAccount[j]!] === asset) sum += this.pAmount[j]!;
-      if (sum !== 0) this.abort(`unbalanced transfer (code ${this.openCode}, ref ${this.openRef}): ${this.assetCodes[asset]} postings sum to ${sum}`);
+      if (bad < 0 && sums[asset] !== 0) bad = asset;
     }
+    const badSum = bad >= 0 ? sums[bad]! : 0;
+    for (let i = first; i < end; i++) sums[this.acctAsset[this.pAccount[i]!]!] = 0;
+    if (bad >= 0) this.abort(`unbalanced transfer (code ${this.openCode}, ref ${this.openRef}): ${this.assetCodes[bad]} postings sum to ${badSum}`);
     for (let i = first; i < end; i++) {
       const a = this.pAccount[i]!;
       const b = this.bal[a]! + this.pAmount[i]!;

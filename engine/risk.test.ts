@@ -140,4 +140,35 @@ describe('risk', () => {
     view.excess = 55_000;
     expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(0);
   });
+
+  it('re-checks a modify as a cancel-replace: growth against limits and buying power, reductions always pass', () => {
+    const { risk, view } = make([{ firm: 0, type: 'cash', limits: { maxOrderLots: 20, collarBps: 1_000, maxLongLots: 25, maxOpenOrders: 1, maxOrdersPerSecond: 1 } }], [{}], 150_000);
+    expect(risk.check(0, 0, B, 10_000, 10, 0)).toBe(0);
+    risk.onAccepted(0, 0, B, 10_000, 10); // reserved 100_010 of 150_000
+    // Open orders and the rate are not touched: the order is open and counted already.
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.MaxOpenOrders);
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 10_000, 14)).toBe(0); // 140_014 <= 150_000
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 10_000, 15)).toBe(RejectReason.InsufficientBuyingPower); // 150_015
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 10_000, 21)).toBe(RejectReason.MaxOrderSize);
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 11_001, 10)).toBe(RejectReason.PriceCollar);
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 9_000, 10)).toBe(0); // on the collar edge, and cheaper
+    // A pure reduction passes even when the account could not place the order any more.
+    view.settled = 0;
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 10_000, 3)).toBe(0);
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 10_000, 10)).toBe(0);
+    // A lower price with more lots needs only the growth of the reservation.
+    view.settled = 100_010; // nothing left beyond the reservation
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 9_000, 11)).toBe(0); // 11 * 9_001 = 99_011 < 100_010
+    expect(risk.checkModify(0, 0, B, 10_000, 10, 9_000, 12)).toBe(RejectReason.InsufficientBuyingPower); // 108_012
+    // Position: only the growth counts against the limit.
+    const r2 = make([{ firm: 0, type: 'margin', limits: { maxLongLots: 25 } }], [{}], 0, 1e12).risk;
+    r2.onAccepted(0, 0, B, 10_000, 10);
+    r2.onFilled(0, 0, B, 10_000, 5, 5); // position 5, 5 open
+    expect(r2.checkModify(0, 0, B, 10_000, 5, 10_000, 20)).toBe(0); // 5 + 20 = 25
+    expect(r2.checkModify(0, 0, B, 10_000, 5, 10_000, 21)).toBe(RejectReason.LongPositionLimit);
+    expect(r2.checkModify(0, 0, B, 10_000, 5, 9_900, 5)).toBe(0); // a new price, no more lots
+    r2.setKillSwitch(0, true);
+    expect(r2.checkModify(0, 0, B, 10_000, 5, 9_900, 5)).toBe(RejectReason.KillSwitch);
+    expect(r2.checkModify(0, 0, B, 10_000, 5, 10_000, 4)).toBe(0);
+  });
 });

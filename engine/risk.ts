@@ -36,13 +36,15 @@
  * API (all O(1) and allocation-free except config and revalue)
  * - `new Risk(config: RiskConfig, view: RiskAccountView)`
  * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason
+ * - `checkModify(account, instrument, side, oldPriceTicks, oldLeavesLots, priceTicks, sizeLots)` -> 0 | RejectReason:
+ *   a modify as a cancel-replace (see the method); the caller then reports it with onCancelled + onAccepted
  * - `onAccepted(account, instrument, side, priceTicks, sizeLots)`: the order passed risk and entered matching
  * - `onFilled(account, instrument, side, orderPriceTicks, fillLots, leavesLots)`: called for taker and maker fills
  * - `onCancelled(account, instrument, side, orderPriceTicks, cancelledLots, leavesLots)`: cancel, expiry, IOC remainder
  * - `setReferencePrice(instrument, ticks)`, `setKillSwitch(account, on)`, `setFirmKillSwitch(firm, on)`
  * - readers: `openOrders(a)`, `position(a, i)`, `reservedMinor(a)`, `firmOpenOrders(f)`, `grossExposureMinor(a)`
  */
-import { assert } from './assert.js';
+import { assert, InvariantError } from './assert.js';
 import { bpsCeil, mulDivCeil, notionalMinor } from './money.js';
 import { RejectReason, Side } from './types.js';
 
@@ -86,7 +88,10 @@ export interface RiskInstrument {
   readonly referencePriceTicks: number;
   /** Highest fee rate in centi-bps (FeeSchedule.maxRateCentiBps), reserved with a cash buy. */
   readonly feeReserveCentiBps: number;
-  /** Initial margin per lot at a price (Margin.initialPerLotMinor); needed only with margin accounts. */
+  /**
+   * Initial margin per lot at a price (Margin.initialPerLotMinor); needed only with margin
+   * accounts. Must be a pure function of the price: risk caches it by price.
+   */
   readonly initialPerLotMinor?: (priceTicks: number) => number;
 }
 
@@ -108,45 +113,88 @@ export interface RiskAccountView {
 
 const NS_PER_SECOND = 1_000_000_000;
 const NONE = Number.POSITIVE_INFINITY;
+/** Entries per instrument of the reservation cache (a power of two: indexed by price & mask). */
+const RESERVE_CACHE = 256;
+
+// State is packed into a few Float64Arrays, one block per entity, per (entity, instrument)
+// and per instrument, so that a check touches a handful of cache lines instead of one line in
+// each of ~40 arrays: between two orders the book's matching has evicted most of them, and a
+// miss per array made a check cost three times its arithmetic.
+
+// Entity block (accounts 0..nA-1, then firms). Fields a firm's own check reads come first.
+const ES = 16;
+const E_KILLED = 0;
+const E_OPEN = 1;
+const E_MAX_OPEN = 2;
+const E_RATE_WIN = 3;
+const E_RATE_CNT = 4;
+const E_MAX_RATE = 5;
+/** 1 when the entity has a gross or net exposure limit: only then are its exposure figures kept. */
+const E_EXPOSURE = 6;
+const E_MARGIN = 8;
+const E_RESERVED = 9;
+// Static limits of account and firm combined (the tighter of the two), so a check reads one.
+const E_ORDER_LOTS = 10;
+const E_NOTIONAL = 11;
+const E_COLLAR = 12;
+/** Bits: the account or its firm limits open orders (1), the order rate (2), exposure (4); else those checks are skipped. */
+const E_LIMITS = 13;
+const E_UNSETTLED_USE = 14;
+const LIMITS_OPEN = 1;
+const LIMITS_RATE = 2;
+const LIMITS_EXPOSURE = 4;
+
+// Exposure block per entity.
+const XS = 8;
+const X_GROSS = 0;
+const X_NET_LONG = 1;
+const X_NET_SHORT = 2;
+const X_MAX_GROSS = 3;
+const X_MAX_NET = 4;
+
+// Cell per (entity, instrument).
+const CS = 8;
+const C_POS = 0;
+const C_BUY = 1;
+const C_SELL = 2;
+const C_MAX_LONG = 3;
+const C_MAX_SHORT = 4;
+const C_GROSS = 5;
+const C_LONG = 6;
+const C_SHORT = 7;
+
+// Instrument block.
+const IS = 8;
+const I_NUM = 0;
+const I_DEN = 1;
+const I_REF = 2;
+const I_FEE = 3;
+/** Notional of one lot at the reference price (NaN: not computed since the reference moved). */
+const I_REF_PER_LOT = 4;
+
+// Reservation cache entry: price, cash per lot, margin per lot. A reservation is a pure
+// function of (instrument, price) and orders cluster on a few prices, so the divisions behind
+// it run once per price instead of on every check, accept, fill and cancel.
+const RS = 4;
+const R_PX = 0;
+const R_CASH = 1;
+const R_MARGIN = 2;
 
 export class Risk {
   private readonly nA: number;
   private readonly nF: number;
   private readonly nI: number;
-  private readonly num: Float64Array;
-  private readonly den: Float64Array;
-  private readonly ref: Float64Array;
-  private readonly feeRate: Float64Array;
   private readonly imPerLot: ((priceTicks: number) => number)[];
-  // Per account.
+  private readonly ent: Float64Array;
+  /** Per account: its firm's entity index (nA + firm). Int32, not a field of `ent`: index arithmetic on doubles costs a conversion per use. */
   private readonly firmOf: Int32Array;
-  private readonly isMargin: Uint8Array;
-  private readonly unsettledUse: Float64Array;
-  private readonly reserved: Float64Array;
-  // Per entity (accounts, then firms).
-  private readonly killed: Uint8Array;
-  private readonly maxOrderLots: Float64Array;
-  private readonly maxNotional: Float64Array;
-  private readonly collarBps: Float64Array;
-  private readonly maxGross: Float64Array;
-  private readonly maxNet: Float64Array;
-  private readonly maxOpen: Float64Array;
-  private readonly maxRate: Float64Array;
-  private readonly open: Float64Array;
-  private readonly rateWindow: Float64Array;
-  private readonly rateCount: Float64Array;
-  private readonly gross: Float64Array;
-  private readonly netLong: Float64Array;
-  private readonly netShort: Float64Array;
-  // Per entity x instrument.
-  private readonly maxLong: Float64Array;
-  private readonly maxShort: Float64Array;
-  private readonly pos: Float64Array;
-  private readonly openBuy: Float64Array;
-  private readonly openSell: Float64Array;
-  private readonly cGross: Float64Array;
-  private readonly cLong: Float64Array;
-  private readonly cShort: Float64Array;
+  private readonly xp: Float64Array;
+  private readonly cell: Float64Array;
+  private readonly ins: Float64Array;
+  private readonly rc: Float64Array;
+  // The current virtual second of the rate windows: [secStartNs, secStartNs + 1 s).
+  private secStartNs = Number.POSITIVE_INFINITY;
+  private sec = -1;
 
   constructor(
     config: RiskConfig,
@@ -156,56 +204,39 @@ export class Risk {
     const nF = (this.nF = config.firms.length);
     const nI = (this.nI = config.instruments.length);
     const nE = nA + nF;
-    this.num = Float64Array.from(config.instruments, (x) => x.num);
-    this.den = Float64Array.from(config.instruments, (x) => x.den);
-    this.ref = Float64Array.from(config.instruments, (x) => x.referencePriceTicks);
-    this.feeRate = Float64Array.from(config.instruments, (x) => x.feeReserveCentiBps);
+    const ins = (this.ins = new Float64Array(nI * IS));
+    config.instruments.forEach((x, i) => {
+      ins[i * IS + I_NUM] = x.num;
+      ins[i * IS + I_DEN] = x.den;
+      ins[i * IS + I_REF] = x.referencePriceTicks;
+      ins[i * IS + I_FEE] = x.feeReserveCentiBps;
+      ins[i * IS + I_REF_PER_LOT] = Number.NaN;
+    });
     this.imPerLot = config.instruments.map((x) => x.initialPerLotMinor ?? (() => 0));
-    this.firmOf = Int32Array.from(config.accounts, (a) => a.firm);
-    this.isMargin = Uint8Array.from(config.accounts, (a) => (a.type === 'margin' ? 1 : 0));
-    this.unsettledUse = Float64Array.from(config.accounts, (a) => a.unsettledUseBps ?? 0);
-    this.reserved = new Float64Array(nA);
-    const f = () => new Float64Array(nE);
-    this.killed = new Uint8Array(nE);
-    this.maxOrderLots = f();
-    this.maxNotional = f();
-    this.collarBps = f();
-    this.maxGross = f();
-    this.maxNet = f();
-    this.maxOpen = f();
-    this.maxRate = f();
-    this.open = f();
-    this.rateWindow = f().fill(-1);
-    this.rateCount = f();
-    this.gross = f();
-    this.netLong = f();
-    this.netShort = f();
-    const g = () => new Float64Array(nE * nI);
-    this.maxLong = g();
-    this.maxShort = g();
-    this.pos = g();
-    this.openBuy = g();
-    this.openSell = g();
-    this.cGross = g();
-    this.cLong = g();
-    this.cShort = g();
+    const ent = (this.ent = new Float64Array(nE * ES));
+    this.firmOf = Int32Array.from(config.accounts, (a) => nA + a.firm);
+    const xp = (this.xp = new Float64Array(nE * XS));
+    const cell = (this.cell = new Float64Array(nE * nI * CS));
     const apply = (e: number, limits: RiskLimits | undefined, perInstrument: readonly InstrumentPositionLimits[] | undefined, noShort: boolean) => {
       const l = limits ?? {};
-      this.maxOrderLots[e] = l.maxOrderLots ?? NONE;
-      this.maxNotional[e] = l.maxOrderNotionalMinor ?? NONE;
-      this.collarBps[e] = l.collarBps ?? NONE;
-      this.maxGross[e] = l.maxGrossExposureMinor ?? NONE;
-      this.maxNet[e] = l.maxNetExposureMinor ?? NONE;
-      this.maxOpen[e] = l.maxOpenOrders ?? NONE;
-      this.maxRate[e] = l.maxOrdersPerSecond ?? NONE;
+      const b = e * ES;
+      ent[b + E_ORDER_LOTS] = l.maxOrderLots ?? NONE;
+      ent[b + E_NOTIONAL] = l.maxOrderNotionalMinor ?? NONE;
+      ent[b + E_COLLAR] = l.collarBps ?? NONE;
+      ent[b + E_MAX_OPEN] = l.maxOpenOrders ?? NONE;
+      ent[b + E_MAX_RATE] = l.maxOrdersPerSecond ?? NONE;
+      ent[b + E_RATE_WIN] = -1;
+      xp[e * XS + X_MAX_GROSS] = l.maxGrossExposureMinor ?? NONE;
+      xp[e * XS + X_MAX_NET] = l.maxNetExposureMinor ?? NONE;
+      ent[b + E_EXPOSURE] = xp[e * XS + X_MAX_GROSS] !== NONE || xp[e * XS + X_MAX_NET] !== NONE ? 1 : 0;
       for (let i = 0; i < nI; i++) {
-        this.maxLong[e * nI + i] = l.maxLongLots ?? NONE;
-        this.maxShort[e * nI + i] = noShort ? 0 : (l.maxShortLots ?? NONE);
+        cell[(e * nI + i) * CS + C_MAX_LONG] = l.maxLongLots ?? NONE;
+        cell[(e * nI + i) * CS + C_MAX_SHORT] = noShort ? 0 : (l.maxShortLots ?? NONE);
       }
       for (const o of perInstrument ?? []) {
         assert(o.instrument >= 0 && o.instrument < nI, `risk: unknown instrument ${o.instrument}`);
-        if (o.maxLongLots !== undefined) this.maxLong[e * nI + o.instrument] = o.maxLongLots;
-        if (o.maxShortLots !== undefined && !noShort) this.maxShort[e * nI + o.instrument] = o.maxShortLots;
+        if (o.maxLongLots !== undefined) cell[(e * nI + o.instrument) * CS + C_MAX_LONG] = o.maxLongLots;
+        if (o.maxShortLots !== undefined && !noShort) cell[(e * nI + o.instrument) * CS + C_MAX_SHORT] = o.maxShortLots;
       }
     };
     config.accounts.forEach((a, k) => {
@@ -213,121 +244,234 @@ export class Risk {
       const use = a.unsettledUseBps ?? 0;
       assert(use >= 0 && use <= 10_000, `risk: account ${k}: unsettledUseBps must be 0..10000`);
       apply(k, a.limits, a.instrumentLimits, a.type === 'cash');
+      ent[k * ES + E_MARGIN] = a.type === 'margin' ? 1 : 0;
+      ent[k * ES + E_UNSETTLED_USE] = use;
     });
-    config.firms.forEach((fc, k) => apply(nA + k, fc.limits, fc.instrumentLimits, false));
+    config.firms.forEach((fc, k) => {
+      apply(nA + k, fc.limits, fc.instrumentLimits, false);
+    });
+    // Accounts carry the tighter of their own and their firm's static limits.
+    for (let a = 0; a < nA; a++) {
+      const b = a * ES;
+      const f = this.firmOf[a]! * ES;
+      ent[b + E_ORDER_LOTS] = Math.min(ent[b + E_ORDER_LOTS]!, ent[f + E_ORDER_LOTS]!);
+      ent[b + E_NOTIONAL] = Math.min(ent[b + E_NOTIONAL]!, ent[f + E_NOTIONAL]!);
+      ent[b + E_COLLAR] = Math.min(ent[b + E_COLLAR]!, ent[f + E_COLLAR]!);
+      let bits = 0;
+      if (ent[b + E_MAX_OPEN] !== NONE || ent[f + E_MAX_OPEN] !== NONE) bits |= LIMITS_OPEN;
+      if (ent[b + E_MAX_RATE] !== NONE || ent[f + E_MAX_RATE] !== NONE) bits |= LIMITS_RATE;
+      if (ent[b + E_EXPOSURE] === 1 || ent[f + E_EXPOSURE] === 1) bits |= LIMITS_EXPOSURE;
+      ent[b + E_LIMITS] = bits;
+    }
+    this.rc = new Float64Array(nI * RESERVE_CACHE * RS);
+    for (let k = 0; k < nI * RESERVE_CACHE; k++) this.rc[k * RS + R_PX] = -1;
   }
 
   setReferencePrice(instrument: number, priceTicks: number): void {
-    this.ref[instrument] = priceTicks;
+    const b = instrument * IS;
+    if (this.ins[b + I_REF] === priceTicks) return;
+    this.ins[b + I_REF] = priceTicks;
+    this.ins[b + I_REF_PER_LOT] = Number.NaN;
   }
 
   referencePrice(instrument: number): number {
-    return this.ref[instrument]!;
+    return this.ins[instrument * IS + I_REF]!;
   }
 
   setKillSwitch(account: number, on: boolean): void {
-    this.killed[account] = on ? 1 : 0;
+    this.ent[account * ES + E_KILLED] = on ? 1 : 0;
   }
 
   setFirmKillSwitch(firm: number, on: boolean): void {
-    this.killed[this.nA + firm] = on ? 1 : 0;
+    this.ent[(this.nA + firm) * ES + E_KILLED] = on ? 1 : 0;
   }
 
   isKilled(account: number): boolean {
-    return this.killed[account] === 1 || this.killed[this.nA + this.firmOf[account]!] === 1;
+    return this.ent[account * ES + E_KILLED] === 1 || this.ent[this.firmOf[account]! * ES + E_KILLED] === 1;
   }
 
   /** Linear per-lot cash reservation of a buy at `priceTicks` in a cash account. */
   cashReservePerLot(instrument: number, priceTicks: number): number {
-    const n1 = mulDivCeil(priceTicks, this.num[instrument]!, this.den[instrument]!);
-    return n1 + bpsCeil(n1, this.feeRate[instrument]!);
+    return this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
+  }
+
+  /** Offset of (instrument, price) in the reservation cache, filled on a miss. */
+  private reserveSlot(instrument: number, priceTicks: number): number {
+    const k = (instrument * RESERVE_CACHE + (priceTicks & (RESERVE_CACHE - 1))) * RS;
+    const rc = this.rc;
+    if (rc[k + R_PX] !== priceTicks) {
+      const b = instrument * IS;
+      const n1 = mulDivCeil(priceTicks, this.ins[b + I_NUM]!, this.ins[b + I_DEN]!);
+      rc[k + R_CASH] = n1 + bpsCeil(n1, this.ins[b + I_FEE]!);
+      rc[k + R_MARGIN] = this.imPerLot[instrument]!(priceTicks);
+      rc[k + R_PX] = priceTicks;
+    }
+    return k;
   }
 
   private reserveOf(account: number, instrument: number, side: Side, priceTicks: number, lots: number): number {
-    if (this.isMargin[account] === 1) return lots * this.imPerLot[instrument]!(priceTicks);
-    return side === Side.Buy ? lots * this.cashReservePerLot(instrument, priceTicks) : 0;
+    if (this.ent[account * ES + E_MARGIN] === 1) return lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+    return side === Side.Buy ? lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+  }
+
+  /** Notional of one lot at the instrument's reference price (for exposure), recomputed only after the reference moved. */
+  private perLotAtRef(instrument: number): number {
+    const b = instrument * IS;
+    let v = this.ins[b + I_REF_PER_LOT]!;
+    if (v !== v) v = this.ins[b + I_REF_PER_LOT] = mulDivCeil(this.ins[b + I_REF]!, this.ins[b + I_NUM]!, this.ins[b + I_DEN]!);
+    return v;
   }
 
   check(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
     if (!(account >= 0 && account < this.nA)) return RejectReason.UnknownAccount;
     if (!(instrument >= 0 && instrument < this.nI)) return RejectReason.UnknownInstrument;
-    const firmE = this.nA + this.firmOf[account]!;
-    if (this.killed[account] === 1 || this.killed[firmE] === 1) return RejectReason.KillSwitch;
-    if (sizeLots > this.maxOrderLots[account]! || sizeLots > this.maxOrderLots[firmE]!) return RejectReason.MaxOrderSize;
-    const ref = this.ref[instrument]!;
-    const collar = Math.min(this.collarBps[account]!, this.collarBps[firmE]!);
+    const ent = this.ent;
+    const a = account * ES;
+    const firmE = this.firmOf[account]!;
+    const f = firmE * ES;
+    if (ent[a + E_KILLED] === 1 || ent[f + E_KILLED] === 1) return RejectReason.KillSwitch;
+    if (sizeLots > ent[a + E_ORDER_LOTS]!) return RejectReason.MaxOrderSize;
+    const ib = instrument * IS;
+    const collar = ent[a + E_COLLAR]!;
     if (collar !== NONE) {
+      const ref = this.ins[ib + I_REF]!;
       const dev = priceTicks > ref ? priceTicks - ref : ref - priceTicks;
       if (dev * 10_000 > ref * collar) return RejectReason.PriceCollar;
     }
-    const notional = notionalMinor(priceTicks, sizeLots, this.num[instrument]!, this.den[instrument]!);
-    if (notional > this.maxNotional[account]! || notional > this.maxNotional[firmE]!) return RejectReason.MaxOrderNotional;
-    if (this.open[account]! + 1 > this.maxOpen[account]! || this.open[firmE]! + 1 > this.maxOpen[firmE]!) return RejectReason.MaxOpenOrders;
-    const sec = Math.floor(tsNs / NS_PER_SECOND);
-    const rA = this.rateWindow[account] === sec ? this.rateCount[account]! : 0;
-    const rF = this.rateWindow[firmE] === sec ? this.rateCount[firmE]! : 0;
-    if (rA + 1 > this.maxRate[account]! || rF + 1 > this.maxRate[firmE]!) return RejectReason.RateLimit;
+    const maxNotional = ent[a + E_NOTIONAL]!;
+    if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, this.ins[ib + I_NUM]!, this.ins[ib + I_DEN]!) > maxNotional) return RejectReason.MaxOrderNotional;
+    const limits = ent[a + E_LIMITS]!;
+    if ((limits & LIMITS_OPEN) !== 0 && (ent[a + E_OPEN]! + 1 > ent[a + E_MAX_OPEN]! || ent[f + E_OPEN]! + 1 > ent[f + E_MAX_OPEN]!)) return RejectReason.MaxOpenOrders;
+    let sec = 0;
+    let rA = 0;
+    let rF = 0;
+    if ((limits & LIMITS_RATE) !== 0) {
+      // Virtual time rarely leaves the current second between two checks: no division then.
+      if (!(tsNs >= this.secStartNs && tsNs < this.secStartNs + NS_PER_SECOND)) {
+        this.sec = Math.floor(tsNs / NS_PER_SECOND);
+        this.secStartNs = this.sec * NS_PER_SECOND;
+      }
+      sec = this.sec;
+      rA = ent[a + E_RATE_WIN] === sec ? ent[a + E_RATE_CNT]! : 0;
+      rF = ent[f + E_RATE_WIN] === sec ? ent[f + E_RATE_CNT]! : 0;
+      if (rA + 1 > ent[a + E_MAX_RATE]! || rF + 1 > ent[f + E_MAX_RATE]!) return RejectReason.RateLimit;
+    }
     const posReason = this.checkPosition(account, instrument, side, sizeLots) || this.checkPosition(firmE, instrument, side, sizeLots);
     if (posReason !== 0) return posReason;
-    const expReason = this.checkExposure(account, instrument, side, sizeLots) || this.checkExposure(firmE, instrument, side, sizeLots);
-    if (expReason !== 0) return expReason;
+    if ((limits & LIMITS_EXPOSURE) !== 0) {
+      const expReason = this.checkExposure(account, instrument, side, sizeLots) || this.checkExposure(firmE, instrument, side, sizeLots);
+      if (expReason !== 0) return expReason;
+    }
     const need = this.reserveOf(account, instrument, side, priceTicks, sizeLots);
     if (need > 0) {
-      if (this.isMargin[account] === 1) {
-        if (need > this.view.marginExcessMinor(account) - this.reserved[account]!) return RejectReason.InsufficientMargin;
+      if (ent[a + E_MARGIN] === 1) {
+        if (need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
       } else {
         const u = this.view.unsettledCashMinor(account);
-        const usable = u > 0 ? Math.floor((u * this.unsettledUse[account]!) / 10_000) : u;
-        if (need > this.view.settledCashMinor(account) + usable - this.reserved[account]!) return RejectReason.InsufficientBuyingPower;
+        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
+        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
       }
     }
-    this.rateWindow[account] = sec;
-    this.rateCount[account] = rA + 1;
-    this.rateWindow[firmE] = sec;
-    this.rateCount[firmE] = rF + 1;
+    if ((limits & LIMITS_RATE) !== 0) {
+      ent[a + E_RATE_WIN] = sec;
+      ent[a + E_RATE_CNT] = rA + 1;
+      ent[f + E_RATE_WIN] = sec;
+      ent[f + E_RATE_CNT] = rF + 1;
+    }
+    return 0;
+  }
+
+  /**
+   * A modify, as a cancel-replace: the order's open `oldLeavesLots` at `oldPriceTicks` would
+   * become `sizeLots` at `priceTicks`. A pure reduction (same price, no more lots) always
+   * passes. Otherwise the new order is checked like a new one, against the state without the
+   * old one: kill switch, size, collar, notional, then position and exposure if lots grow,
+   * and buying power for the growth of the reservation. Open-order count and the order rate
+   * are not touched (the order is already open and counted).
+   */
+  checkModify(account: number, instrument: number, side: Side, oldPriceTicks: number, oldLeavesLots: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
+    if (priceTicks === oldPriceTicks && sizeLots <= oldLeavesLots) return 0;
+    const ent = this.ent;
+    const a = account * ES;
+    const firmE = this.firmOf[account]!;
+    if (ent[a + E_KILLED] === 1 || ent[firmE * ES + E_KILLED] === 1) return RejectReason.KillSwitch;
+    if (sizeLots > ent[a + E_ORDER_LOTS]!) return RejectReason.MaxOrderSize;
+    const ib = instrument * IS;
+    const collar = ent[a + E_COLLAR]!;
+    if (collar !== NONE) {
+      const ref = this.ins[ib + I_REF]!;
+      const dev = priceTicks > ref ? priceTicks - ref : ref - priceTicks;
+      if (dev * 10_000 > ref * collar) return RejectReason.PriceCollar;
+    }
+    const maxNotional = ent[a + E_NOTIONAL]!;
+    if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, this.ins[ib + I_NUM]!, this.ins[ib + I_DEN]!) > maxNotional) return RejectReason.MaxOrderNotional;
+    const more = sizeLots - oldLeavesLots;
+    if (more > 0) {
+      const posReason = this.checkPosition(account, instrument, side, more) || this.checkPosition(firmE, instrument, side, more);
+      if (posReason !== 0) return posReason;
+      if ((ent[a + E_LIMITS]! & LIMITS_EXPOSURE) !== 0) {
+        const expReason = this.checkExposure(account, instrument, side, more) || this.checkExposure(firmE, instrument, side, more);
+        if (expReason !== 0) return expReason;
+      }
+    }
+    const need = this.reserveOf(account, instrument, side, priceTicks, sizeLots) - this.reserveOf(account, instrument, side, oldPriceTicks, oldLeavesLots);
+    if (need > 0) {
+      if (ent[a + E_MARGIN] === 1) {
+        if (need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+      } else {
+        const u = this.view.unsettledCashMinor(account);
+        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
+        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
+      }
+    }
     return 0;
   }
 
   private checkPosition(e: number, instrument: number, side: Side, sizeLots: number): 0 | RejectReason {
-    const k = e * this.nI + instrument;
+    const c = this.cell;
+    const k = (e * this.nI + instrument) * CS;
     if (side === Side.Buy) {
-      if (this.pos[k]! + this.openBuy[k]! + sizeLots > this.maxLong[k]!) return RejectReason.LongPositionLimit;
-    } else if (-(this.pos[k]! - this.openSell[k]! - sizeLots) > this.maxShort[k]!) {
+      if (c[k + C_POS]! + c[k + C_BUY]! + sizeLots > c[k + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
+    } else if (-(c[k + C_POS]! - c[k + C_SELL]! - sizeLots) > c[k + C_MAX_SHORT]!) {
       return RejectReason.ShortPositionLimit;
     }
     return 0;
   }
 
   private checkExposure(e: number, instrument: number, side: Side, sizeLots: number): 0 | RejectReason {
-    if (this.maxGross[e] === NONE && this.maxNet[e] === NONE) return 0;
-    const k = e * this.nI + instrument;
+    if (this.ent[e * ES + E_EXPOSURE] === 0) return 0;
+    const c = this.cell;
+    const x = e * XS;
+    const k = (e * this.nI + instrument) * CS;
     const buy = side === Side.Buy ? sizeLots : 0;
     const sell = side === Side.Sell ? sizeLots : 0;
-    const longW = this.pos[k]! + this.openBuy[k]! + buy;
-    const shortW = this.pos[k]! - this.openSell[k]! - sell;
-    const perLot = mulDivCeil(this.ref[instrument]!, this.num[instrument]!, this.den[instrument]!);
+    const longW = c[k + C_POS]! + c[k + C_BUY]! + buy;
+    const shortW = c[k + C_POS]! - c[k + C_SELL]! - sell;
+    const perLot = this.perLotAtRef(instrument);
     const g = Math.max(Math.abs(longW), Math.abs(shortW)) * perLot;
-    if (this.gross[e]! - this.cGross[k]! + g > this.maxGross[e]!) return RejectReason.GrossExposureLimit;
-    const nl = this.netLong[e]! - this.cLong[k]! + longW * perLot;
-    const ns = this.netShort[e]! - this.cShort[k]! + shortW * perLot;
-    if (Math.max(Math.abs(nl), Math.abs(ns)) > this.maxNet[e]!) return RejectReason.NetExposureLimit;
+    if (this.xp[x + X_GROSS]! - c[k + C_GROSS]! + g > this.xp[x + X_MAX_GROSS]!) return RejectReason.GrossExposureLimit;
+    const nl = this.xp[x + X_NET_LONG]! - c[k + C_LONG]! + longW * perLot;
+    const ns = this.xp[x + X_NET_SHORT]! - c[k + C_SHORT]! + shortW * perLot;
+    if (Math.max(Math.abs(nl), Math.abs(ns)) > this.xp[x + X_MAX_NET]!) return RejectReason.NetExposureLimit;
     return 0;
   }
 
   private refresh(e: number, instrument: number): void {
     // Limits are fixed at construction, so an entity without exposure limits never needs the figures.
-    if (this.maxGross[e] === NONE && this.maxNet[e] === NONE) return;
-    const k = e * this.nI + instrument;
-    const longW = this.pos[k]! + this.openBuy[k]!;
-    const shortW = this.pos[k]! - this.openSell[k]!;
-    const perLot = mulDivCeil(this.ref[instrument]!, this.num[instrument]!, this.den[instrument]!);
+    if (this.ent[e * ES + E_EXPOSURE] === 0) return;
+    const c = this.cell;
+    const x = e * XS;
+    const k = (e * this.nI + instrument) * CS;
+    const longW = c[k + C_POS]! + c[k + C_BUY]!;
+    const shortW = c[k + C_POS]! - c[k + C_SELL]!;
+    const perLot = this.perLotAtRef(instrument);
     const g = Math.max(Math.abs(longW), Math.abs(shortW)) * perLot;
-    this.gross[e] += g - this.cGross[k]!;
-    this.netLong[e] += longW * perLot - this.cLong[k]!;
-    this.netShort[e] += shortW * perLot - this.cShort[k]!;
-    this.cGross[k] = g;
-    this.cLong[k] = longW * perLot;
-    this.cShort[k] = shortW * perLot;
+    this.xp[x + X_GROSS] += g - c[k + C_GROSS]!;
+    this.xp[x + X_NET_LONG] += longW * perLot - c[k + C_LONG]!;
+    this.xp[x + X_NET_SHORT] += shortW * perLot - c[k + C_SHORT]!;
+    c[k + C_GROSS] = g;
+    c[k + C_LONG] = longW * perLot;
+    c[k + C_SHORT] = shortW * perLot;
   }
 
   /** Re-values every entity's exposure in `instrument` at the current reference price. */
@@ -336,58 +480,58 @@ export class Risk {
   }
 
   private addOpen(e: number, instrument: number, side: Side, lots: number, orders: number): void {
-    const k = e * this.nI + instrument;
-    if (side === Side.Buy) this.openBuy[k] += lots;
-    else this.openSell[k] += lots;
-    this.open[e] += orders;
+    const k = (e * this.nI + instrument) * CS;
+    if (side === Side.Buy) this.cell[k + C_BUY] += lots;
+    else this.cell[k + C_SELL] += lots;
+    this.ent[e * ES + E_OPEN] += orders;
     this.refresh(e, instrument);
   }
 
   onAccepted(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): void {
     this.addOpen(account, instrument, side, sizeLots, 1);
-    this.addOpen(this.nA + this.firmOf[account]!, instrument, side, sizeLots, 1);
-    this.reserved[account] += this.reserveOf(account, instrument, side, priceTicks, sizeLots);
+    this.addOpen(this.firmOf[account]!, instrument, side, sizeLots, 1);
+    this.ent[account * ES + E_RESERVED] += this.reserveOf(account, instrument, side, priceTicks, sizeLots);
   }
 
   onFilled(account: number, instrument: number, side: Side, orderPriceTicks: number, fillLots: number, leavesLots: number): void {
     const done = leavesLots === 0 ? -1 : 0;
     const d = side === Side.Buy ? fillLots : -fillLots;
-    const kA = account * this.nI + instrument;
-    const firmE = this.nA + this.firmOf[account]!;
-    this.pos[kA] += d;
-    this.pos[firmE * this.nI + instrument] += d;
+    const kA = (account * this.nI + instrument) * CS;
+    const firmE = this.firmOf[account]!;
+    this.cell[kA + C_POS] += d;
+    this.cell[(firmE * this.nI + instrument) * CS + C_POS] += d;
     this.addOpen(account, instrument, side, -fillLots, done);
     this.addOpen(firmE, instrument, side, -fillLots, done);
-    this.reserved[account] -= this.reserveOf(account, instrument, side, orderPriceTicks, fillLots);
-    assert(this.openBuy[kA]! >= 0 && this.openSell[kA]! >= 0 && this.open[account]! >= 0, 'risk: fill of more than was open');
+    this.ent[account * ES + E_RESERVED] -= this.reserveOf(account, instrument, side, orderPriceTicks, fillLots);
+    if (!(this.cell[kA + C_BUY]! >= 0 && this.cell[kA + C_SELL]! >= 0 && this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: fill of more than was open');
   }
 
   onCancelled(account: number, instrument: number, side: Side, orderPriceTicks: number, cancelledLots: number, leavesLots: number): void {
     const done = leavesLots === 0 ? -1 : 0;
-    const firmE = this.nA + this.firmOf[account]!;
+    const firmE = this.firmOf[account]!;
     this.addOpen(account, instrument, side, -cancelledLots, done);
     this.addOpen(firmE, instrument, side, -cancelledLots, done);
-    this.reserved[account] -= this.reserveOf(account, instrument, side, orderPriceTicks, cancelledLots);
-    assert(this.open[account]! >= 0, 'risk: cancel of more than was open');
+    this.ent[account * ES + E_RESERVED] -= this.reserveOf(account, instrument, side, orderPriceTicks, cancelledLots);
+    if (!(this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: cancel of more than was open');
   }
 
   openOrders(account: number): number {
-    return this.open[account]!;
+    return this.ent[account * ES + E_OPEN]!;
   }
   firmOpenOrders(firm: number): number {
-    return this.open[this.nA + firm]!;
+    return this.ent[(this.nA + firm) * ES + E_OPEN]!;
   }
   position(account: number, instrument: number): number {
-    return this.pos[account * this.nI + instrument]!;
+    return this.cell[(account * this.nI + instrument) * CS + C_POS]!;
   }
   openLots(account: number, instrument: number, side: Side): number {
-    const k = account * this.nI + instrument;
-    return side === Side.Buy ? this.openBuy[k]! : this.openSell[k]!;
+    const k = (account * this.nI + instrument) * CS;
+    return side === Side.Buy ? this.cell[k + C_BUY]! : this.cell[k + C_SELL]!;
   }
   reservedMinor(account: number): number {
-    return this.reserved[account]!;
+    return this.ent[account * ES + E_RESERVED]!;
   }
   grossExposureMinor(account: number): number {
-    return this.gross[account]!;
+    return this.xp[account * XS + X_GROSS]!;
   }
 }
