@@ -154,8 +154,8 @@ describe('back office on a replayed instrument', () => {
     expect(() => new Exchange({ instruments: INS, accounts: [{ name: 'q', stp: StpMode.None }], quotes: false, levels: 0, replay: [QueueModel.Pessimistic], orderHooks: partial }, { emit: () => {} })).toThrow(/onFill/);
   });
 
-  const data = join(root, '..', 'shared', 'data', 'lobster', 'AAPL_2012-06-21_message_50_first672.csv');
-  it.skipIf(!existsSync(data))('replay-aapl-accounts: positions, fees, P&L and the ledger after the fills (skipped without ../shared/data)', async () => {
+  const data = join(root, 'fixtures', 'data', 'lobster', 'AAPL_2012-06-21_message_50_first672.csv');
+  it.skipIf(!existsSync(data))('replay-aapl-accounts: positions, fees, P&L and the ledger after the fills', async () => {
     const sc = loadScenario(join(root, 'scenarios', 'replay-aapl-accounts.json'));
     const out = join(work, 'aapl');
     await runScenario({ scenario: sc, outDir: out, feedThread: 'inline', outputThread: 'inline', audit: false });
