@@ -31,7 +31,12 @@ import type { Currency } from './money.js';
 import { Risk, type InstrumentPositionLimits, type RiskAccountView, type RiskFirmConfig, type RiskLimits } from './risk.js';
 import { NO_PRICE, OrderType, Side } from './types.js';
 
-export type MarkTo = 'last' | 'mid';
+/**
+ * What an instrument is marked to: its last trade, the mid of its book (rounded down to a
+ * tick), or a mark-price feed (the scenario's `mark` actions, `setFeedMark`); a feed
+ * instrument with no mark yet falls back to its last trade, then its reference price.
+ */
+export type MarkTo = 'last' | 'mid' | 'feed';
 
 export interface BackOfficeInstrument extends ClearingInstrument {
   readonly referencePriceTicks: number;
@@ -120,6 +125,8 @@ export class BackOffice implements OrderHooks {
   readonly marks: Float64Array;
   private readonly chargesFees: Uint8Array;
   private readonly markToMid: Uint8Array;
+  /** Per instrument: the last mark from the feed (markTo "feed"), NO_PRICE before the first. */
+  private readonly feedPx: Float64Array;
   /** Marks must be read from the venue (a mid, or a replayed market that moves without our trades). */
   private anyMid: boolean;
   /** Per instrument: its replay venue when the market is recorded data (set by attach). */
@@ -167,6 +174,7 @@ export class BackOffice implements OrderHooks {
     this.lastPx = new Float64Array(this.nI).fill(NO_PRICE);
     this.marks = Float64Array.from(config.instruments, (i) => i.referencePriceTicks);
     this.markToMid = Uint8Array.from(config.instruments, (i) => (i.markTo === 'mid' ? 1 : 0));
+    this.feedPx = new Float64Array(this.nI).fill(NO_PRICE);
     this.anyMid = config.instruments.some((i) => i.markTo === 'mid');
     this.chargesFees = Uint8Array.from(config.instruments, (i) => (i.makerBps !== 0 || i.takerBps !== 0 ? 1 : 0));
     this.risk = new Risk(
@@ -351,7 +359,7 @@ export class BackOffice implements OrderHooks {
     this.fill(takerOrderId, sizeLots);
     this.fill(makerOrderId, sizeLots);
     this.lastPx[instrument] = priceTicks;
-    if (this.markToMid[instrument] === 0) this.marks[instrument] = priceTicks;
+    if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
     // Collars and exposure follow the market, like the venue's price bands.
     this.risk.setReferencePrice(instrument, priceTicks);
     this.addDelivery(ts, instrument, takerSide === Side.Buy ? takerAccount : makerAccount, takerSide === Side.Buy ? makerAccount : takerAccount, sizeLots);
@@ -369,7 +377,7 @@ export class BackOffice implements OrderHooks {
     if (this.chargesFees[instrument] === 1) this.emitFee(ts, instrument, account, tradeId, maker ? 1 : 0, this.clearing.lastStreetFeeMinor);
     this.fill(orderId, sizeLots);
     this.lastPx[instrument] = priceTicks;
-    if (this.markToMid[instrument] === 0) this.marks[instrument] = priceTicks;
+    if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
     this.risk.setReferencePrice(instrument, priceTicks);
     this.addStreetDelivery(ts, instrument, account, side === Side.Buy ? sizeLots : -sizeLots);
   }
@@ -475,7 +483,24 @@ export class BackOffice implements OrderHooks {
 
   // ---- marks ---------------------------------------------------------------------
 
-  /** Marks now: the mid (instruments marked to mid, both sides quoted), else the last trade, else the reference. */
+  /**
+   * A mark from the instrument's mark-price feed (markTo "feed"): from now on it is the
+   * instrument's mark for P&L, margin and the end of day's variation margin, until the next
+   * one; trades no longer move it. Publishes a mark event (the day is the mark's trade day).
+   */
+  setFeedMark(tsNs: number, instrument: number, priceTicks: number): void {
+    if (this.config.instruments[instrument]!.markTo !== 'feed') throw new InvariantError(`instrument ${instrument} is not marked to a feed`);
+    if (!(priceTicks > 0)) throw new InvariantError('a feed mark needs a positive price');
+    this.feedPx[instrument] = priceTicks;
+    this.marks[instrument] = priceTicks;
+    const e = this.ex().beginExtra(EventType.Mark, tsNs);
+    e.instrument = instrument;
+    e.ref = dayOfTs(this.config.scenarioDay, tsNs);
+    e.priceTicks = priceTicks;
+    this.ex().publishExtra();
+  }
+
+  /** Marks now: a feed's last mark (markTo "feed"), the mid (markTo "mid", both sides quoted), else the last trade, else the reference. */
   updateMarks(): Float64Array {
     for (let i = 0; i < this.nI; i++) {
       let m = this.lastPx[i] !== NO_PRICE ? this.lastPx[i]! : this.config.instruments[i]!.referencePriceTicks;
@@ -489,6 +514,7 @@ export class BackOffice implements OrderHooks {
         // Mid rounded down to a whole tick: marks stay on the price grid.
         if (bid !== NO_PRICE && ask !== NO_PRICE) m = Math.floor((bid + ask) / 2);
       }
+      if (this.feedPx[i] !== NO_PRICE) m = this.feedPx[i]!;
       this.marks[i] = m;
     }
     return this.marks;

@@ -10,12 +10,13 @@ import { accountsReport, writeAccountsFiles } from './sinks/accounts-report.js';
  * The back office in a run: builds engine/back-office.ts from the scenario, hands it to the
  * exchange as its order hooks, and drives it on the virtual clock:
  * - the initial deposits at time 0 (before the first open);
- * - the scenario's kill switches, each audited as an action;
+ * - the scenario's kill switches and mark-feed prices, each audited as an action;
  * - after each session close, the end-of-day jobs (mark to market -> margin calls ->
  *   settlement -> statements), with retries on the virtual clock;
  * - intraday, after any trade, a check of every margin account: equity below maintenance
  *   starts a liquidation whose IOC market orders go through the book from a timer (never from
- *   inside the exchange's emit), every step an event.
+ *   inside the exchange's emit), every step an event. A feed mark moves equity without a
+ *   trade, so it is followed by the same check.
  * At the end it writes positions.json, pnl.json and ledger.sqlite, and adds the accounts'
  * figures to summary.json.
  */
@@ -116,6 +117,15 @@ export function backOfficeComponent(sc: Scenario): BackOfficeComponent {
           if (k.firm >= 0) bo.setFirmKillSwitch(t, k.firm, k.on);
           else bo.setAccountKillSwitch(t, k.account, k.on);
           if (k.on) cancelOpenOrders(c, t, k.firm >= 0 ? (a) => spec.accounts[a]!.firm === k.firm : (a) => a === k.account);
+        });
+      }
+      for (const m of spec.marks) {
+        c.schedule(m.atNs, (t) => {
+          c.exchange.noteAction(t, m.index, -1, 0);
+          bo.setFeedMark(t, m.instrument, m.priceTicks);
+          if (checkPending || !bo.anyMarginAccount) return;
+          checkPending = true;
+          c.schedule(t, checkMargin);
         });
       }
       for (const s of sc.sessions) c.schedule(s.closeNs, (t) => runEod(s.day, t));

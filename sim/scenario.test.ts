@@ -383,7 +383,7 @@ describe('shape errors name the file, the JSON path, what was expected and what 
 
 describe('action errors', () => {
   it('type, account, instrument', () => {
-    expect(errorAfter((o) => (act(o, 0).type = 'replace'))).toBe(`${F}: actions[0].type: expected one of "submit", "cancel", "modify", "killSwitch", got "replace"`);
+    expect(errorAfter((o) => (act(o, 0).type = 'replace'))).toBe(`${F}: actions[0].type: expected one of "submit", "cancel", "modify", "killSwitch", "mark", got "replace"`);
     expect(errorAfter((o) => (act(o, 1).account = 'carol'))).toBe(`${F}: actions[1].account: unknown account "carol"; expected one of "alice", "bob", "zi-acme"`);
     expect(errorAfter((o) => (act(o, 1).instrument = 'XYZ'))).toBe(`${F}: actions[1].instrument: unknown instrument "XYZ"; expected one of "ACME"`);
     expect(errorAfter((o) => (act(o, 0).side = 'BUY'))).toBe(`${F}: actions[0].side: expected one of "buy", "sell", got "BUY"`);

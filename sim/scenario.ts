@@ -93,6 +93,15 @@ export interface KillSwitchAction {
   on: boolean;
 }
 
+/** A price from the mark feed of an instrument marked to "feed" (a `mark` action). */
+export interface MarkAction {
+  index: number;
+  path: string;
+  atNs: number;
+  instrument: number;
+  priceTicks: number;
+}
+
 export interface BackOfficeSpec {
   currencies: Currency[];
   instruments: BackOfficeInstrument[];
@@ -106,6 +115,8 @@ export interface BackOfficeSpec {
   jobMaxAttempts: number;
   jobFaults: Record<string, number>;
   killSwitches: KillSwitchAction[];
+  /** The scenario's mark actions, in time order. */
+  marks: MarkAction[];
   /** Minor-unit digits of each account's currency (for money in events). */
   moneyExponents: number[];
 }
@@ -387,7 +398,7 @@ const instrumentSchema = obj(
         { error: (iss) => (iss.code === 'invalid_union' ? 'one of "equity", "futures"' : 'a margin object like {"style": "equity"}') },
       )
       .optional(),
-    markTo: oneOf(['last', 'mid']).optional(),
+    markTo: oneOf(['last', 'mid', 'feed']).optional(),
   },
   'an instrument object like {"symbol": "ACME", "tickSize": "0.01", "lotSize": "1", "referencePrice": "100.00"}',
 );
@@ -534,8 +545,13 @@ const killSwitchSchema = obj(
   'a killSwitch action object like {"at": "10:00:00", "type": "killSwitch", "account": "alice", "on": true}',
 );
 
-const ACTION_TYPES = ['submit', 'cancel', 'modify', 'killSwitch'] as const;
-const actionSchema = z.discriminatedUnion('type', [submitSchema, cancelSchema, modifySchema, killSwitchSchema], {
+const markSchema = obj(
+  { at: atTime, type: z.literal('mark'), instrument: symbolRef, price: decimal('4501.25', true) },
+  'a mark action object like {"at": "15:59:00", "type": "mark", "instrument": "ESZ6", "price": "4501.25"}',
+);
+
+const ACTION_TYPES = ['submit', 'cancel', 'modify', 'killSwitch', 'mark'] as const;
+const actionSchema = z.discriminatedUnion('type', [submitSchema, cancelSchema, modifySchema, killSwitchSchema, markSchema], {
   error: (iss) =>
     iss.code === 'invalid_union' ? `one of ${ACTION_TYPES.map((t) => JSON.stringify(t)).join(', ')}` : 'an action object like {"at": "09:30:00", "type": "submit", ...}',
 });
@@ -970,6 +986,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
   const refsByAccount = new Map<number, Map<string, OrderRef>>();
   const actions: ScenarioAction[] = [];
   const killSwitches: KillSwitchAction[] = [];
+  const marks: MarkAction[] = [];
   let prevAtNs = -1;
   let prevAtPath = '';
   let prevAt = '';
@@ -1001,6 +1018,17 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
         if (firm < 0) p.add(`${at}.firm`, `unknown firm ${JSON.stringify(a.firm)}; ${listNames((f.firms ?? []).map((x) => x.id))}`);
       }
       killSwitches.push({ index: k, path: at, atNs: Math.max(atNs, 0), account, firm, on: a.on });
+      return;
+    }
+    if (a.type === 'mark') {
+      const ins = lookupInstrument(`${at}.instrument`, a.instrument);
+      const markTo = f.instruments[ins?.instrument?.index ?? -1]?.markTo ?? 'last';
+      if (ins?.instrument && markTo !== 'feed') {
+        p.add(`${at}.instrument`, `${ins.symbol} is marked to ${JSON.stringify(markTo)}; mark actions need "markTo": "feed" on the instrument`);
+      }
+      let priceTicks = 0;
+      if (ins?.usable) priceTicks = units(p, `${at}.price`, a.price, ins.tickSize, 'tick size', ins.symbol, L.priceTicksMax, '4501.25');
+      marks.push({ index: k, path: at, atNs: Math.max(atNs, 0), instrument: ins?.instrument?.index ?? -1, priceTicks });
       return;
     }
     const account = lookupAccount(`${at}.account`, a.account);
@@ -1092,7 +1120,7 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
         });
 
   const sessions = sessionOk ? tradingSessions(p, f, openNs, closeNs) : [];
-  const backOffice = normaliseBackOffice(p, f, drafts, killSwitches, sessionOk ? parseDate(f.session.date) : 0);
+  const backOffice = normaliseBackOffice(p, f, drafts, killSwitches, marks, sessionOk ? parseDate(f.session.date) : 0);
   const strategies = normaliseStrategies(f, file, p, { lookupInstrument, lookupAccount, sessionOk, openNs, closeNs });
 
   p.throwIfAny();
@@ -1188,11 +1216,17 @@ function usesBackOffice(f: ScenarioFile): boolean {
     f.endOfDay !== undefined ||
     f.accounts.some((a) => a.type !== undefined || a.firm !== undefined || a.cash !== undefined || a.currency !== undefined || a.limits !== undefined) ||
     f.instruments.some((i) => i.fees !== undefined || i.margin !== undefined || i.markTo !== undefined || i.currency !== undefined || i.multiplier !== undefined) ||
-    f.actions.some((a) => a.type === 'killSwitch')
+    f.actions.some((a) => a.type === 'killSwitch' || a.type === 'mark')
   );
 }
 
-function normaliseBackOffice(p: Problems, f: ScenarioFile, drafts: InstrumentDraft[], killSwitches: KillSwitchAction[], scenarioDay: number): BackOfficeSpec | null {
+function normaliseBackOffice(
+  p: Problems,
+  f: ScenarioFile,
+  drafts: InstrumentDraft[],
+  killSwitches: KillSwitchAction[],
+  marks: MarkAction[],
+  scenarioDay: number): BackOfficeSpec | null {
   if (!usesBackOffice(f)) return null;
   const currencies: Currency[] = [];
   const currencyIndex = (path: string, code: string | undefined): number => {
@@ -1351,6 +1385,7 @@ function normaliseBackOffice(p: Problems, f: ScenarioFile, drafts: InstrumentDra
     jobMaxAttempts: eod.maxAttempts,
     jobFaults: faults,
     killSwitches,
+    marks,
     moneyExponents,
   };
 }
