@@ -383,6 +383,9 @@ export class BackOffice implements OrderHooks {
   }
 
   private addStreetDelivery(ts: number, instrument: number, account: number, lots: number): void {
+    // Futures are not delivered: the position is open interest from the trade, and
+    // daily variation margin settles the cash.
+    if (this.clearing.portfolio.isFuture(instrument)) return;
     const settleDay = this.config.calendar.settlementDay(dayOfTs(this.config.scenarioDay, ts), this.config.settlementLagDays);
     let cells = this.deliveries.get(settleDay);
     if (cells === undefined) {
@@ -452,6 +455,8 @@ export class BackOffice implements OrderHooks {
   }
 
   private addDelivery(ts: number, instrument: number, buyer: number, seller: number, lots: number): void {
+    // Futures are not delivered (see addStreetDelivery).
+    if (this.clearing.portfolio.isFuture(instrument)) return;
     const day = dayOfTs(this.config.scenarioDay, ts);
     let cells = this.memoCells;
     if (day !== this.memoTradeDay || cells === null) {
