@@ -11,6 +11,10 @@
  * Each configuration runs `reps` times (default 2) in round-robin order; the
  * median run is reported (min and max beside it). On a shared machine, read the
  * load average printed with the results before comparing across runs.
+ *
+ *   node dist/bench/e2e.bench.js scenarios/synthetic-1m.json 3 --against /tmp/base/dist/bench/e2e.bench.js
+ *
+ * compares this build with another, alternating (see runE2EAgainst).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -101,8 +105,34 @@ export function printE2EBench(r: E2EBenchResult): void {
   for (const x of r.ratios) console.log(`ratio ${x.name}: ${x.ratio.toFixed(2)}`);
 }
 
+/**
+ * A/B against another build of this file (e.g. HEAD compiled in a scratch
+ * checkout): one audit-on configuration, the two builds alternating run by
+ * run so both see the same load, walls listed per build. This is how a change
+ * to the output path is judged on a shared 2-core box, where load from other
+ * processes moves single runs by +-30%.
+ */
+export async function runE2EAgainst(file: string, reps: number, otherBenchJs: string): Promise<void> {
+  const other = (await import(pathToFileURL(otherBenchJs).href)) as { runE2EBench: typeof runE2EBench };
+  const cfg = [E2E_CONFIGS[1]!];
+  const walls: Record<'this' | 'other', number[]> = { this: [], other: [] };
+  for (let r = 0; r < reps; r++) {
+    for (const [k, run] of [['other', other.runE2EBench], ['this', runE2EBench]] as const) {
+      const la = loadavg()[0]!.toFixed(2);
+      const t = (await run(file, 1, cfg)).rows[0]!.median;
+      walls[k].push(t.wallMs);
+      console.log(`${k.padEnd(5)} wall ${(t.wallMs / 1000).toFixed(2)} s  match ${(t.matchingMs / 1000).toFixed(2)} s  drain ${(t.outputDrainMs / 1000).toFixed(2)} s  load ${la}`);
+    }
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
+  for (const k of ['other', 'this'] as const) console.log(`${k}: walls ${walls[k].map((x) => (x / 1000).toFixed(2)).join(' ')} s, median ${(med(walls[k]) / 1000).toFixed(2)} s`);
+  console.log(`median speed-up this / other: ${(med(walls.other) / med(walls.this)).toFixed(2)}`);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const file = process.argv[2] ?? 'scenarios/synthetic-1m.json';
   const reps = Number(process.argv[3] ?? 2);
-  printE2EBench(await runE2EBench(file, reps));
+  // node dist/bench/e2e.bench.js <scenario> <reps> --against /path/to/other/dist/bench/e2e.bench.js
+  if (process.argv[4] === '--against' && process.argv[5] !== undefined) await runE2EAgainst(file, reps, process.argv[5]);
+  else printE2EBench(await runE2EBench(file, reps));
 }

@@ -49,6 +49,49 @@ import { EventType } from '../../engine/event.js';
  * (0.7 without audit). Not kept: cache_size 64 MiB, temp_store MEMORY, threads 2,
  * locking_mode EXCLUSIVE (no difference above the noise), WITHOUT ROWID (seq is
  * already the rowid, appended in order).
+ *
+ * Measured and not kept (2026-11-25, node 20.20, synthetic-1m = 1,835,008
+ * events, the shared 2-core box at load 1.3-3.6 from other work; every pair of
+ * runs alternated between HEAD built in a scratch checkout and the change, see
+ * `e2e.bench.js ... --against`). The bar was 1.3x end to end with the audit on.
+ * A. The audit on a second worker: the output worker formats, writes and
+ *    hashes events.ndjson, computes the chain (CRC per row, SHA-256 per block,
+ *    the same code as appendBytes) and, per 1 MiB chunk, transfers a copy of
+ *    the bytes plus a Float64Array of index columns and CRCs (and the block
+ *    hashes) to an audit worker (postMessage, at most 8 chunks in flight,
+ *    waited on with Atomics) that only inserts, through an appendChained()
+ *    twin of appendBytes; close() gets the result back synchronously with
+ *    receiveMessageOnPort. Same bytes, same audit file (audit verify ok), all
+ *    tests green. Walls, audit on, feed inline, output worker:
+ *      e2e bench, 3 alternating rounds: HEAD 4.95-6.17 s / A 4.29-4.31 s (load 2.9-3.2);
+ *        HEAD 6.29-6.56 / A 6.37-7.53 (load 2.3-3.2, a vitest run beside it);
+ *        HEAD 4.98-5.74 / A 4.42-4.49 (load 2.3-2.6); HEAD 5.06-6.46 / A 4.48-4.89 (load 1.3-2.0).
+ *      e2e bench, all four configurations, back to back: feed inline HEAD 5.32 / A 4.11 s,
+ *        feed worker HEAD 5.44 / A 4.53 s (load 1.5-2.8).
+ *      exsim run --feed-thread inline: HEAD 5.64-7.42 / A 4.44-5.02 s (load 2.8-3.6);
+ *        HEAD 5.05-5.60 / A 4.28-4.48 s (load 1.8-1.9).
+ *    Median speed-up per round 0.90 (the loaded one), 1.13, 1.20, 1.22, 1.23,
+ *    1.29, 1.36: typically ~1.2x, under the bar. Why: the run is
+ *    CPU-bound, not waiting (user+sys 7.8-8.9 s HEAD, 8.0-8.4 s A, on 2 cores,
+ *    so ~4 s is the floor); A only fills the idle core time HEAD has, and the
+ *    index build at close (0.8-0.9 s, "output drain") stays a serial tail.
+ *    Under load from other processes there is no idle core and A gains nothing.
+ *    Main-thread formatting was not tried for the same reason (it moves CPU, it
+ *    does not remove any; the SQLite thread stays the critical path).
+ * B. A narrower layout (micro-bench of the SQLite part alone, 500k real lines,
+ *    four partial indexes): v2 as here 1.08-1.17 us/row insert + 0.61-0.66
+ *    index build; lines once per 1024-row block (`blocks` table with one blob)
+ *    and a body-less `events` row (12 integers: columns, block, offset, length,
+ *    crc) 1.05-1.07 + 0.44. ~0.2 us/row (~12%) less: the per-row cost is the
+ *    bound values and record building, not the body bytes; the saving is in the
+ *    index builds, which scan a table 6x narrower. Too little for a format
+ *    change on its own (and test/cli.test.ts tampers with `UPDATE events SET
+ *    body`, so `events` would have to become a view with an INSTEAD OF
+ *    trigger). A + B together might reach ~1.3x on a quiet box.
+ * Also no gain, same micro-bench: 16 or 256 rows per INSERT (64 is flat),
+ * indexes created before the load (2.8-4 us/row instead of 1.8), cache_size
+ * 256 MiB and temp_store MEMORY at index build (slower: 0.83-1.01 us/row),
+ * mmap_size 2 GiB (0.75), PRAGMA threads = 2 for the sorter (no change).
  */
 
 export const AUDIT_FORMAT = 'exsim-audit';
