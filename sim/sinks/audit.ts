@@ -70,8 +70,10 @@ import { EventType } from '../../engine/event.js';
  *        feed worker HEAD 5.44 / A 4.53 s (load 1.5-2.8).
  *      exsim run --feed-thread inline: HEAD 5.64-7.42 / A 4.44-5.02 s (load 2.8-3.6);
  *        HEAD 5.05-5.60 / A 4.28-4.48 s (load 1.8-1.9).
- *    Median speed-up per round 0.90 (the loaded one), 1.13, 1.20, 1.22, 1.23,
- *    1.29, 1.36: typically ~1.2x, under the bar. Why: the run is
+ *      e2e.bench.js synthetic-1m 4 --against (A's build), the quietest round:
+ *        HEAD 4.64-5.02 s / A 4.00-4.14 s (load 1.4-1.7), median 1.20x.
+ *    Median speed-up per round 0.90 (the loaded one), 1.13, 1.20, 1.20, 1.22,
+ *    1.23, 1.29, 1.36: typically ~1.2x, under the bar. Why: the run is
  *    CPU-bound, not waiting (user+sys 7.8-8.9 s HEAD, 8.0-8.4 s A, on 2 cores,
  *    so ~4 s is the floor); A only fills the idle core time HEAD has, and the
  *    index build at close (0.8-0.9 s, "output drain") stays a serial tail.
