@@ -52,7 +52,7 @@ export function registerAudit(program: Command): void {
         process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
         return;
       }
-      const t = new Table({ head: ['seq', 'ts', 'type', 'details'] });
+      const t = new Table({ style: { head: ['cyan'] }, head: ['seq', 'ts', 'type', 'details'] });
       for (const r of rows) {
         const { seq, ts, type, ...rest } = r as { seq: number; ts: number; type: string };
         t.push([seq, ts, type, Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(' ')]);

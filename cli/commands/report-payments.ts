@@ -16,11 +16,11 @@ export function registerPaymentsReports(program: Command): void {
         process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;
       }
-      const t = new Table({ head: ['id', 'key', 'account', 'dir', 'rail', 'bank', `amount ${r.currency}`, 'state', 'reason', 'tries', 'fraud'] });
+      const t = new Table({ style: { head: ['cyan'] }, head: ['id', 'key', 'account', 'dir', 'rail', 'bank', `amount ${r.currency}`, 'state', 'reason', 'tries', 'fraud'] });
       for (const p of r.payments) {
         t.push([p.id, p.idempotencyKey, p.account, p.direction, p.rail, p.bank, p.amount, p.state, p.reason, p.attempts, `${p.fraudDecision} ${p.fraudRule} ${p.fraudScore}${p.fraudAlert ? ' ALERT' : ''}`]);
       }
-      const s = new Table({ head: ['direction:state', 'count', `amount ${r.currency}`] });
+      const s = new Table({ style: { head: ['cyan'] }, head: ['direction:state', 'count', `amount ${r.currency}`] });
       for (const [k, v] of Object.entries(r.byState)) s.push([k, v.count, v.amount]);
       process.stdout.write(`${t.toString()}\n${s.toString()}\n`);
     });
@@ -40,9 +40,9 @@ export function registerPaymentsReports(program: Command): void {
         process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;
       }
-      const t = new Table({ head: ['id', 'bank', 'date', 'class', 'found as', 'status', 'resolved', 'reference', 'ledger', 'bank amt'] });
+      const t = new Table({ style: { head: ['cyan'] }, head: ['id', 'bank', 'date', 'class', 'found as', 'status', 'resolved', 'reference', 'ledger', 'bank amt'] });
       for (const b of r.breaks) t.push([b.id, b.bank, b.date, b.class, b.foundAs, b.status, b.resolvedDate ?? '-', b.reference, b.ledgerAmount ?? '-', b.bankAmount ?? '-']);
-      const c = new Table({ head: ['class', 'count', 'open', `amount ${r.currency}`] });
+      const c = new Table({ style: { head: ['cyan'] }, head: ['class', 'count', 'open', `amount ${r.currency}`] });
       for (const [k, v] of Object.entries(r.classes)) c.push([k, v.count, v.open, v.amount]);
       process.stdout.write(`${t.toString()}\n${c.toString()}\n${r.breaks.length} breaks\n`);
     });
