@@ -1,3 +1,4 @@
+import { tableStyle } from './table-style.js';
 import Table from 'cli-table3';
 import type { Summary } from '../sim/run.js';
 
@@ -8,7 +9,7 @@ export function strategyMetricsTable(summary: Summary): string | null {
   const names = Object.keys(st);
   const keys: string[] = [];
   for (const n of names) for (const k of Object.keys(st[n]!)) if (!keys.includes(k)) keys.push(k);
-  const t = new Table({ style: { head: ['cyan'] }, head: ['metric', ...names] });
+  const t = new Table({ style: tableStyle(), head: ['metric', ...names] });
   for (const k of keys) t.push([k, ...names.map((n) => st[n]![k] ?? '')]);
   return t.toString();
 }

@@ -1,3 +1,4 @@
+import { tableStyle } from './table-style.js';
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { RunResult } from '../sim/run.js';
@@ -12,7 +13,7 @@ export function printRunResult(sc: Scenario, outDir: string, r: RunResult, json:
   const s = r.summary;
   const out: string[] = [];
   out.push(chalk.bold(`${s.scenario}`) + chalk.dim(` (seed ${s.seed})`) + ` -> ${outDir}`);
-  const t = new Table({ style: { head: ['cyan'] }, head: ['instrument', 'trades', 'volume', 'open', 'high', 'low', 'close', 'bid', 'ask', 'resting'] });
+  const t = new Table({ style: tableStyle(), head: ['instrument', 'trades', 'volume', 'open', 'high', 'low', 'close', 'bid', 'ask', 'resting'] });
   for (const i of s.instruments) {
     t.push([
       i.symbol,
@@ -28,9 +29,9 @@ export function printRunResult(sc: Scenario, outDir: string, r: RunResult, json:
     ]);
   }
   out.push(t.toString());
-  const counts = new Table({ style: { head: ['cyan'] }, head: ['event', 'count'] });
+  const counts = new Table({ style: tableStyle(), head: ['event', 'count'] });
   for (const [k, v] of Object.entries(s.eventCounts)) counts.push([k, v]);
-  const rej = new Table({ style: { head: ['cyan'] }, head: ['reject / cancel reason', 'count'] });
+  const rej = new Table({ style: tableStyle(), head: ['reject / cancel reason', 'count'] });
   for (const [k, v] of Object.entries(s.rejects)) rej.push([`reject: ${k}`, v]);
   for (const [k, v] of Object.entries(s.cancels)) rej.push([`cancel: ${k}`, v]);
   out.push(counts.toString());

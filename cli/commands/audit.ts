@@ -1,3 +1,4 @@
+import { tableStyle } from '../table-style.js';
 import type { Command } from 'commander';
 import chalk from 'chalk';
 import Table from 'cli-table3';
@@ -52,7 +53,7 @@ export function registerAudit(program: Command): void {
         process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
         return;
       }
-      const t = new Table({ style: { head: ['cyan'] }, head: ['seq', 'ts', 'type', 'details'] });
+      const t = new Table({ style: tableStyle(), head: ['seq', 'ts', 'type', 'details'] });
       for (const r of rows) {
         const { seq, ts, type, ...rest } = r as { seq: number; ts: number; type: string };
         t.push([seq, ts, type, Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(' ')]);

@@ -1,3 +1,4 @@
+import { tableStyle } from '../table-style.js';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { performance } from 'node:perf_hooks';
@@ -68,7 +69,7 @@ export function formatLobsterJson(r: LobsterReplayResult): string {
 }
 
 export function formatLobsterTable(r: LobsterReplayResult): string {
-  const t = new Table({ style: { head: ['cyan'] }, head: ['rows', 'matched', 'resynced', 'first mismatch row', 'messages/s', 'dead letters'] });
+  const t = new Table({ style: tableStyle(), head: ['rows', 'matched', 'resynced', 'first mismatch row', 'messages/s', 'dead letters'] });
   t.push([r.rows, r.matched, r.resynced, r.firstMismatchRow ?? '-', r.messagesPerSecond.toLocaleString('en-US'), r.deadLetterCount]);
   let s = t.toString() + '\n';
   s += `top ${r.compare} of ${r.levels} levels compared; parse ${r.parseMs.toFixed(1)} ms, replay ${r.replayMs.toFixed(1)} ms\n`;

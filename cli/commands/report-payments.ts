@@ -1,3 +1,4 @@
+import { tableStyle } from '../table-style.js';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { paymentsReport, reconCsvText, reconReport } from '../../sim/payments-report.js';
@@ -16,11 +17,11 @@ export function registerPaymentsReports(program: Command): void {
         process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;
       }
-      const t = new Table({ style: { head: ['cyan'] }, head: ['id', 'key', 'account', 'dir', 'rail', 'bank', `amount ${r.currency}`, 'state', 'reason', 'tries', 'fraud'] });
+      const t = new Table({ style: tableStyle(), head: ['id', 'key', 'account', 'dir', 'rail', 'bank', `amount ${r.currency}`, 'state', 'reason', 'tries', 'fraud'] });
       for (const p of r.payments) {
         t.push([p.id, p.idempotencyKey, p.account, p.direction, p.rail, p.bank, p.amount, p.state, p.reason, p.attempts, `${p.fraudDecision} ${p.fraudRule} ${p.fraudScore}${p.fraudAlert ? ' ALERT' : ''}`]);
       }
-      const s = new Table({ style: { head: ['cyan'] }, head: ['direction:state', 'count', `amount ${r.currency}`] });
+      const s = new Table({ style: tableStyle(), head: ['direction:state', 'count', `amount ${r.currency}`] });
       for (const [k, v] of Object.entries(r.byState)) s.push([k, v.count, v.amount]);
       process.stdout.write(`${t.toString()}\n${s.toString()}\n`);
     });
@@ -40,9 +41,9 @@ export function registerPaymentsReports(program: Command): void {
         process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;
       }
-      const t = new Table({ style: { head: ['cyan'] }, head: ['id', 'bank', 'date', 'class', 'found as', 'status', 'resolved', 'reference', 'ledger', 'bank amt'] });
+      const t = new Table({ style: tableStyle(), head: ['id', 'bank', 'date', 'class', 'found as', 'status', 'resolved', 'reference', 'ledger', 'bank amt'] });
       for (const b of r.breaks) t.push([b.id, b.bank, b.date, b.class, b.foundAs, b.status, b.resolvedDate ?? '-', b.reference, b.ledgerAmount ?? '-', b.bankAmount ?? '-']);
-      const c = new Table({ style: { head: ['cyan'] }, head: ['class', 'count', 'open', `amount ${r.currency}`] });
+      const c = new Table({ style: tableStyle(), head: ['class', 'count', 'open', `amount ${r.currency}`] });
       for (const [k, v] of Object.entries(r.classes)) c.push([k, v.count, v.open, v.amount]);
       process.stdout.write(`${t.toString()}\n${c.toString()}\n${r.breaks.length} breaks\n`);
     });

@@ -1,3 +1,4 @@
+import { tableStyle } from '../table-style.js';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { PNL_FILE, POSITIONS_FILE, readRunReport, type PnlFile, type PositionsFile } from '../../sim/sinks/accounts-report.js';
@@ -16,11 +17,11 @@ export function registerReport(program: Command): void {
         process.stdout.write(JSON.stringify(p, null, 2) + '\n');
         return;
       }
-      const a = new Table({ style: { head: ['cyan'] }, head: ['account', 'firm', 'type', 'cash avail', 'unsettled', 'equity', 'init req', 'maint req', 'realized', 'unrealized', 'fees', 'P&L'] });
+      const a = new Table({ style: tableStyle(), head: ['account', 'firm', 'type', 'cash avail', 'unsettled', 'equity', 'init req', 'maint req', 'realized', 'unrealized', 'fees', 'P&L'] });
       for (const r of p.accounts) a.push([r.account, r.firm, r.type, r.cashAvailable, r.cashUnsettled, r.equity, r.initialRequirement, r.maintenanceRequirement, r.realized, r.unrealized, r.fees, r.pnl]);
-      const t = new Table({ style: { head: ['cyan'] }, head: ['account', 'instrument', 'position', 'avg price', 'mark', 'market value', 'unrealized', 'realized', 'fees'] });
+      const t = new Table({ style: tableStyle(), head: ['account', 'instrument', 'position', 'avg price', 'mark', 'market value', 'unrealized', 'realized', 'fees'] });
       for (const r of p.positions) t.push([r.account, r.instrument, r.position, r.avgPrice ?? '-', r.mark, r.marketValue, r.unrealized, r.realized, r.fees]);
-      const f = new Table({ style: { head: ['cyan'] }, head: ['firm', 'accounts', 'positions', 'P&L'] });
+      const f = new Table({ style: tableStyle(), head: ['firm', 'accounts', 'positions', 'P&L'] });
       for (const r of p.firms) f.push([r.firm, r.accounts.join(', '), Object.entries(r.positions).map(([k, v]) => `${k} ${v}`).join(', ') || '-', r.pnl]);
       const marks = Object.entries(p.marks).map(([k, v]) => `${k} ${v}`).join(', ');
       process.stdout.write(`${p.scenario}: marks ${marks}\n${a.toString()}\n${t.toString()}\n${f.toString()}\n`);
@@ -36,11 +37,11 @@ export function registerReport(program: Command): void {
         process.stdout.write(JSON.stringify(p, null, 2) + '\n');
         return;
       }
-      const d = new Table({ style: { head: ['cyan'] }, head: ['date', 'account', 'firm', 'realized', 'unrealized', 'fees', 'total', 'day'] });
+      const d = new Table({ style: tableStyle(), head: ['date', 'account', 'firm', 'realized', 'unrealized', 'fees', 'total', 'day'] });
       for (const r of p.daily) d.push([r.date, r.account, r.firm, r.realized, r.unrealized, r.fees, r.total, r.day]);
-      const t = new Table({ style: { head: ['cyan'] }, head: ['account', 'firm', 'realized', 'unrealized', 'fees', 'total'] });
+      const t = new Table({ style: tableStyle(), head: ['account', 'firm', 'realized', 'unrealized', 'fees', 'total'] });
       for (const r of p.totals) t.push([r.account, r.firm, r.realized, r.unrealized, r.fees, r.total]);
-      const f = new Table({ style: { head: ['cyan'] }, head: ['firm', 'total'] });
+      const f = new Table({ style: tableStyle(), head: ['firm', 'total'] });
       for (const r of p.firms) f.push([r.firm, r.total]);
       process.stdout.write(`${p.scenario}\n${d.toString()}\n${t.toString()}\n${f.toString()}\n`);
     });

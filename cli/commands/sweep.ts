@@ -1,3 +1,4 @@
+import { tableStyle } from '../table-style.js';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { runSweep, parseParam, parseSeeds, type SweepParam } from '../../sim/sweep.js';
@@ -51,7 +52,7 @@ export function registerSweep(program: Command): void {
       const cols = r.table.columns;
       const show = ['run', 'seed', ...params.map((p) => p.name), o.metric, ...['pnl', 'sharpe', 'maxDrawdown', 'fills'].filter((c) => c !== o.metric && cols.includes(c))];
       const idx = show.map((c) => cols.indexOf(c));
-      const t = new Table({ style: { head: ['cyan'] }, head: show });
+      const t = new Table({ style: tableStyle(), head: show });
       for (const row of r.ranked.slice(0, top)) t.push(idx.map((k) => String(row[k] ?? '')));
       process.stdout.write(`${r.table.rows.length} runs -> ${r.csvPath}\nbest ${Math.min(top, r.ranked.length)} by ${o.metric}${o.ascending ? ' (ascending)' : ''}:\n${t.toString()}\n`);
     });
