@@ -98,10 +98,24 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(q.code).toBe(0);
     expect(q.out.trim().split('\n')).toHaveLength(6);
     const d = new Database(db);
-    d.prepare("UPDATE events SET body = replace(body, '\"size\":\"10\"', '\"size\":\"99\"') WHERE seq = 34").run();
+    // An edit of the same length, straight in the block's lines: only the chain can tell.
+    const lines = d.prepare('SELECT lines FROM blocks WHERE first_seq <= 34 AND last_seq >= 34').pluck().get() as Buffer;
+    const at = lines.indexOf('"size":"10"', lines.indexOf('{"seq":34,'));
+    expect(at).toBeGreaterThan(lines.indexOf('{"seq":34,'));
+    expect(at).toBeLessThan(lines.indexOf('\n', lines.indexOf('{"seq":34,')));
+    lines.write('"size":"99"', at);
+    d.prepare('UPDATE blocks SET lines = ? WHERE first_seq <= 34 AND last_seq >= 34').run(lines);
     d.close();
     const v = exsim('audit', 'verify', db);
     expect(v.code).toBe(1);
     expect(v.out).toContain('seq 34');
+    // Not an audit log at all is bad input (2), not tampering (1); so is a type name the log does not know.
+    writeFileSync(join(work, 'not-audit.sqlite'), 'hello\n');
+    const na = exsim('audit', 'verify', join(work, 'not-audit.sqlite'));
+    expect(na.code).toBe(2);
+    expect(na.err).toMatch(/not-audit\.sqlite: not an exsim audit log/);
+    const bogus = exsim('audit', 'query', db, '--type', 'bogus');
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toMatch(/no event type "bogus"; types: .*trade/);
   });
 });

@@ -25,7 +25,9 @@ export function registerAudit(program: Command): void {
         process.stdout.write(chalk.green('ok') + ` ${r.rows} rows, hash chain intact\n`);
         return;
       }
-      process.stdout.write(chalk.red('tampered') + `: first bad row seq ${r.firstBadSeq}: ${r.reason}\n`);
+      if (r.notAudit) throw new UserError(`${path}: ${r.reason}`);
+      const where = r.firstBadSeq !== undefined ? `first bad row seq ${r.firstBadSeq}: ` : '';
+      process.stdout.write(chalk.red('tampered') + `: ${where}${r.reason}\n`);
       process.exitCode = 1;
     });
   audit

@@ -41,6 +41,15 @@ describe('queryAudit', () => {
     expect(got.length).toBeGreaterThan(100);
   });
 
+  it('stops at the limit inside a later block, and a time window skips whole blocks', () => {
+    const trades = all.filter((e) => e.type === 'trade');
+    const inFirstBlock = trades.filter((e) => (e.seq as number) <= 1024).length;
+    expect(queryAudit(path, { type: 'trade', limit: inFirstBlock + 3 })).toEqual(trades.slice(0, inFirstBlock + 3));
+    const from = all[2500]!.ts as number;
+    const to = all[2600]!.ts as number;
+    expect(queryAudit(path, { fromNs: from, toNs: to, limit: 100_000 })).toEqual(all.filter((e) => (e.ts as number) >= from && (e.ts as number) <= to));
+  });
+
   it('matches an order id as taker or maker', () => {
     const got = queryAudit(path, { orderId: 7, limit: 100_000 });
     const want = all.filter((e) => (ORDER_TYPES.has(e.type as string) && e.orderId === 7) || (e.type === 'trade' && e.makerOrderId === 7));
@@ -57,7 +66,7 @@ describe('queryAudit', () => {
     expect(got.length).toBeGreaterThan(10);
   });
 
-  it('answers an account filter without an account index when the log has one account', () => {
+  it('answers an account filter when the log has one account', () => {
     const one = join(dir, 'one.sqlite');
     const w = new AuditWriter(one, { scenario: 'q1', seed: 1, instruments: SAMPLE_INSTRUMENTS, accountNames: ['solo'] });
     const fmt = createEventFormatter(SAMPLE_INSTRUMENTS, ['solo']);
@@ -75,13 +84,15 @@ describe('queryAudit', () => {
     w.close();
     expect(queryAudit(one, { account: 'solo', limit: 100_000 })).toEqual(want);
     expect(want.length).toBeGreaterThan(100);
-    expect(queryAudit(one, { account: 'nobody' })).toEqual([]);
+    expect(() => queryAudit(one, { account: 'nobody' })).toThrow(/no account "nobody" in this log; accounts: solo/);
   });
 
   it('applies the limit (default 1000) and treats values as data, not SQL', () => {
     expect(queryAudit(path, {}).length).toBe(1000);
     expect(queryAudit(path, { limit: 3 }).map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect(queryAudit(path, { account: "x' OR 1=1 --" })).toEqual([]);
+    expect(() => queryAudit(path, { account: "x' OR 1=1 --" })).toThrow(/no account/);
+    expect(() => queryAudit(path, { type: "trade' OR 1=1 --" })).toThrow(/no event type .*; types: .*trade/);
+    expect(queryAudit(path, { orderId: -1 })).toEqual([]);
     expect(() => queryAudit(path, { limit: 0 })).toThrow(/limit/);
   });
 });

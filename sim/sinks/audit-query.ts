@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import type { Statement } from 'better-sqlite3';
 import { assert } from '../../engine/assert.js';
+import { UserError } from '../errors.js';
+import { BlockReader, ROW_COLUMNS, type BlockRecord } from './audit-block.js';
 
 export interface AuditFilter {
   /** Event type name, e.g. "trade" (docs/events.md). */
@@ -18,83 +19,74 @@ export interface AuditFilter {
 
 export const AUDIT_QUERY_LIMIT_DEFAULT = 1000;
 export const AUDIT_QUERY_LIMIT_MAX = 1_000_000;
+/** Blocks fetched per statement while scanning. */
+const SCAN_BLOCKS = 64;
 
 /**
  * Events of an audit log matching every given filter, in seq order, each as its
- * parsed canonical line. Only fixed SQL fragments are concatenated; every value
- * is a bound parameter.
+ * parsed canonical line. Scans the blocks' per-row columns (~45 bytes per event,
+ * never the lines) and reads the lines of a block only when a row in it matches.
+ * A time window skips whole blocks by their min_ts/max_ts. Every value is a
+ * bound parameter.
  */
 export function queryAudit(path: string, filter: AuditFilter): Array<Record<string, unknown>> {
-  const where: string[] = [];
-  const params: Array<string | number> = [];
-  if (filter.type !== undefined) {
-    // Ids through the lookup tables: an unknown name matches nothing, as a name column would.
-    where.push('type = (SELECT id FROM event_types WHERE name = ?)');
-    params.push(filter.type);
-  }
-  if (filter.orderId !== undefined) {
-    assert(Number.isSafeInteger(filter.orderId), `orderId must be an integer, got ${filter.orderId}`);
-    // A UNION-able OR: SQLite answers it from the two partial indexes.
-    where.push('(order_id = ? OR maker_order_id = ?)');
-    params.push(filter.orderId, filter.orderId);
-  }
-  if (filter.account !== undefined) {
-    // A constant subquery, evaluated once, so the OR still runs on the two partial indexes.
-    where.push('(account IN (SELECT id FROM accounts WHERE name = ?) OR maker_account IN (SELECT id FROM accounts WHERE name = ?))');
-    params.push(filter.account, filter.account);
-  }
-  if (filter.fromNs !== undefined) {
-    assert(Number.isSafeInteger(filter.fromNs), `fromNs must be an integer, got ${filter.fromNs}`);
-    where.push('ts >= ?');
-    params.push(filter.fromNs);
-  }
-  if (filter.toNs !== undefined) {
-    assert(Number.isSafeInteger(filter.toNs), `toNs must be an integer, got ${filter.toNs}`);
-    where.push('ts <= ?');
-    params.push(filter.toNs);
-  }
+  if (filter.orderId !== undefined) assert(Number.isSafeInteger(filter.orderId), `orderId must be an integer, got ${filter.orderId}`);
+  if (filter.fromNs !== undefined) assert(Number.isSafeInteger(filter.fromNs), `fromNs must be an integer, got ${filter.fromNs}`);
+  if (filter.toNs !== undefined) assert(Number.isSafeInteger(filter.toNs), `toNs must be an integer, got ${filter.toNs}`);
   const limit = filter.limit ?? AUDIT_QUERY_LIMIT_DEFAULT;
   assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= AUDIT_QUERY_LIMIT_MAX, `limit must be an integer in [1, ${AUDIT_QUERY_LIMIT_MAX}], got ${limit}`);
-  params.push(limit);
 
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    if ((filter.fromNs !== undefined || filter.toNs !== undefined) && tsMonotonic(db)) {
-      // No ts index (see AuditWriter.close): narrow to a seq range on the primary key first.
-      const first = db.prepare('SELECT seq, ts FROM events WHERE seq >= ? ORDER BY seq LIMIT 1');
-      if (filter.fromNs !== undefined) {
-        where.push('seq >= ?');
-        params.splice(params.length - 1, 0, firstSeqWhere(db, first, (ts) => ts >= filter.fromNs!));
-      }
-      if (filter.toNs !== undefined) {
-        where.push('seq < ?');
-        params.splice(params.length - 1, 0, firstSeqWhere(db, first, (ts) => ts > filter.toNs!));
+    // Names to ids through the lookup tables; a name the log does not know is a typo, not an empty answer.
+    let type: number | undefined;
+    if (filter.type !== undefined) {
+      type = db.prepare('SELECT id FROM event_types WHERE name = ?').pluck().get(filter.type) as number | undefined;
+      if (type === undefined) throw new UserError(`${path}: no event type ${JSON.stringify(filter.type)}; types: ${(db.prepare('SELECT name FROM event_types ORDER BY name').pluck().all() as string[]).join(', ')}`);
+    }
+    let accountIds: Set<number> | undefined;
+    if (filter.account !== undefined) {
+      accountIds = new Set(db.prepare('SELECT id FROM accounts WHERE name = ?').pluck().all(filter.account) as number[]);
+      if (accountIds.size === 0) throw new UserError(`${path}: no account ${JSON.stringify(filter.account)} in this log; accounts: ${(db.prepare('SELECT name FROM accounts ORDER BY id').pluck().all() as string[]).join(', ') || '(none)'}`);
+    }
+    const from = filter.fromNs ?? -Infinity;
+    const to = filter.toNs ?? Infinity;
+    // Stored -1 means absent, so a negative id must not match it.
+    if (filter.orderId !== undefined && filter.orderId < 0) return [];
+
+    const cols = ['id', 'first_seq', 'rows', ...ROW_COLUMNS.map((c) => c.name)].join(', ');
+    const page = db.prepare(`SELECT ${cols} FROM blocks WHERE id >= ? AND max_ts >= ? AND min_ts <= ? ORDER BY id LIMIT ${SCAN_BLOCKS}`);
+    const linesOf = db.prepare('SELECT lines FROM blocks WHERE id = ?').pluck();
+    const out: Array<Record<string, unknown>> = [];
+    const hits: number[] = [];
+    // SQLite compares the bounds as numbers; infinities become the extreme doubles.
+    const lo = Number.isFinite(from) ? from : -Number.MAX_VALUE;
+    const hi = Number.isFinite(to) ? to : Number.MAX_VALUE;
+    let nextId = 0;
+    for (;;) {
+      const blocks = page.all(nextId, lo, hi) as Array<Omit<BlockRecord, 'lines' | 'last_seq' | 'min_ts' | 'max_ts' | 'block_hash'>>;
+      if (blocks.length === 0) break;
+      for (const b of blocks) {
+        nextId = b.id + 1;
+        const r = new BlockReader(b);
+        hits.length = 0;
+        for (let i = 0; i < r.rows; i++) {
+          if (type !== undefined && r.type(i) !== type) continue;
+          if (filter.orderId !== undefined && r.orderId(i) !== filter.orderId && r.makerOrderId(i) !== filter.orderId) continue;
+          if (accountIds !== undefined && !accountIds.has(r.account(i)) && !accountIds.has(r.makerAccount(i))) continue;
+          const ts = r.ts(i);
+          if (ts < from || ts > to) continue;
+          hits.push(i);
+          if (out.length + hits.length === limit) break;
+        }
+        if (hits.length === 0) continue;
+        const lines = linesOf.get(b.id) as Buffer;
+        for (const i of hits) out.push(JSON.parse(lines.toString('utf8', r.start(i), r.end(i) - 1)) as Record<string, unknown>);
+        if (out.length === limit) return out;
       }
     }
-    const sql = `SELECT body FROM events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
-    const bodies = db.prepare(sql).pluck().all(...params) as string[];
-    return bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
+    return out;
   } finally {
     db.close();
   }
-}
-
-function tsMonotonic(db: Database.Database): boolean {
-  const r = db.prepare("SELECT value FROM meta WHERE key = 'ts_monotonic'").pluck().get() as string | undefined;
-  return r === '1';
-}
-
-/** Smallest seq whose ts satisfies `ok` (monotone in seq), or max seq + 1: a binary search of O(log n) rowid lookups. */
-function firstSeqWhere(db: Database.Database, first: Statement, ok: (ts: number) => boolean): number {
-  const b = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM events').get() as { lo: number | null; hi: number | null };
-  if (b.lo === null || b.hi === null) return 0;
-  let lo = b.lo;
-  let hi = b.hi + 1;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const r = first.get(mid) as { seq: number; ts: number } | undefined;
-    if (r === undefined || ok(r.ts)) hi = mid;
-    else lo = r.seq + 1;
-  }
-  return lo;
 }

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SLOTS, EventRecord, EventType, decodeEvent } from '../../engine/event.js';
 import { AUDIT_BLOCK_ROWS, AuditWriter, crc32Bytes, crc32Line, crc32LineJs, verifyAudit } from './audit.js';
+import { readAuditRows, writeAuditRows, type AuditRow } from './audit-block.js';
 import { createEventFormatter } from './event-format.js';
 import { SAMPLE_ACCOUNTS, SAMPLE_INSTRUMENTS, sampleEvents } from './sample-events.js';
 import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 
 const dir = mkdtempSync(join(tmpdir(), 'exsim-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +39,25 @@ function tamper(path: string, sql: string, ...params: unknown[]): void {
   const db = new Database(path);
   db.prepare(sql).run(...params);
   db.close();
+}
+
+type Row = AuditRow & { block_hash: string | null };
+
+/** Edits the log as rows (one per event) and writes the blocks back as a forger would: no CRC or hash recomputed. */
+function tamperRows(path: string, edit: (rows: Row[]) => Row[] | void): void {
+  const db = new Database(path);
+  const rows = readAuditRows(db);
+  writeAuditRows(db, edit(rows) ?? rows);
+  db.close();
+}
+
+const bySeq = (rows: Row[], seq: number): Row => rows.find((r) => r.seq === seq)!;
+
+function bodies(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  const b = readAuditRows(db).map((r) => r.body);
+  db.close();
+  return b;
 }
 
 describe('crc32Line', () => {
@@ -87,9 +108,7 @@ describe('AuditWriter.appendBytes', () => {
     w.release();
     buf.fill(0x41);
     const r = w.close();
-    const db = new Database(viaBytes, { readonly: true });
-    expect(db.prepare('SELECT body FROM events ORDER BY seq').pluck().all()).toEqual(lines);
-    db.close();
+    expect(bodies(viaBytes)).toEqual(lines);
     expect(verifyAudit(viaBytes)).toEqual({ ok: true, rows });
     // Same events through append(line): same chain.
     const viaLines = join(dir, `lines${n++}.sqlite`);
@@ -107,29 +126,41 @@ describe('AuditWriter + verifyAudit', () => {
 
   it('writes every line in seq order with index columns and meta, and verifies clean', () => {
     const db = new Database(clean.path, { readonly: true });
-    const bodies = db.prepare('SELECT body FROM events ORDER BY seq').pluck().all();
-    expect(bodies).toEqual(clean.lines);
+    const rows = readAuditRows(db);
+    expect(rows.map((r) => r.body)).toEqual(clean.lines);
     const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
     expect(meta.get('scenario')).toBe('test');
     expect(meta.get('seed')).toBe('42');
     expect(meta.get('rows')).toBe(String(ROWS));
+    expect(meta.get('blocks')).toBe('3');
     expect(meta.get('head_hash')).toBe(clean.headHash);
-    const hashed = db.prepare('SELECT seq FROM events WHERE block_hash IS NOT NULL ORDER BY seq').pluck().all();
-    expect(hashed).toEqual([AUDIT_BLOCK_ROWS, 2 * AUDIT_BLOCK_ROWS, ROWS]);
-    const trade = db.prepare('SELECT * FROM events WHERE type = ? LIMIT 1').get(EventType.Trade) as Record<string, unknown>;
-    const o = JSON.parse(trade.body as string) as Record<string, unknown>;
+    // The block hashes are the SHA-256 of the lines so far; the last one is the hash of the whole file.
+    const file = Buffer.from(clean.lines.map((l) => l + '\n').join(''), 'utf8');
+    const upTo = (n: number): string => createHash('sha256').update(clean.lines.slice(0, n).map((l) => l + '\n').join('')).digest('hex');
+    expect(rows.filter((r) => r.block_hash !== null).map((r) => [r.seq, r.block_hash])).toEqual([
+      [AUDIT_BLOCK_ROWS, upTo(AUDIT_BLOCK_ROWS)],
+      [2 * AUDIT_BLOCK_ROWS, upTo(2 * AUDIT_BLOCK_ROWS)],
+      [ROWS, createHash('sha256').update(file).digest('hex')],
+    ]);
+    expect(meta.get('lines_sha256')).toBe(createHash('sha256').update(file).digest('hex'));
+    // The last row's CRC is the CRC-32 of the whole file.
+    expect(rows[ROWS - 1]!.crc).toBe(crc32(file));
+    const trade = rows.find((r) => r.type === EventType.Trade)!;
+    const o = JSON.parse(trade.body) as Record<string, unknown>;
     expect(trade).toMatchObject({
+      ts: o.ts,
       instrument: SAMPLE_INSTRUMENTS.findIndex((i) => i.symbol === o.instrument),
       account: SAMPLE_ACCOUNTS.indexOf(o.account as string),
       order_id: o.orderId,
       maker_account: SAMPLE_ACCOUNTS.indexOf(o.makerAccount as string),
       maker_order_id: o.makerOrderId,
     });
-    // The view gives the names back.
-    const named = db.prepare('SELECT * FROM events_named WHERE seq = ?').get(trade.seq) as Record<string, unknown>;
-    expect(named).toMatchObject({ type: 'trade', instrument: o.instrument, account: o.account, maker_account: o.makerAccount, body: trade.body });
-    const idx = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").pluck().all();
-    expect(idx).toEqual(expect.arrayContaining(['events_order', 'events_account', 'events_maker_order', 'events_maker_account']));
+    const quote = rows.find((r) => r.type === EventType.Quote)!;
+    expect(quote).toMatchObject({ account: null, order_id: null, maker_account: null, maker_order_id: null });
+    // The SQL view gives one row per event, names from the line, and the line itself.
+    const viewed = db.prepare('SELECT * FROM events WHERE seq = ?').get(trade.seq) as Record<string, unknown>;
+    expect(viewed).toMatchObject({ seq: trade.seq, ts: trade.ts, type: 'trade', instrument: o.instrument, account: o.account, order_id: o.orderId, maker_account: o.makerAccount, body: trade.body });
+    expect(db.prepare('SELECT body FROM events').pluck().all()).toEqual(clean.lines);
     expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
     db.close();
     expect(verifyAudit(clean.path)).toEqual({ ok: true, rows: ROWS });
@@ -141,77 +172,85 @@ describe('AuditWriter + verifyAudit', () => {
 
   it('names an edited body', () => {
     const { path } = writeLog();
-    tamper(path, "UPDATE events SET body = replace(body, '\"ts\":', '\"ts\": ') WHERE seq = 500");
+    tamperRows(path, (rows) => void (bySeq(rows, 500).body = bySeq(rows, 500).body.replace('"ts":', '"ts": ')));
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 500 });
+  });
+
+  it('names an edited line of the same length', () => {
+    const { path } = writeLog();
+    const db = new Database(path);
+    // Straight in the blob, with no row column touched: a digit of seq 700's ts.
+    const b = db.prepare('SELECT lines FROM blocks WHERE id = 0').pluck().get() as Buffer;
+    const at = b.indexOf('"seq":700,"ts":') + '"seq":700,"ts":'.length;
+    b[at] = b[at] === 0x31 ? 0x32 : 0x31;
+    db.prepare('UPDATE blocks SET lines = ? WHERE id = 0').run(b);
+    db.close();
+    expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 700 });
   });
 
   it('names the row after a deleted row', () => {
     const { path } = writeLog();
-    tamper(path, 'DELETE FROM events WHERE seq = 77');
+    tamperRows(path, (rows) => rows.filter((r) => r.seq !== 77));
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 78 });
   });
 
   it('names an inserted row', () => {
     const { path } = writeLog();
-    const db = new Database(path);
     // Make room at seq 1200 (renumber later rows and their lines' seq), then insert a copy of row 10 there.
-    const later = db.prepare('SELECT seq, body FROM events WHERE seq >= 1200 ORDER BY seq DESC').all() as Array<{ seq: number; body: string }>;
-    const move = db.prepare('UPDATE events SET seq = ?, body = ? WHERE seq = ?');
-    db.transaction(() => {
-      for (const r of later) move.run(r.seq + 1, r.body.replace(`"seq":${r.seq},`, `"seq":${r.seq + 1},`), r.seq);
-      const src = db.prepare('SELECT * FROM events WHERE seq = 10').get() as Record<string, unknown>;
-      db.prepare('INSERT INTO events (seq, ts, type, instrument, account, order_id, maker_account, maker_order_id, body, crc, block_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)').run(
-        1200, src.ts, src.type, src.instrument, src.account, src.order_id, src.maker_account, src.maker_order_id, (src.body as string).replace('"seq":10,', '"seq":1200,'), src.crc, null,
-      );
-    })();
-    db.close();
+    tamperRows(path, (rows) => {
+      const src = bySeq(rows, 10);
+      const moved = rows.map((r) => (r.seq >= 1200 ? { ...r, seq: r.seq + 1, body: r.body.replace(`"seq":${r.seq},`, `"seq":${r.seq + 1},`) } : r));
+      const at = moved.findIndex((r) => r.seq > 1200);
+      moved.splice(at, 0, { ...src, seq: 1200, body: src.body.replace('"seq":10,', '"seq":1200,'), block_hash: null });
+      return moved;
+    });
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 1200 });
   });
 
   it('names the first of two swapped rows', () => {
     const { path, lines } = writeLog();
-    const db = new Database(path);
-    const set = db.prepare('UPDATE events SET body = ? WHERE seq = ?');
-    db.transaction(() => {
-      set.run(lines[300 - 1], 301);
-      set.run(lines[301 - 1], 300);
-    })();
-    db.close();
+    tamperRows(path, (rows) => {
+      bySeq(rows, 301).body = lines[300 - 1]!;
+      bySeq(rows, 300).body = lines[301 - 1]!;
+    });
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 300 });
   });
 
   it('names a row whose crc was edited', () => {
     const { path } = writeLog();
-    tamper(path, 'UPDATE events SET crc = (crc + 1) % 4294967296 WHERE seq = 900');
+    tamperRows(path, (rows) => void (bySeq(rows, 900).crc = (bySeq(rows, 900).crc + 1) % 4294967296));
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 900 });
   });
 
   it('catches an edited block hash, naming the block', () => {
     const { path } = writeLog();
-    tamper(path, "UPDATE events SET block_hash = replace(block_hash, substr(block_hash, 1, 1), 'x') WHERE seq = ?", 2 * AUDIT_BLOCK_ROWS);
+    tamper(path, "UPDATE blocks SET block_hash = replace(block_hash, substr(block_hash, 1, 1), 'x') WHERE id = 1");
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: AUDIT_BLOCK_ROWS + 1 });
   });
 
   it('catches a forged row whose CRC chain was recomputed, naming its block', () => {
-    const { path, lines } = writeLog();
-    const forged = lines.slice();
-    forged[1500 - 1] = forged[1500 - 1]!.replace('"ts":', '"ts": ');
-    const db = new Database(path);
-    const set = db.prepare('UPDATE events SET body = ?, crc = ? WHERE seq = ?');
-    let crc = 0;
-    db.transaction(() => forged.forEach((l, i) => set.run(l, (crc = crc32Line(l, crc)), i + 1)))();
-    db.close();
+    const { path } = writeLog();
+    tamperRows(path, (rows) => {
+      bySeq(rows, 1500).body = bySeq(rows, 1500).body.replace('"ts":', '"ts": ');
+      let crc = 0;
+      for (const r of rows) r.crc = crc = crc32Line(r.body, crc);
+    });
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: AUDIT_BLOCK_ROWS + 1 });
   });
 
   it('catches an edited index column and a truncated tail', () => {
     const a = writeLog();
-    tamper(a.path, 'UPDATE events SET account = (account + 1) % ? WHERE seq = (SELECT MIN(seq) FROM events WHERE account IS NOT NULL AND seq > 40)', SAMPLE_ACCOUNTS.length);
+    let edited = 0;
+    tamperRows(a.path, (rows) => {
+      const r = rows.find((x) => x.account !== null && x.seq > 40)!;
+      r.account = (r.account! + 1) % SAMPLE_ACCOUNTS.length;
+      edited = r.seq;
+    });
     const r = verifyAudit(a.path);
-    expect(r.ok).toBe(false);
+    expect(r).toMatchObject({ ok: false, firstBadSeq: edited });
     expect(r.reason).toMatch(/column account/);
     const b = writeLog();
-    tamper(b.path, 'DELETE FROM events WHERE seq > ?', 2 * AUDIT_BLOCK_ROWS);
+    tamperRows(b.path, (rows) => rows.filter((x) => x.seq <= 2 * AUDIT_BLOCK_ROWS));
     expect(verifyAudit(b.path)).toMatchObject({ ok: false, firstBadSeq: 2 * AUDIT_BLOCK_ROWS + 1 });
     const c = writeLog();
     tamper(c.path, "UPDATE meta SET value = '43' WHERE key = 'seed'");
@@ -220,8 +259,16 @@ describe('AuditWriter + verifyAudit', () => {
     tamper(d.path, "UPDATE accounts SET name = 'mallory' WHERE id = 0");
     expect(verifyAudit(d.path).reason).toMatch(/accounts table/);
     const f = writeLog();
-    tamper(f.path, 'UPDATE events SET type = ? WHERE seq = 60', EventType.Trade + 100);
+    tamperRows(f.path, (rows) => void (bySeq(rows, 60).type = EventType.Trade + 100));
     expect(verifyAudit(f.path)).toMatchObject({ ok: false, firstBadSeq: 60 });
+    const g = writeLog();
+    tamper(g.path, 'DELETE FROM blocks WHERE id = 1');
+    expect(verifyAudit(g.path)).toMatchObject({ ok: false, firstBadSeq: 2 * AUDIT_BLOCK_ROWS + 1 });
+    expect(verifyAudit(g.path).reason).toMatch(/block 1 is missing/);
+    const h = writeLog();
+    tamper(h.path, 'UPDATE blocks SET row_ts = substr(row_ts, 1, 100) WHERE id = 0');
+    expect(verifyAudit(h.path)).toMatchObject({ ok: false, firstBadSeq: 1 });
+    expect(verifyAudit(h.path).reason).toMatch(/row_ts holds 100 bytes/);
   });
 
   it('refuses events out of seq order', () => {

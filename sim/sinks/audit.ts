@@ -1,14 +1,27 @@
 import Database from 'better-sqlite3';
 import { createHash, type Hash } from 'node:crypto';
 import { InvariantError } from '../../engine/assert.js';
-import { EVENT_TYPE_NAME, type EventRecord } from '../../engine/event.js';
+import { EVENT_TYPE_NAME, EventType, type EventRecord } from '../../engine/event.js';
 import type { Instrument } from '../../engine/instrument.js';
+import {
+  AUDIT_BLOCK_ROWS,
+  BLOCKS_DDL,
+  BlockColumns,
+  BlockReader,
+  BlockShapeError,
+  EVENTS_VIEW_DDL,
+  INSERT_BLOCK_SQL,
+  checkSeqOffset,
+  type BlockRecord,
+} from './audit-block.js';
 import { EVENT_FORMAT_VERSION, EVENT_HAS_ACCOUNT, EVENT_HAS_ORDER_ID } from './event-format.js';
-import { EventType } from '../../engine/event.js';
+
+export { AUDIT_BLOCK_ROWS } from './audit-block.js';
 
 /**
- * The audit log: every canonical line in SQLite, indexed for queries, with a
- * tamper-evident chain over the lines.
+ * The audit log: every canonical line in SQLite, in blocks of AUDIT_BLOCK_ROWS
+ * events with per-event index columns (audit-block.ts), and a tamper-evident
+ * chain over the lines.
  *
  * Chain design. Measured (node 20.20, 300k sample lines of ~176 bytes, a busy
  * 2-core box, bench/output.bench.ts): SHA-256 per row with createHash ~3 us,
@@ -97,17 +110,10 @@ import { EventType } from '../../engine/event.js';
  */
 
 export const AUDIT_FORMAT = 'exsim-audit';
-/** 2: type, instrument and account columns hold numbers (names in lookup tables), no type index. */
-export const AUDIT_FORMAT_VERSION = 2;
-/** Rows per SHA-256 block. */
-export const AUDIT_BLOCK_ROWS = 1024;
-/** Rows per write transaction (a multiple of INSERT_ROWS). */
-const COMMIT_ROWS = 8192;
-/** Rows per multi-row INSERT: one statement step per 64 rows instead of one per row. */
-const INSERT_ROWS = 64;
-const COLUMNS = ['seq', 'ts', 'type', 'instrument', 'account', 'order_id', 'maker_account', 'maker_order_id', 'body', 'crc', 'block_hash'] as const;
-/** Bound per row: the columns, with body given as (offset, length) into the group's one blob. */
-const ROW_PARAMS = 12;
+/** 3: one SQLite row per block of events, with per-event index columns as blobs (audit-block.ts). */
+export const AUDIT_FORMAT_VERSION = 3;
+/** Blocks per write transaction. */
+const COMMIT_BLOCKS = 16;
 /** Staging bytes for append(e, line: string). */
 const STAGE_BYTES = 1 << 18;
 
@@ -186,62 +192,56 @@ export function genesisHash(m: { scenario: string; seed: string; instruments: re
   return sha256Hex(`${AUDIT_FORMAT} v${AUDIT_FORMAT_VERSION} ${JSON.stringify([m.scenario, m.seed, m.instruments, m.accounts])}\n`);
 }
 
-/** H_k = SHA-256(H_{k-1} hex || "\n" || line_1 "\n" ... line_n "\n"). */
-export function blockHash(prevHex: string, lines: readonly string[]): string {
-  return createHash('sha256').update(prevHex + '\n').update(lines.join('\n') + '\n').digest('hex');
+
+/** The anchor of a log: SHA-256 over the genesis hash (the run's identity) and the SHA-256 of all its lines. */
+export function headHashOf(genesisHex: string, linesSha256Hex: string): string {
+  return sha256Hex(`${genesisHex}\n${linesSha256Hex}\n`);
 }
 
-/**
- * The INSERT for n rows. The rows' lines arrive as one blob (the bytes the
- * caller already formatted, newlines between them) and each row names its
- * slice: one Buffer bound per 64 rows instead of a JS string per row, which
- * better-sqlite3 would encode to UTF-8 again (and a Buffer view per row costs
- * ~0.15 us of allocation). CAST keeps body a TEXT column for readers.
- */
-function insertSql(n: number): string {
-  const row = `(${Array<string>(ROW_PARAMS).fill('?').join(',')})`;
-  return (
-    `INSERT INTO events (${COLUMNS.join(',')}) ` +
-    'SELECT column1, column2, column3, column4, column5, column6, column7, column8, CAST(substr(g.b, column9, column10) AS TEXT), column11, column12 ' +
-    `FROM (SELECT ? AS b) AS g, (VALUES ${Array<string>(n).fill(row).join(',')})`
-  );
-}
+/** Per event type: 1 when the type carries an account / order id column (lookups without a Set on the hot path). */
+const HAS_ACCOUNT = new Uint8Array(256);
+const HAS_ORDER_ID = new Uint8Array(256);
+for (const t of EVENT_HAS_ACCOUNT) HAS_ACCOUNT[t] = 1;
+for (const t of EVENT_HAS_ORDER_ID) HAS_ORDER_ID[t] = 1;
 
 /**
  * Writes the audit log. The fast path is appendBytes: the line's bytes are
- * read in place (CRC, block SHA-256 and the INSERT's blob all read the caller's
- * buffer), so the caller must call release() before it overwrites them.
+ * read in place (CRC now, copied into the block at release or when the block
+ * is sealed), so the caller must call release() before it overwrites them.
  */
 export class AuditWriter {
   private readonly db: Database.Database;
-  private readonly insertFull: Database.Statement;
-  /** INSERTs for a group cut short (buffer released, or close), by row count; prepared when first needed. */
-  private readonly insertPartial = new Map<number, Database.Statement>();
+  private readonly insertBlock: Database.Statement;
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly nInstruments: number;
   private readonly nAccounts: number;
-  /** Parameters of the pending group: [blob, then ROW_PARAMS per row]. */
-  private readonly group: unknown[];
-  private groupRows = 0;
-  private groupStart = 0;
-  /** The buffer the pending rows' bytes are in, or null when nothing is pending. */
+  /** The buffer the open block's uncopied bytes are in, or null. */
   private src: Uint8Array | null = null;
+  /** Start in `src` of the open block's bytes not yet copied into `lines`, or -1. */
+  private region = -1;
+  /** End in `src` of the last appended line (its "\n" is at lastEnd). */
   private lastEnd = 0;
+  /** The open block's lines, copied out of the caller's buffers. */
+  private lines = Buffer.allocUnsafe(1 << 19);
+  private linesLen = 0;
+  private readonly cols = new BlockColumns();
+  private blockRows = 0;
+  private blockId = 0;
+  private firstSeq = 0;
+  private minTs = 0;
+  private maxTs = 0;
+  private blocksInTx = 0;
   private inTx = false;
-  private rowsInTx = 0;
   private rows = 0;
   private lastSeq = -Infinity;
   private lastTs = -Infinity;
-  /** ts non-decreasing in seq order (the virtual clock's promise); if broken, a ts index is built instead. */
+  /** ts non-decreasing in seq order (the virtual clock's promise); recorded in meta for readers. */
   private tsMonotonic = true;
   private crc = 0;
-  private headHash: string;
-  private blockRows = 0;
-  /** SHA-256 of the open block, fed with byte ranges of `src`; null until the block's first row. */
-  private blockHasher: Hash | null = null;
-  /** Start in `src` of the open block's bytes not yet fed to blockHasher, or -1. */
-  private blockRegion = -1;
+  private readonly genesis: string;
+  /** SHA-256 of every line so far (the bytes of events.ndjson), fed block by block. */
+  private readonly prefix: Hash = createHash('sha256');
   private stage: Buffer | null = null;
   private stagePos = 0;
   private closed = false;
@@ -252,45 +252,32 @@ export class AuditWriter {
     this.nInstruments = symbols.length;
     this.nAccounts = accounts.length;
     const seed = String(meta.seed);
-    this.headHash = genesisHash({ scenario: meta.scenario, seed, instruments: symbols, accounts });
+    this.genesis = genesisHash({ scenario: meta.scenario, seed, instruments: symbols, accounts });
 
     this.db = new Database(path);
     try {
       this.db.pragma('page_size = 16384');
       this.db.pragma('journal_mode = OFF');
       this.db.pragma('synchronous = OFF');
-      // Numbers, not names, in the events table: binding a JS string costs a UTF-8
-      // conversion per value (~0.1 us each, four per row) and makes every index wider.
-      // The lookup tables and the events_named view give readers the names back.
       this.db.exec(`
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE event_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
         CREATE TABLE instruments (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL);
         CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-        CREATE TABLE events (
-          seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type INTEGER NOT NULL,
-          instrument INTEGER, account INTEGER, order_id INTEGER, maker_account INTEGER, maker_order_id INTEGER,
-          body TEXT NOT NULL, crc INTEGER NOT NULL, block_hash TEXT
-        );
-        CREATE VIEW events_named AS
-          SELECT e.seq, e.ts, t.name AS type, i.symbol AS instrument, a.name AS account, e.order_id,
-                 m.name AS maker_account, e.maker_order_id, e.body, e.crc, e.block_hash
-          FROM events e JOIN event_types t ON t.id = e.type
-          LEFT JOIN instruments i ON i.id = e.instrument
-          LEFT JOIN accounts a ON a.id = e.account
-          LEFT JOIN accounts m ON m.id = e.maker_account;`);
+        ${BLOCKS_DDL}
+        ${EVENTS_VIEW_DDL}`);
       const putMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       const entries: Array<[string, string]> = [
         ['format', AUDIT_FORMAT],
         ['format_version', String(AUDIT_FORMAT_VERSION)],
         ['event_format_version', String(EVENT_FORMAT_VERSION)],
-        ['hash_scheme', `crc32-chain-per-row+sha256-per-${AUDIT_BLOCK_ROWS}-rows`],
+        ['hash_scheme', `crc32-chain-per-row+sha256-prefix-per-${AUDIT_BLOCK_ROWS}-rows`],
         ['block_rows', String(AUDIT_BLOCK_ROWS)],
         ['scenario', meta.scenario],
         ['seed', seed],
         ['instruments', JSON.stringify(symbols)],
         ['accounts', JSON.stringify(accounts)],
-        ['genesis_hash', this.headHash],
+        ['genesis_hash', this.genesis],
         ['complete', '0'],
       ];
       const putType = this.db.prepare('INSERT INTO event_types (id, name) VALUES (?, ?)');
@@ -302,14 +289,13 @@ export class AuditWriter {
         symbols.forEach((s, i) => putIns.run(i, s));
         accounts.forEach((a, i) => putAcct.run(i, a));
       })();
-      this.insertFull = this.db.prepare(insertSql(INSERT_ROWS));
+      this.insertBlock = this.db.prepare(INSERT_BLOCK_SQL);
       this.begin = this.db.prepare('BEGIN');
       this.commit = this.db.prepare('COMMIT');
     } catch (err) {
       this.db.close();
       throw err;
     }
-    this.group = new Array<unknown>(1 + INSERT_ROWS * ROW_PARAMS).fill(null);
   }
 
   /** Record one event; `line` is its canonical line (no newline). Events must come in increasing seq. */
@@ -342,90 +328,72 @@ export class AuditWriter {
       this.release();
       this.src = b;
     }
+    const ts = e.tsNs;
     this.lastSeq = e.seq;
-    if (e.tsNs < this.lastTs) this.tsMonotonic = false;
-    this.lastTs = e.tsNs;
+    if (ts < this.lastTs) this.tsMonotonic = false;
+    this.lastTs = ts;
     this.crc = crc32Bytes(b, start, end + 1, this.crc);
+    if (this.region < 0) this.region = start;
     this.lastEnd = end;
-    if (this.blockHasher === null) this.blockHasher = createHash('sha256').update(this.headHash + '\n');
-    if (this.blockRegion < 0) this.blockRegion = start;
-    let blockHashValue: string | null = null;
-    if (++this.blockRows === AUDIT_BLOCK_ROWS) blockHashValue = this.sealBlock();
 
-    if (this.groupRows === 0) this.groupStart = start;
-    const g = this.group;
-    let k = 1 + this.groupRows * ROW_PARAMS;
+    const i = this.blockRows;
+    if (i === 0) {
+      this.firstSeq = e.seq;
+      this.minTs = this.maxTs = ts;
+    } else if (ts < this.minTs) this.minTs = ts;
+    else if (ts > this.maxTs) this.maxTs = ts;
+    const seqOffset = e.seq - this.firstSeq;
+    if (seqOffset > 0x7fffffff) checkSeqOffset(seqOffset);
     const t = e.type;
     const isTrade = t === EventType.Trade;
     const ins = e.instrument;
-    g[k++] = e.seq;
-    g[k++] = e.tsNs;
-    g[k++] = t;
-    g[k++] = t !== EventType.Action && ins >= 0 && ins < this.nInstruments ? ins : null;
-    g[k++] = EVENT_HAS_ACCOUNT.has(t) ? this.accountId(e.account) : null;
-    g[k++] = EVENT_HAS_ORDER_ID.has(t) ? e.orderId : null;
-    g[k++] = isTrade ? this.accountId(e.makerAccount) : null;
-    g[k++] = isTrade ? e.makerOrderId : null;
-    g[k++] = start - this.groupStart + 1; // substr counts from 1
-    g[k++] = end - start;
-    g[k++] = this.crc;
-    g[k++] = blockHashValue;
+    this.cols.set(
+      i,
+      seqOffset,
+      ts,
+      t,
+      t !== EventType.Action && ins >= 0 && ins < this.nInstruments ? ins : -1,
+      HAS_ACCOUNT[t] === 1 ? this.accountId(e.account) : -1,
+      HAS_ORDER_ID[t] === 1 ? e.orderId : -1,
+      isTrade ? this.accountId(e.makerAccount) : -1,
+      isTrade ? e.makerOrderId : -1,
+      this.linesLen + (end + 1 - this.region),
+      this.crc,
+    );
     this.rows++;
-    if (++this.groupRows === INSERT_ROWS) this.insertGroup();
+    if (++this.blockRows === AUDIT_BLOCK_ROWS) this.sealBlock();
   }
 
-  /** The caller is about to overwrite the buffer it passed to appendBytes: take what is needed from it now. */
+  /** The caller is about to overwrite the buffer it passed to appendBytes: copy what the open block needs now. */
   release(): void {
     if (this.src === null) return;
-    if (this.blockRegion >= 0) {
-      this.blockHasher!.update(this.src.subarray(this.blockRegion, this.lastEnd + 1));
-      this.blockRegion = -1;
-    }
-    if (this.groupRows > 0) this.insertGroup();
+    this.copyRegion();
     this.src = null;
   }
 
-  /** Seals the final partial block, writes the rest, indexes, and closes. */
-  close(): { rows: number; headHash: string } {
+  /**
+   * Seals the final partial block, writes the rest, and closes. linesSha256 is
+   * the SHA-256 of all lines (= of events.ndjson when the caller wrote the same
+   * bytes there), so the caller need not hash them a second time.
+   */
+  close(): { rows: number; headHash: string; linesSha256: string } {
     if (this.closed) throw new InvariantError('AuditWriter.close twice');
-    if (this.blockRows > 0) {
-      const h = this.sealBlock();
-      if (this.groupRows > 0) {
-        this.group[this.groupRows * ROW_PARAMS] = h;
-      } else {
-        // The last row was written already (its buffer was released): seal it in place.
-        this.beginTx();
-        this.db.prepare('UPDATE events SET block_hash = ? WHERE seq = ?').run(h, this.lastSeq);
-      }
-    }
-    this.release();
+    if (this.blockRows > 0) this.sealBlock();
+    this.src = null;
     if (this.inTx) this.commit.run();
     this.inTx = false;
     this.closed = true;
+    const linesSha256 = this.prefix.digest('hex');
+    const headHash = headHashOf(this.genesis, linesSha256);
     const db = this.db;
     try {
-      // Built after the bulk load: one sort per index instead of a B-tree insert per row.
-      // Partial indexes: most rows have no maker, and market data has no order or account.
-      // No ts index: ts never decreases with seq, so queryAudit turns a time window into
-      // a seq range by binary search on the primary key. No type index either: a type
-      // filter scans in seq order and stops at the limit, and the index cost ~0.3 us/row
-      // at close (each index here costs 0.15-0.4 us/row; in a CPU profile of the inline
-      // output path the four index builds were ~40% of the SQLite time).
-      db.exec(`
-        CREATE INDEX events_order ON events(order_id) WHERE order_id IS NOT NULL;
-        CREATE INDEX events_maker_order ON events(maker_order_id) WHERE maker_order_id IS NOT NULL;`);
-      // With one account every order event has it: the index would select nothing a
-      // scan in seq order (which stops at the limit) does not, and costs a full sort.
-      if (this.nAccounts > 1) {
-        db.exec(`
-          CREATE INDEX events_account ON events(account) WHERE account IS NOT NULL;
-          CREATE INDEX events_maker_account ON events(maker_account) WHERE maker_account IS NOT NULL;`);
-      }
-      if (!this.tsMonotonic) db.exec('CREATE INDEX events_ts ON events(ts)');
+      // No index to build: the blocks table has one row per 1,024 events and queries scan its row columns.
       const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
       db.transaction(() => {
         put.run('rows', String(this.rows));
-        put.run('head_hash', this.headHash);
+        put.run('blocks', String(this.blockId));
+        put.run('lines_sha256', linesSha256);
+        put.run('head_hash', headHash);
         put.run('ts_monotonic', this.tsMonotonic ? '1' : '0');
         put.run('complete', '1');
       })();
@@ -433,7 +401,7 @@ export class AuditWriter {
     } finally {
       db.close();
     }
-    return { rows: this.rows, headHash: this.headHash };
+    return { rows: this.rows, headHash, linesSha256 };
   }
 
   /** Close the database without finishing (the caller deletes the file). */
@@ -443,46 +411,42 @@ export class AuditWriter {
     this.db.close();
   }
 
-  private accountId(a: number): number | null {
-    return a >= 0 && a < this.nAccounts ? a : null;
+  private accountId(a: number): number {
+    return a >= 0 && a < this.nAccounts ? a : -1;
   }
 
-  private sealBlock(): string {
-    if (this.blockRegion >= 0) this.blockHasher!.update(this.src!.subarray(this.blockRegion, this.lastEnd + 1));
-    this.headHash = this.blockHasher!.digest('hex');
-    this.blockHasher = null;
-    this.blockRegion = -1;
-    this.blockRows = 0;
-    return this.headHash;
-  }
-
-  private beginTx(): void {
-    if (this.inTx) return;
-    this.begin.run();
-    this.inTx = true;
-    this.rowsInTx = 0;
-  }
-
-  private insertGroup(): void {
-    const n = this.groupRows;
-    const g = this.group;
-    g[0] = this.src!.subarray(this.groupStart, this.lastEnd);
-    this.beginTx();
-    if (n === INSERT_ROWS) {
-      this.insertFull.run(g);
-    } else {
-      let st = this.insertPartial.get(n);
-      if (st === undefined) this.insertPartial.set(n, (st = this.db.prepare(insertSql(n))));
-      st.run(g.slice(0, 1 + n * ROW_PARAMS));
+  /** Copies the open block's bytes still in `src` into `lines`. */
+  private copyRegion(): void {
+    if (this.region < 0) return;
+    const n = this.lastEnd + 1 - this.region;
+    if (this.linesLen + n > this.lines.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.lines.length * 2, this.linesLen + n));
+      this.lines.copy(grown, 0, 0, this.linesLen);
+      this.lines = grown;
     }
-    // Cleared so a block hash cannot leak into the next group's rows.
-    for (let r = 0; r < n; r++) g[(r + 1) * ROW_PARAMS] = null;
-    g[0] = null;
-    this.groupRows = 0;
-    this.rowsInTx += n;
-    if (this.rowsInTx >= COMMIT_ROWS) {
+    this.lines.set(this.src!.subarray(this.region, this.lastEnd + 1), this.linesLen);
+    this.linesLen += n;
+    this.region = -1;
+  }
+
+  private sealBlock(): void {
+    this.copyRegion();
+    const n = this.blockRows;
+    const lines = this.lines.subarray(0, this.linesLen);
+    // The block hash is the file's SHA-256 up to here: one pass over the bytes serves the chain and events.ndjson's hash.
+    const blockHash = this.prefix.update(lines).copy().digest('hex');
+    if (!this.inTx) {
+      this.begin.run();
+      this.inTx = true;
+    }
+    this.insertBlock.run(this.blockId, this.firstSeq, this.lastSeq, this.minTs, this.maxTs, n, blockHash, ...this.cols.blobs(n), lines);
+    this.blockId++;
+    this.blockRows = 0;
+    this.linesLen = 0;
+    if (++this.blocksInTx === COMMIT_BLOCKS) {
       this.commit.run();
       this.inTx = false;
+      this.blocksInTx = 0;
     }
   }
 }
@@ -490,31 +454,26 @@ export class AuditWriter {
 export interface VerifyResult {
   ok: boolean;
   rows: number;
+  /** The first row that fails, when one can be named (not for meta or file-level problems). */
   firstBadSeq?: number;
   reason?: string;
+  /** The file is not an exsim audit log of this format at all (bad input, not tampering). */
+  notAudit?: boolean;
 }
 
-interface Row {
-  seq: number;
-  ts: number;
-  type: number;
-  instrument: number | null;
-  account: number | null;
-  order_id: number | null;
-  maker_account: number | null;
-  maker_order_id: number | null;
-  body: string;
-  crc: number;
-  block_hash: string | null;
-}
-
-type Columns = Omit<Row, 'body' | 'crc' | 'block_hash'>;
 /** A row's index columns as the line would name them (ids resolved through the meta name lists). */
-type NamedColumns = { [K in keyof Columns]: string | number | null };
+interface NamedColumns {
+  type: string | number;
+  instrument: string | number | null;
+  account: string | number | null;
+  order_id: number | null;
+  maker_account: string | number | null;
+  maker_order_id: number | null;
+}
 
 const TYPE_BY_NAME = new Map<string, EventType>(Object.entries(EVENT_TYPE_NAME).map(([k, v]) => [v, Number(k) as EventType]));
 
-/** The index columns a row must have, derived from its canonical line, with names for ids. */
+/** The index columns a row must have, derived from its canonical line. */
 function expectedColumns(o: Record<string, unknown>): NamedColumns | string {
   const type = TYPE_BY_NAME.get(o.type as string);
   if (type === undefined) return `unknown type ${JSON.stringify(o.type)}`;
@@ -522,8 +481,6 @@ function expectedColumns(o: Record<string, unknown>): NamedColumns | string {
   const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
   const isTrade = type === EventType.Trade;
   return {
-    seq: o.seq as number,
-    ts: o.ts as number,
     type: o.type as string,
     instrument: str(o.instrument),
     account: EVENT_HAS_ACCOUNT.has(type) ? str(o.account) : null,
@@ -533,28 +490,28 @@ function expectedColumns(o: Record<string, unknown>): NamedColumns | string {
   };
 }
 
-/** The row's columns with ids turned into names; an id with no name stays a number, so it never matches. */
-function namedColumns(r: Row, instruments: readonly string[], accounts: readonly string[]): NamedColumns {
-  const name = (id: number | null, names: readonly string[]): string | number | null => (id === null ? null : (names[id] ?? id));
+/** Row i's stored columns with ids turned into names; an id with no name stays a number, so it never matches. */
+function storedColumns(r: BlockReader, i: number, instruments: readonly string[], accounts: readonly string[]): NamedColumns {
+  const name = (id: number, names: readonly string[]): string | number | null => (id < 0 ? null : (names[id] ?? id));
+  const num = (x: number): number | null => (x < 0 ? null : x);
+  const t = r.type(i);
   return {
-    seq: r.seq,
-    ts: r.ts,
-    type: EVENT_TYPE_NAME[r.type as EventType] ?? r.type,
-    instrument: name(r.instrument, instruments),
-    account: name(r.account, accounts),
-    order_id: r.order_id,
-    maker_account: name(r.maker_account, accounts),
-    maker_order_id: r.maker_order_id,
+    type: EVENT_TYPE_NAME[t as EventType] ?? t,
+    instrument: name(r.instrument(i), instruments),
+    account: name(r.account(i), accounts),
+    order_id: num(r.orderId(i)),
+    maker_account: name(r.makerAccount(i), accounts),
+    maker_order_id: num(r.makerOrderId(i)),
   };
 }
 
 /**
- * Recompute the chain. Detects an edited body or index column, a deleted,
+ * Recompute the chain. Detects an edited line or index column, a deleted,
  * inserted or reordered row, an edited crc or block hash, a truncated tail
  * (against the meta row count and head hash), and edited meta (via genesis).
  * firstBadSeq is the first row that fails its CRC or column checks; when only a
- * block's SHA-256 fails (a forger recomputed the CRCs, or edited the block hash)
- * it is the block's first row, the earliest row that may have been altered.
+ * block's SHA-256 or shape fails (a forger recomputed the CRCs, or edited the
+ * block hash) it is the block's first row, the earliest row that may have been altered.
  */
 export function verifyAudit(path: string): VerifyResult {
   const db = new Database(path, { readonly: true, fileMustExist: true });
@@ -563,11 +520,11 @@ export function verifyAudit(path: string): VerifyResult {
     try {
       meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
     } catch {
-      return { ok: false, rows: 0, reason: 'not an exsim audit log (no meta table)' };
+      return { ok: false, rows: 0, notAudit: true, reason: 'not an exsim audit log (no meta table, or not an SQLite database)' };
     }
-    if (meta.get('format') !== AUDIT_FORMAT) return { ok: false, rows: 0, reason: 'not an exsim audit log (meta format)' };
+    if (meta.get('format') !== AUDIT_FORMAT) return { ok: false, rows: 0, notAudit: true, reason: 'not an exsim audit log (meta format)' };
     if (meta.get('format_version') !== String(AUDIT_FORMAT_VERSION)) {
-      return { ok: false, rows: 0, reason: `audit format version ${meta.get('format_version')} is not ${AUDIT_FORMAT_VERSION}` };
+      return { ok: false, rows: 0, notAudit: true, reason: `audit format version ${meta.get('format_version')}; this exsim reads version ${AUDIT_FORMAT_VERSION} (rerun the scenario to rebuild the log)` };
     }
     if (meta.get('complete') !== '1') return { ok: false, rows: 0, reason: 'audit log is incomplete (the run did not close it)' };
     const blockRows = Number(meta.get('block_rows'));
@@ -580,8 +537,9 @@ export function verifyAudit(path: string): VerifyResult {
     } catch {
       return { ok: false, rows: 0, reason: 'meta instruments/accounts are not JSON' };
     }
-    let head = genesisHash({ scenario: meta.get('scenario') ?? '', seed: meta.get('seed') ?? '', instruments, accounts });
-    if (head !== meta.get('genesis_hash')) return { ok: false, rows: 0, reason: 'meta (scenario, seed, names) does not match the genesis hash' };
+    const genesis = genesisHash({ scenario: meta.get('scenario') ?? '', seed: meta.get('seed') ?? '', instruments, accounts });
+    const prefix = createHash('sha256');
+    if (genesis !== meta.get('genesis_hash')) return { ok: false, rows: 0, reason: 'meta (scenario, seed, names) does not match the genesis hash' };
     // The lookup tables are outside the chain; they must say what the (chained) meta says.
     const table = (sql: string): string => JSON.stringify(db.prepare(sql).raw().all());
     if (table('SELECT id, symbol FROM instruments ORDER BY id') !== JSON.stringify(instruments.map((n, i) => [i, n]))) return { ok: false, rows: 0, reason: 'instruments table does not match meta instruments' };
@@ -590,49 +548,70 @@ export function verifyAudit(path: string): VerifyResult {
 
     let crc = 0;
     let rows = 0;
-    let blockFirstSeq = 0;
     let lastSeq = 0;
-    let block: string[] = [];
-    const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, rows, firstBadSeq: seq, reason });
-    // better-sqlite3 allows no other statement while an iterator is open.
-    const maxSeq = (db.prepare('SELECT MAX(seq) AS m FROM events').get() as { m: number | null }).m;
-    const it = db.prepare(`SELECT ${COLUMNS.join(',')} FROM events ORDER BY seq`).iterate() as IterableIterator<Row>;
-    for (const r of it) {
-      rows++;
-      lastSeq = r.seq;
-      if (block.length === 0) blockFirstSeq = r.seq;
-      let o: Record<string, unknown>;
+    let expectId = 0;
+    const nBlocks = (db.prepare('SELECT COUNT(*) FROM blocks').pluck().get() as number) ?? 0;
+    // One block in memory at a time: blocks are read by id, not through one open iterator.
+    const get = db.prepare('SELECT * FROM blocks WHERE id >= ? ORDER BY id LIMIT 1');
+    for (let k = 0; k < nBlocks; k++) {
+      const b = get.get(expectId) as BlockRecord | undefined;
+      if (b === undefined) break;
+      const firstRowSeq = b.first_seq;
+      const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, rows, firstBadSeq: seq, reason });
+      if (b.id !== expectId) return bad(firstRowSeq, `block ${expectId} is missing (the next block is ${b.id})`);
+      expectId++;
+      let r: BlockReader;
       try {
-        o = JSON.parse(r.body) as Record<string, unknown>;
-      } catch {
-        return bad(r.seq, 'body is not JSON');
+        r = new BlockReader(b);
+      } catch (err) {
+        if (err instanceof BlockShapeError) return bad(firstRowSeq, `block ${b.id}: ${err.message}`);
+        throw err;
       }
-      if (o.seq !== r.seq) return bad(r.seq, `row seq ${r.seq} holds the line of seq ${String(o.seq)} (rows reordered or renumbered)`);
-      crc = crc32Line(r.body, crc);
-      if (crc !== r.crc) return bad(r.seq, 'CRC chain broken: this row was edited, inserted or moved, or a row before it was deleted');
-      const want = expectedColumns(o);
-      if (typeof want === 'string') return bad(r.seq, want);
-      const got = namedColumns(r, instruments, accounts);
-      for (const k of Object.keys(want) as Array<keyof typeof want>) {
-        if (want[k] !== got[k]) return bad(r.seq, `column ${k} is ${JSON.stringify(r[k])} (${JSON.stringify(got[k])}) but the line says ${JSON.stringify(want[k])}`);
+      if (!Buffer.isBuffer(b.lines)) return bad(firstRowSeq, `block ${b.id}: lines is not a blob`);
+      let minTs = Infinity;
+      let maxTs = -Infinity;
+      let prevEnd = 0;
+      for (let i = 0; i < r.rows; i++) {
+        const seq = b.first_seq + r.seqOffset(i);
+        rows++;
+        const end = r.end(i);
+        if (!(end > prevEnd && end <= b.lines.length) || b.lines[end - 1] !== 0x0a) return bad(seq, `block ${b.id} row ${i}: line end ${end} is not just past a newline in the block's lines`);
+        if (!(seq > lastSeq)) return bad(seq, `seq ${seq} after ${lastSeq} (rows reordered or renumbered)`);
+        lastSeq = seq;
+        const body = b.lines.toString('utf8', prevEnd, end - 1);
+        crc = crc32Bytes(b.lines, prevEnd, end, crc);
+        prevEnd = end;
+        let o: Record<string, unknown>;
+        try {
+          o = JSON.parse(body) as Record<string, unknown>;
+        } catch {
+          return bad(seq, 'line is not JSON');
+        }
+        if (o.seq !== seq) return bad(seq, `row seq ${seq} holds the line of seq ${String(o.seq)} (rows reordered or renumbered)`);
+        if (crc !== r.crc(i)) return bad(seq, 'CRC chain broken: this row was edited, inserted or moved, or a row before it was deleted');
+        const ts = r.ts(i);
+        if (o.ts !== ts) return bad(seq, `column ts is ${ts} but the line says ${JSON.stringify(o.ts)}`);
+        if (ts < minTs) minTs = ts;
+        if (ts > maxTs) maxTs = ts;
+        const want = expectedColumns(o);
+        if (typeof want === 'string') return bad(seq, want);
+        const got = storedColumns(r, i, instruments, accounts);
+        for (const key of Object.keys(want) as Array<keyof NamedColumns>) {
+          if (want[key] !== got[key]) return bad(seq, `column ${key} is ${JSON.stringify(got[key])} but the line says ${JSON.stringify(want[key])}`);
+        }
       }
-      block.push(r.body);
-      const sealsBlock = block.length === blockRows;
-      if (sealsBlock) {
-        head = blockHash(head, block);
-        block = [];
-        if (r.block_hash !== head) return bad(blockFirstSeq, `block of seq ${blockFirstSeq}..${r.seq}: SHA-256 mismatch (a row in it was altered with its CRC recomputed, or the block hash was edited)`);
-      } else if (r.block_hash !== null) {
-        // Only the last row may seal a partial block; checked after the loop.
-        if (r.seq !== maxSeq) return bad(r.seq, 'unexpected block hash here (rows inserted or deleted before it)');
-        head = blockHash(head, block);
-        block = [];
-        if (r.block_hash !== head) return bad(blockFirstSeq, `block of seq ${blockFirstSeq}..${r.seq}: SHA-256 mismatch (a row in it was altered with its CRC recomputed, or the block hash was edited)`);
-      }
+      if (prevEnd !== b.lines.length) return bad(firstRowSeq, `block ${b.id}: ${b.lines.length - prevEnd} bytes of lines after the last row`);
+      if (lastSeq !== b.last_seq || minTs !== b.min_ts || maxTs !== b.max_ts) return bad(firstRowSeq, `block ${b.id}: last_seq, min_ts or max_ts does not match its rows`);
+      // Every block but the last is full: a short one lost rows (or its neighbour gained them).
+      if (r.rows !== blockRows && k !== nBlocks - 1) return bad(firstRowSeq, `block ${b.id} has ${r.rows} rows, not ${blockRows}, and is not the last (rows inserted or deleted)`);
+      if (r.rows === 0) return bad(firstRowSeq, `block ${b.id} is empty`);
+      const truncated = k === nBlocks - 1 && rows < Number(meta.get('rows'));
+      if (truncated) return { ok: false, rows, firstBadSeq: lastSeq + 1, reason: `meta says ${meta.get('rows')} rows, the blocks hold ${rows}: rows deleted at the end` };
+      if (b.block_hash !== prefix.update(b.lines).copy().digest('hex')) return bad(firstRowSeq, `block of seq ${firstRowSeq}..${b.last_seq}: SHA-256 mismatch (a row in it was altered with its CRC recomputed, or the block hash was edited)`);
     }
-    if (block.length > 0) return bad(blockFirstSeq, `final block of seq ${blockFirstSeq}..${lastSeq} has no block hash (rows deleted at the end?)`);
-    if (String(rows) !== meta.get('rows')) return { ok: false, rows, firstBadSeq: lastSeq + 1, reason: `meta says ${meta.get('rows')} rows, the table has ${rows} (rows deleted or appended at the end)` };
-    if (head !== meta.get('head_hash')) return { ok: false, rows, firstBadSeq: lastSeq + 1, reason: 'head hash does not match meta head_hash (tail truncated at a block boundary, or meta edited)' };
+    if (String(rows) !== meta.get('rows')) return { ok: false, rows, firstBadSeq: lastSeq + 1, reason: `meta says ${meta.get('rows')} rows, the blocks hold ${rows} (rows deleted or appended at the end)` };
+    const linesSha256 = prefix.digest('hex');
+    if (linesSha256 !== meta.get('lines_sha256') || headHashOf(genesis, linesSha256) !== meta.get('head_hash')) return { ok: false, rows, firstBadSeq: lastSeq + 1, reason: 'lines_sha256 or head_hash in meta does not match the blocks (tail truncated at a block boundary, or meta edited)' };
     return { ok: true, rows };
   } finally {
     db.close();

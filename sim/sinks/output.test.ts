@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SLOTS, EventRecord, EventType, decodeEvent } from '../../engine/event.js';
 import { verifyAudit } from './audit.js';
+import { readAuditRows } from './audit-block.js';
 import { createEventFormatter } from './event-format.js';
 import { openOutput, type OutputOptions, type OutputSink } from './output.js';
 import { SAMPLE_ACCOUNTS, SAMPLE_INSTRUMENTS, sampleEvents } from './sample-events.js';
@@ -32,7 +33,7 @@ function emitAll(sink: OutputSink, count = N, tweak?: (e: EventRecord, i: number
 
 function auditRows(path: string): unknown[] {
   const db = new Database(path, { readonly: true });
-  const rows = db.prepare('SELECT * FROM events ORDER BY seq').raw().all();
+  const rows = readAuditRows(db);
   db.close();
   return rows;
 }

@@ -115,11 +115,13 @@ export class OutputWriter {
     this.fd = -1;
     const a = this.audit?.close() ?? null;
     this.done = true;
+    // With the audit on, the audit hashed the same bytes (its chain is the file's running SHA-256).
+    const eventsSha256 = a !== null ? a.linesSha256 : this.hash.digest('hex');
     const dir = this.opts.outDir;
     renameSync(join(dir, partialName(EVENTS_FILE)), join(dir, EVENTS_FILE));
     for (const side of SQLITE_SIDE_FILES) rmSync(join(dir, AUDIT_FILE + side), { force: true });
     if (a !== null) renameSync(join(dir, partialName(AUDIT_FILE)), join(dir, AUDIT_FILE));
-    return { events: this.events, eventsSha256: this.hash.digest('hex'), auditRows: a?.rows ?? 0, auditHeadHash: a?.headHash ?? null };
+    return { events: this.events, eventsSha256, auditRows: a?.rows ?? 0, auditHeadHash: a?.headHash ?? null };
   }
 
   /** Close everything and delete the partial files; safe to call after a failure. */
@@ -146,7 +148,7 @@ export class OutputWriter {
     if (this.pos === 0) return;
     this.audit?.release();
     const view = this.chunk.subarray(0, this.pos);
-    this.hash.update(view);
+    if (this.audit === null) this.hash.update(view);
     let off = 0;
     while (off < view.length) off += writeSync(this.fd, view, off, view.length - off);
     this.pos = 0;
