@@ -104,8 +104,14 @@ export class BlockColumns {
   /** Byte offset of each column's section. */
   private readonly at: number[];
 
-  constructor(readonly capacity = AUDIT_BLOCK_ROWS) {
-    this.buf = Buffer.alloc(ROW_BYTES * capacity);
+  /** `buf`: an existing column buffer of this capacity (e.g. one received from another thread). */
+  constructor(
+    readonly capacity = AUDIT_BLOCK_ROWS,
+    buf?: Buffer,
+  ) {
+    // Its own ArrayBuffer (not a slice of Buffer's pool), so it can be transferred to another thread.
+    this.buf = buf ?? Buffer.from(new ArrayBuffer(ROW_BYTES * capacity));
+    if (this.buf.length !== ROW_BYTES * capacity) throw new InvariantError(`block columns: ${this.buf.length} bytes for ${capacity} rows`);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     let off = 0;
     this.at = ROW_COLUMNS.map((c) => {
@@ -129,6 +135,14 @@ export class BlockColumns {
     v.setFloat64(a[7]! + 8 * i, makerOrderId, true);
     v.setUint32(a[8]! + 4 * i, end, true);
     v.setUint32(a[9]! + 4 * i, crc, true);
+  }
+
+  end(i: number): number {
+    return this.view.getUint32(this.at[8]! + 4 * i, true);
+  }
+
+  setCrc(i: number, crc: number): void {
+    this.view.setUint32(this.at[9]! + 4 * i, crc, true);
   }
 
   /** The first `rows` entries of each column, as blobs to bind (views, valid until the next set()). */

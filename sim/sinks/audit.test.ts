@@ -121,6 +121,31 @@ describe('AuditWriter.appendBytes', () => {
   });
 });
 
+describe('AuditWriter on an audit thread', () => {
+  it('writes the same log as inline, and reports a failure of the thread at close', () => {
+    const rows = 3 * AUDIT_BLOCK_ROWS + 5;
+    const fmt = createEventFormatter(SAMPLE_INSTRUMENTS, SAMPLE_ACCOUNTS);
+    const evs = sampleEvents(rows, 'audit-thread');
+    const e = new EventRecord();
+    const write = (path: string, thread: 'worker' | 'inline'): { rows: number; headHash: string; linesSha256: string } => {
+      const w = new AuditWriter(path, { scenario: 'test', seed: 42, instruments: SAMPLE_INSTRUMENTS, accountNames: SAMPLE_ACCOUNTS }, { thread });
+      for (let i = 0; i < rows; i++) {
+        decodeEvent(evs, i * EVENT_SLOTS, e);
+        w.append(e, fmt(e));
+      }
+      return w.close();
+    };
+    const a = join(dir, `inline${n++}.sqlite`);
+    const b = join(dir, `worker${n++}.sqlite`);
+    const ra = write(a, 'inline');
+    expect(write(b, 'worker')).toEqual(ra);
+    expect(bodies(b)).toEqual(bodies(a));
+    expect(verifyAudit(b)).toEqual({ ok: true, rows });
+    // The database cannot be created: the thread fails, and the writer says why instead of hanging.
+    expect(() => write(join(dir, 'no-such-dir', 'x.sqlite'), 'worker')).toThrow(/audit log: .*directory/);
+  });
+});
+
 describe('AuditWriter + verifyAudit', () => {
   const clean = writeLog();
 

@@ -1,22 +1,16 @@
 import Database from 'better-sqlite3';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { InvariantError } from '../../engine/assert.js';
 import { EVENT_TYPE_NAME, EventType, type EventRecord } from '../../engine/event.js';
-import type { Instrument } from '../../engine/instrument.js';
-import {
-  AUDIT_BLOCK_ROWS,
-  BLOCKS_DDL,
-  BlockColumns,
-  BlockReader,
-  BlockShapeError,
-  EVENTS_VIEW_DDL,
-  INSERT_BLOCK_SQL,
-  checkSeqOffset,
-  type BlockRecord,
-} from './audit-block.js';
-import { EVENT_FORMAT_VERSION, EVENT_HAS_ACCOUNT, EVENT_HAS_ORDER_ID } from './event-format.js';
+import { AUDIT_BLOCK_ROWS, BlockColumns, BlockReader, BlockShapeError, checkSeqOffset, type BlockRecord } from './audit-block.js';
+import { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, crc32Bytes, genesisHash, headHashOf } from './audit-chain.js';
+import type { AuditMeta, AuditResult } from './audit-store.js';
+import { InlineBlockSink, WorkerBlockSink, type BlockSink } from './audit-store-client.js';
+import { EVENT_HAS_ACCOUNT, EVENT_HAS_ORDER_ID, LINE_BYTES_MAX } from './event-format.js';
 
 export { AUDIT_BLOCK_ROWS } from './audit-block.js';
+export { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, crc32Bytes, crc32Line, crc32LineJs, genesisHash, headHashOf, sha256Hex } from './audit-chain.js';
+export type { AuditMeta, AuditResult } from './audit-store.js';
 
 /**
  * The audit log: every canonical line in SQLite, in blocks of AUDIT_BLOCK_ROWS
@@ -109,94 +103,8 @@ export { AUDIT_BLOCK_ROWS } from './audit-block.js';
  * mmap_size 2 GiB (0.75), PRAGMA threads = 2 for the sorter (no change).
  */
 
-export const AUDIT_FORMAT = 'exsim-audit';
-/** 3: one SQLite row per block of events, with per-event index columns as blobs (audit-block.ts). */
-export const AUDIT_FORMAT_VERSION = 3;
-/** Blocks per write transaction. */
-const COMMIT_BLOCKS = 16;
 /** Staging bytes for append(e, line: string). */
 const STAGE_BYTES = 1 << 18;
-
-export interface AuditMeta {
-  scenario: string;
-  seed: string | number;
-  instruments: readonly Instrument[];
-  accountNames: readonly string[];
-}
-
-/**
- * CRC-32 tables for slicing-by-8. In JS, 8 bytes per step beat both the
- * byte-wise table loop (~0.57 us per 190-byte line) and zlib.crc32 on a view of
- * the line (~0.36 us, mostly call and view overhead): ~0.26 us (crc.mjs
- * micro-bench, node 20.20, 525k lines of events.ndjson). Works on every Node.
- */
-const CRC_T8 = (() => {
-  const t = new Int32Array(256 * 8);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  for (let k = 1; k < 8; k++) {
-    for (let n = 0; n < 256; n++) {
-      const prev = t[(k - 1) * 256 + n]!;
-      t[k * 256 + n] = (prev >>> 8) ^ t[prev & 0xff]!;
-    }
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE) of b[start, end), continuing from `crc`; unsigned. */
-export function crc32Bytes(b: Uint8Array, start: number, end: number, crc: number): number {
-  const t = CRC_T8;
-  let c = ~crc;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    const x = c ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-    c =
-      t[1792 + (x & 0xff)]! ^
-      t[1536 + ((x >>> 8) & 0xff)]! ^
-      t[1280 + ((x >>> 16) & 0xff)]! ^
-      t[1024 + (x >>> 24)]! ^
-      t[768 + b[i + 4]!]! ^
-      t[512 + b[i + 5]!]! ^
-      t[256 + b[i + 6]!]! ^
-      t[b[i + 7]!]!;
-  }
-  for (; i < end; i++) c = t[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
-const NEWLINE = Buffer.from('\n');
-
-/** CRC-32 (IEEE) of `s` as UTF-8 followed by "\n", continuing from `crc`; unsigned. */
-export function crc32Line(s: string, crc: number): number {
-  const b = Buffer.from(s, 'utf8');
-  return crc32Bytes(NEWLINE, 0, 1, crc32Bytes(b, 0, b.length, crc));
-}
-
-/** The byte-wise reference, exported so a test can hold the sliced one to it. */
-export const crc32LineJs = (s: string, crc: number): number => {
-  const b = Buffer.from(s + '\n', 'utf8');
-  let c = ~crc;
-  for (let i = 0; i < b.length; i++) c = CRC_T8[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-};
-
-export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s, 'utf8').digest('hex');
-}
-
-/** The hash the first block chains to: it covers the run's identity. */
-export function genesisHash(m: { scenario: string; seed: string; instruments: readonly string[]; accounts: readonly string[] }): string {
-  return sha256Hex(`${AUDIT_FORMAT} v${AUDIT_FORMAT_VERSION} ${JSON.stringify([m.scenario, m.seed, m.instruments, m.accounts])}\n`);
-}
-
-
-/** The anchor of a log: SHA-256 over the genesis hash (the run's identity) and the SHA-256 of all its lines. */
-export function headHashOf(genesisHex: string, linesSha256Hex: string): string {
-  return sha256Hex(`${genesisHex}\n${linesSha256Hex}\n`);
-}
 
 /** Per event type: 1 when the type carries an account / order id column (lookups without a Set on the hot path). */
 const HAS_ACCOUNT = new Uint8Array(256);
@@ -204,16 +112,25 @@ const HAS_ORDER_ID = new Uint8Array(256);
 for (const t of EVENT_HAS_ACCOUNT) HAS_ACCOUNT[t] = 1;
 for (const t of EVENT_HAS_ORDER_ID) HAS_ORDER_ID[t] = 1;
 
+export interface AuditWriterOptions {
+  /**
+   * 'worker': CRC, SHA-256 and SQLite on a thread of their own (WorkerBlockSink);
+   * 'inline' (default): on the caller's thread. The file is the same either way.
+   */
+  thread?: 'worker' | 'inline';
+}
+
 /**
- * Writes the audit log. The fast path is appendBytes: the line's bytes are
- * read in place (CRC now, copied into the block at release or when the block
- * is sealed), so the caller must call release() before it overwrites them.
+ * Writes the audit log. This side fills blocks: per event it records the
+ * index columns and where the line ends, and copies the lines out of the
+ * caller's buffer into the sink's block buffers (at release() or when the
+ * block is full); full blocks go on to the store, which computes the chain
+ * and inserts them. The fast path is
+ * appendBytes: the line's bytes are read in place, so the caller must call
+ * release() before it overwrites them.
  */
 export class AuditWriter {
-  private readonly db: Database.Database;
-  private readonly insertBlock: Database.Statement;
-  private readonly begin: Database.Statement;
-  private readonly commit: Database.Statement;
+  private readonly sink: BlockSink;
   private readonly nInstruments: number;
   private readonly nAccounts: number;
   /** The buffer the open block's uncopied bytes are in, or null. */
@@ -222,80 +139,30 @@ export class AuditWriter {
   private region = -1;
   /** End in `src` of the last appended line (its "\n" is at lastEnd). */
   private lastEnd = 0;
-  /** The open block's lines, copied out of the caller's buffers. */
-  private lines = Buffer.allocUnsafe(1 << 19);
+  /** The open block's lines, copied out of the caller's buffers, and its columns: the sink's buffers. */
+  private lines: Buffer;
   private linesLen = 0;
-  private readonly cols = new BlockColumns();
+  private cols: BlockColumns;
   private blockRows = 0;
   private blockId = 0;
   private firstSeq = 0;
   private minTs = 0;
   private maxTs = 0;
-  private blocksInTx = 0;
-  private inTx = false;
   private rows = 0;
   private lastSeq = -Infinity;
   private lastTs = -Infinity;
   /** ts non-decreasing in seq order (the virtual clock's promise); recorded in meta for readers. */
   private tsMonotonic = true;
-  private crc = 0;
-  private readonly genesis: string;
-  /** SHA-256 of every line so far (the bytes of events.ndjson), fed block by block. */
-  private readonly prefix: Hash = createHash('sha256');
   private stage: Buffer | null = null;
   private stagePos = 0;
   private closed = false;
+  private closing = false;
 
-  constructor(path: string, meta: AuditMeta) {
-    const symbols = meta.instruments.map((i) => i.symbol);
-    const accounts = [...meta.accountNames];
-    this.nInstruments = symbols.length;
-    this.nAccounts = accounts.length;
-    const seed = String(meta.seed);
-    this.genesis = genesisHash({ scenario: meta.scenario, seed, instruments: symbols, accounts });
-
-    this.db = new Database(path);
-    try {
-      this.db.pragma('page_size = 16384');
-      this.db.pragma('journal_mode = OFF');
-      this.db.pragma('synchronous = OFF');
-      this.db.exec(`
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE event_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-        CREATE TABLE instruments (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL);
-        CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-        ${BLOCKS_DDL}
-        ${EVENTS_VIEW_DDL}`);
-      const putMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-      const entries: Array<[string, string]> = [
-        ['format', AUDIT_FORMAT],
-        ['format_version', String(AUDIT_FORMAT_VERSION)],
-        ['event_format_version', String(EVENT_FORMAT_VERSION)],
-        ['hash_scheme', `crc32-chain-per-row+sha256-prefix-per-${AUDIT_BLOCK_ROWS}-rows`],
-        ['block_rows', String(AUDIT_BLOCK_ROWS)],
-        ['scenario', meta.scenario],
-        ['seed', seed],
-        ['instruments', JSON.stringify(symbols)],
-        ['accounts', JSON.stringify(accounts)],
-        ['genesis_hash', this.genesis],
-        ['complete', '0'],
-      ];
-      const putType = this.db.prepare('INSERT INTO event_types (id, name) VALUES (?, ?)');
-      const putIns = this.db.prepare('INSERT INTO instruments (id, symbol) VALUES (?, ?)');
-      const putAcct = this.db.prepare('INSERT INTO accounts (id, name) VALUES (?, ?)');
-      this.db.transaction(() => {
-        entries.forEach((kv) => putMeta.run(kv));
-        for (const [k, name] of Object.entries(EVENT_TYPE_NAME)) putType.run(Number(k), name);
-        symbols.forEach((s, i) => putIns.run(i, s));
-        accounts.forEach((a, i) => putAcct.run(i, a));
-      })();
-      this.insertBlock = this.db.prepare(INSERT_BLOCK_SQL);
-      this.begin = this.db.prepare('BEGIN');
-      this.commit = this.db.prepare('COMMIT');
-    } catch (err) {
-      this.db.close();
-      throw err;
-    }
+  constructor(path: string, meta: AuditMeta, opts: AuditWriterOptions = {}) {
+    this.nInstruments = meta.instruments.length;
+    this.nAccounts = meta.accountNames.length;
+    this.sink = opts.thread === 'worker' ? new WorkerBlockSink(path, meta) : new InlineBlockSink(path, meta);
+    ({ lines: this.lines, cols: this.cols } = this.sink.open());
   }
 
   /** Record one event; `line` is its canonical line (no newline). Events must come in increasing seq. */
@@ -324,6 +191,8 @@ export class AuditWriter {
     if (this.closed) throw new InvariantError('AuditWriter.append after close');
     if (!(e.seq > this.lastSeq)) throw new InvariantError(`audit: seq ${e.seq} after ${this.lastSeq}; events must arrive in increasing seq`);
     if (b[end] !== 0x0a) throw new InvariantError('audit: the line must be followed by a newline byte');
+    // The sink's block buffer holds AUDIT_BLOCK_ROWS lines of this size at most.
+    if (end - start > LINE_BYTES_MAX) throw new InvariantError(`audit: a line of ${end - start} bytes; at most ${LINE_BYTES_MAX}`);
     if (b !== this.src) {
       this.release();
       this.src = b;
@@ -332,7 +201,6 @@ export class AuditWriter {
     this.lastSeq = e.seq;
     if (ts < this.lastTs) this.tsMonotonic = false;
     this.lastTs = ts;
-    this.crc = crc32Bytes(b, start, end + 1, this.crc);
     if (this.region < 0) this.region = start;
     this.lastEnd = end;
 
@@ -358,7 +226,7 @@ export class AuditWriter {
       isTrade ? this.accountId(e.makerAccount) : -1,
       isTrade ? e.makerOrderId : -1,
       this.linesLen + (end + 1 - this.region),
-      this.crc,
+      0, // the store computes the CRC chain
     );
     this.rows++;
     if (++this.blockRows === AUDIT_BLOCK_ROWS) this.sealBlock();
@@ -376,39 +244,22 @@ export class AuditWriter {
    * the SHA-256 of all lines (= of events.ndjson when the caller wrote the same
    * bytes there), so the caller need not hash them a second time.
    */
-  close(): { rows: number; headHash: string; linesSha256: string } {
+  close(): AuditResult {
     if (this.closed) throw new InvariantError('AuditWriter.close twice');
+    this.closing = true;
     if (this.blockRows > 0) this.sealBlock();
     this.src = null;
-    if (this.inTx) this.commit.run();
-    this.inTx = false;
     this.closed = true;
-    const linesSha256 = this.prefix.digest('hex');
-    const headHash = headHashOf(this.genesis, linesSha256);
-    const db = this.db;
-    try {
-      // No index to build: the blocks table has one row per 1,024 events and queries scan its row columns.
-      const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-      db.transaction(() => {
-        put.run('rows', String(this.rows));
-        put.run('blocks', String(this.blockId));
-        put.run('lines_sha256', linesSha256);
-        put.run('head_hash', headHash);
-        put.run('ts_monotonic', this.tsMonotonic ? '1' : '0');
-        put.run('complete', '1');
-      })();
-      db.pragma('journal_mode = DELETE');
-    } finally {
-      db.close();
-    }
-    return { rows: this.rows, headHash, linesSha256 };
+    const r = this.sink.close(this.tsMonotonic);
+    if (r.rows !== this.rows) throw new InvariantError(`audit: the store wrote ${r.rows} rows of ${this.rows}`);
+    return r;
   }
 
   /** Close the database without finishing (the caller deletes the file). */
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    this.sink.abandon();
   }
 
   private accountId(a: number): number {
@@ -419,11 +270,6 @@ export class AuditWriter {
   private copyRegion(): void {
     if (this.region < 0) return;
     const n = this.lastEnd + 1 - this.region;
-    if (this.linesLen + n > this.lines.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.lines.length * 2, this.linesLen + n));
-      this.lines.copy(grown, 0, 0, this.linesLen);
-      this.lines = grown;
-    }
     this.lines.set(this.src!.subarray(this.region, this.lastEnd + 1), this.linesLen);
     this.linesLen += n;
     this.region = -1;
@@ -431,23 +277,20 @@ export class AuditWriter {
 
   private sealBlock(): void {
     this.copyRegion();
-    const n = this.blockRows;
-    const lines = this.lines.subarray(0, this.linesLen);
-    // The block hash is the file's SHA-256 up to here: one pass over the bytes serves the chain and events.ndjson's hash.
-    const blockHash = this.prefix.update(lines).copy().digest('hex');
-    if (!this.inTx) {
-      this.begin.run();
-      this.inTx = true;
-    }
-    this.insertBlock.run(this.blockId, this.firstSeq, this.lastSeq, this.minTs, this.maxTs, n, blockHash, ...this.cols.blobs(n), lines);
+    this.sink.publish({
+      id: this.blockId,
+      firstSeq: this.firstSeq,
+      lastSeq: this.lastSeq,
+      minTs: this.minTs,
+      maxTs: this.maxTs,
+      rows: this.blockRows,
+      linesLen: this.linesLen,
+    });
     this.blockId++;
     this.blockRows = 0;
     this.linesLen = 0;
-    if (++this.blocksInTx === COMMIT_BLOCKS) {
-      this.commit.run();
-      this.inTx = false;
-      this.blocksInTx = 0;
-    }
+    // At close there is no next block: do not wait for a slot.
+    if (!this.closing) ({ lines: this.lines, cols: this.cols } = this.sink.open());
   }
 }
 

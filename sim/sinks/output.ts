@@ -21,6 +21,11 @@ export interface OutputOptions {
   audit: boolean;
   /** 'worker': formatting, hashing and writing on a worker thread fed by a ring; 'inline': all on the caller's thread. */
   thread: 'worker' | 'inline';
+  /**
+   * Where the audit log's chain and SQLite writes run: 'worker', a thread of
+   * their own; 'inline', the output thread. Default: 'worker' when `thread` is.
+   */
+  auditThread?: 'worker' | 'inline';
 }
 
 export interface OutputResult {
@@ -83,12 +88,11 @@ export class OutputWriter {
     this.fd = openSync(join(opts.outDir, partialName(EVENTS_FILE)), 'w');
     try {
       this.audit = opts.audit
-        ? new AuditWriter(join(opts.outDir, partialName(AUDIT_FILE)), {
-            scenario: opts.scenario,
-            seed: opts.seed,
-            instruments: opts.instruments,
-            accountNames: opts.accountNames,
-          })
+        ? new AuditWriter(
+            join(opts.outDir, partialName(AUDIT_FILE)),
+            { scenario: opts.scenario, seed: opts.seed, instruments: opts.instruments, accountNames: opts.accountNames },
+            { thread: opts.auditThread ?? 'inline' },
+          )
         : null;
     } catch (err) {
       closeSync(this.fd);
@@ -241,7 +245,7 @@ class WorkerOutput implements OutputSink {
     const controlSab = new SharedArrayBuffer(CTL_WORDS * 4);
     this.control = new Int32Array(controlSab);
     const { thread: _thread, ...rest } = opts;
-    const data: OutputWorkerData = { ringSab: this.ring.sab, controlSab, opts: { ...rest, instruments: [...rest.instruments], accountNames: [...rest.accountNames] } };
+    const data: OutputWorkerData = { ringSab: this.ring.sab, controlSab, opts: { ...rest, auditThread: rest.auditThread ?? 'worker', instruments: [...rest.instruments], accountNames: [...rest.accountNames] } };
     const { url, execArgv } = workerScript(import.meta.url, 'output-worker');
     this.worker = new Worker(url, { workerData: data, execArgv });
     this.finished = new Promise<OutputWorkerMessage>((resolve) => {
