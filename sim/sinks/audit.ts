@@ -17,33 +17,40 @@ export type { AuditMeta, AuditResult } from './audit-store.js';
  * events with per-event index columns (audit-block.ts), and a tamper-evident
  * chain over the lines.
  *
- * Chain design. Measured (node 20.20, 300k sample lines of ~176 bytes, a busy
- * 2-core box, bench/output.bench.ts): SHA-256 per row with createHash ~3 us,
- * with the one-shot crypto.hash ~0.5 us; this design (CRC-32 per row ~0.3 us +
- * SHA-256 per block ~0.4 us) ~0.7 us. SHA-256 over the bytes dominates either
- * way, and both are small next to SQLite (~2-3 us per row insert + indexes).
- * The per-row crypto.hash chain would be as cheap and name the exact row even
- * for a forger who recomputes CRCs, but needs Node >= 20.12 and 64 more bytes
- * per row; kept as a possible change (bump AUDIT_FORMAT_VERSION). Two layers:
- * - per row, `crc`: CRC-32 of the line and a "\n", continued from the previous
- *   row's crc (so the last row's crc is the CRC-32 of the whole events.ndjson).
- *   Cheap (~0.2 us); it names the first edited, deleted, inserted or reordered
- *   row when the tamperer did not recompute it.
- * - per block of AUDIT_BLOCK_ROWS rows (and the final partial block), on the
- *   block's last row, `block_hash`: SHA-256 over the previous block hash (hex)
- *   and the block's lines, each followed by "\n". CRC-32 is forgeable; SHA-256
- *   is not, so a forger who recomputes the CRCs is still caught, to the block.
- *   The first block chains to a genesis hash over the run's meta (scenario,
- *   seed, names), so the meta is covered too. The head hash (last block hash)
- *   is in the meta table and in the run's output result, for anchoring outside.
+ * Format v3 (now). One SQLite row per block of AUDIT_BLOCK_ROWS events
+ * (audit-block.ts): the block's lines as one blob, and per event the index
+ * columns as little-endian blobs. The v2 history below is why: per-row inserts
+ * cost ~1.6 us per event whatever was in the row, 3 s of CPU on the 1M-command
+ * day. Per event the writer now only sets ten numbers and copies the line; the
+ * chain and SQLite run on an audit thread (audit-store.ts, -store-client.ts,
+ * -worker.ts). Profile of the inline path before the split (load ~4.5, so
+ * inflated): CRC + columns 0.53 s, SHA-256 0.26 s, SQLite of ~445 MB of blobs
+ * 0.45 s, against ~3.4 s of audit CPU in v2.
  *
- * Durability: journal_mode=OFF and synchronous=OFF during the run (measured:
- * OFF inserts ~1.3x faster than WAL, which writes every page twice). The log
- * is a simulation artefact, reproducible from the scenario; a crash mid-run
- * leaves a partial file that the output sink deletes, not a ledger to recover.
- * At close the journal goes to DELETE so the result is one self-contained file
- * that later readers open normally. 16 KiB pages: fewer, fuller b-tree pages
- * for ~200-byte rows (measured ~1.2x on insert and index builds).
+ * Chain. Two layers, both computed by the store from the bytes it stores:
+ * - per row, `row_crc`: CRC-32 of the line and a "\n", continued from the
+ *   previous row's (so the last is the CRC-32 of the whole events.ndjson).
+ *   Cheap (~0.18 us per 190-byte line in JS, slicing-by-8; zlib.crc32 on a view
+ *   per line was 0.33 us, the call and view cost more than the bytes); it names
+ *   the first edited, deleted, inserted or reordered row when the tamperer did
+ *   not recompute it.
+ * - per block, `block_hash`: the SHA-256 of all lines so far, a copy of the
+ *   running hash digested at the block's end. CRC-32 is forgeable; SHA-256 is
+ *   not, so a forger who recomputes the CRCs is still caught, to the block. The
+ *   running hash is also events.ndjson's hash (the output writer does not hash
+ *   the file again): one pass over the bytes instead of two (v2 chained
+ *   SHA-256(prev || block), a second pass, ~0.26 s a day). `head_hash` covers
+ *   the meta (genesis hash over scenario, seed, names) and lines_sha256; it is
+ *   in the meta table and in the run's output result, for anchoring outside.
+ *
+ * Durability: journal_mode=OFF and synchronous=OFF during the run. Measured on
+ * the block layout (1,792 blocks of 295 KB, 16 per transaction): OFF 0.29-0.33 s,
+ * WAL 0.90 s with 16 KiB pages (0.57 s with 64 KiB), because WAL writes every
+ * page twice. The log is a simulation artefact, reproducible from the scenario;
+ * a crash mid-run leaves a partial file that the output sink deletes, not a
+ * ledger to recover. At close the journal goes to DELETE so the result is one
+ * self-contained file that later readers open normally. 16 KiB pages (4 KiB:
+ * 0.56 s; 32 KiB or more transactions per commit: slower).
  *
  * Insert path (format v2). Measured on 500k rows of synthetic-1m's events.ndjson
  * (node 20.20, better-sqlite3 12, the 2-core box at load 2.5-4, so +-30%),
