@@ -31,6 +31,27 @@ describe('createEventFormatter', () => {
     );
   });
 
+  it('writes integers of every magnitude up to 2^53 - 1 exactly, and scaled values with their zero padding', () => {
+    // Every power-of-ten boundary, its neighbours, and seeded values of every bit length.
+    const ns: number[] = [0, Number.MAX_SAFE_INTEGER];
+    for (let k = 0; k <= 15; k++) ns.push(10 ** k - 1, 10 ** k, 10 ** k + 1);
+    let x = 12345;
+    for (let bits = 1; bits <= 53; bits++) {
+      for (let r = 0; r < 20; r++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        ns.push(Math.floor((x / 2 ** 32) * 2 ** bits));
+      }
+    }
+    for (const n of ns.filter((v) => Number.isSafeInteger(v))) {
+      const o = JSON.parse(fmt(ev(EventType.Level, { seq: n, tsNs: n, instrument: 1, priceTicks: 1, sizeLots: n, mdSeq: 3, orderCount: 2 }))) as Record<string, unknown>;
+      expect(o.seq).toBe(n);
+      expect(o.ts).toBe(n);
+      // Instrument 1: lot 0.001, so size is n with three decimals.
+      const size = String(n).padStart(4, '0');
+      expect(o.size).toBe(`${size.slice(0, -3)}.${size.slice(-3)}`);
+    }
+  });
+
   it('prints null for the price of a market order and the trigger of a non-stop order', () => {
     const o = JSON.parse(fmt(ev(EventType.OrderAccepted, { instrument: 1, orderType: OrderType.Market, tif: TimeInForce.IOC, sizeLots: 1500, side: Side.Sell }))) as Record<string, unknown>;
     expect(o.price).toBeNull();
