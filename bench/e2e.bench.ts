@@ -103,6 +103,13 @@ export function printE2EBench(r: E2EBenchResult): void {
     );
   }
   for (const x of r.ratios) console.log(`ratio ${x.name}: ${x.ratio.toFixed(2)}`);
+  // The audit runs on threads of its own, so its cost shows as the wall time it adds.
+  const wall = new Map(r.rows.map((row) => [row.name, row.median.wallMs]));
+  for (const feed of ['worker', 'inline']) {
+    const on = wall.get(`audit on, feed ${feed}, output worker`);
+    const off = wall.get(`audit off, feed ${feed}, output worker`);
+    if (on !== undefined && off !== undefined) console.log(`audit cost, feed ${feed}: ${((on - off) / 1000).toFixed(2)} s of wall time (audit on ${(on / 1000).toFixed(2)} s, off ${(off / 1000).toFixed(2)} s)`);
+  }
 }
 
 /**
