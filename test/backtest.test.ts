@@ -90,6 +90,37 @@ describe('strategies in a run', () => {
     expect(readdirSync(work).filter((d) => d.startsWith('thrower'))).toEqual([]);
   });
 
+  it('an async handler stops the run with one line (handlers must be synchronous), and leaves no output', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (const mode of ['promise', 'throw', 'await', 'factory']) {
+        const sc = load({ module: './async.ts', name: 'as', params: { mode } });
+        const out = join(work, `async-${mode}`);
+        const err = await runScenario({ scenario: sc, outDir: out, feedThread: 'inline', outputThread: 'inline', audit: false }).catch((e: unknown) => e);
+        expect(err, mode).toBeInstanceOf(StrategyError);
+        const handler = mode === 'factory' ? 'factory' : 'onQuote';
+        const time = mode === 'factory' ? '09:30:00\\.000000000' : '09:30:\\d\\d\\.\\d{9}';
+        expect((err as Error).message, mode).toMatch(
+          new RegExp(`^strategy "as" \\(\\./async\\.ts\\) failed in ${handler} at virtual time ${time}: handlers must be synchronous: ${handler} returned a promise[^\\n]*$`),
+        );
+        expect(existsSync(out), mode).toBe(false);
+      }
+      // The async throw's rejection was settled by the runner, not left to crash the process.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a thrown non-Error is shown as JSON, not [object Object]', async () => {
+    const sc = load({ module: './async.ts', name: 'obj', params: { mode: 'object' } });
+    const err = await runScenario({ scenario: sc, outDir: join(work, 'obj'), feedThread: 'inline', outputThread: 'inline', audit: false }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/failed in onQuote at virtual time [\d:.]+: \{"code":42\}$/);
+  });
+
   it('refuses a bad strategy entry with the file and the JSON path', () => {
     const base = JSON.parse(readFileSync(join(root, 'scenarios', 'market-maker.json'), 'utf8')) as { strategies: Record<string, unknown>[] };
     const bad = (patch: Record<string, unknown>) => {
