@@ -39,15 +39,12 @@ function load(strategy: Record<string, unknown>, extra?: Record<string, unknown>
 
 describe('strategies in a run', () => {
   it('market data, order entry and acks arrive after their latencies, in order', async () => {
-    const { seen } = await import('./fixtures-strategies/probe.js');
     const sc = load({
       module: './probe.ts',
       latency: { feed: { type: 'constant', ns: 50_000 }, order: { type: 'constant', ns: 200_000 }, ack: { type: 'constant', ns: 70_000 } },
       fees: { makerBps: -0.2, takerBps: 1 },
     });
-    const before = seen.runs.length;
     const r = await runScenario({ scenario: sc, outDir: join(work, 'probe'), feedThread: 'inline', outputThread: 'inline', audit: false });
-    // The probe module is the same instance under vitest (tsImport and import share it) only if cached; fall back to the files.
     const fills = readFileSync(join(work, 'probe', 'fills.csv'), 'utf8').trim().split('\n');
     const orders = readFileSync(join(work, 'probe', 'orders.csv'), 'utf8').trim().split('\n');
     expect(orders.length).toBe(2);
@@ -69,11 +66,24 @@ describe('strategies in a run', () => {
     const notionalCents = Math.round(Number(f[fc.indexOf('notional')]) * 100);
     expect(Math.round(Number(f[fc.indexOf('fee')]) * 100)).toBe(Math.ceil(notionalCents / 10_000));
     expect(r.summary.extra?.['strategies']).toBeDefined();
-    if (seen.runs.length > before) {
-      const log = seen.runs[seen.runs.length - 1]!;
-      for (const x of log.filter((l) => l.handler === 'onQuote')) expect(x.nowNs - x.venueTsNs).toBe(50_000);
-      for (const x of log.filter((l) => l.handler === 'onFill' || l.handler === 'onOrderUpdate')) expect(x.nowNs - x.venueTsNs).toBe(70_000);
-    }
+    // Per handler call, from the probe's strategy.log: quotes 50 us after the venue, acks and fills 70 us.
+    const calls = readFileSync(join(work, 'probe', 'strategy.log'), 'utf8').trim().split('\n').map((l) => {
+      const m = /^\S+ \[me\] (\w+) now=(\d+) venue=(-?\d+) (.*)$/.exec(l);
+      expect(m, l).not.toBeNull();
+      return { handler: m![1]!, nowNs: Number(m![2]), venueTsNs: Number(m![3]), detail: m![4]! };
+    });
+    const count = (h: string) => calls.filter((c) => c.handler === h).length;
+    expect(count('onStart')).toBe(1);
+    expect(count('onQuote')).toBeGreaterThan(10);
+    expect(count('onFill')).toBe(fills.length - 1);
+    // accepted, and the IOC's end (filled in full, or the rest cancelled).
+    expect(count('onOrderUpdate')).toBeGreaterThanOrEqual(1);
+    for (const c of calls.filter((x) => x.handler === 'onQuote')) expect(c.nowNs - c.venueTsNs, c.detail).toBe(50_000);
+    for (const c of calls.filter((x) => x.handler === 'onFill' || x.handler === 'onOrderUpdate')) expect(c.nowNs - c.venueTsNs, c.detail).toBe(70_000);
+    // The first ack: the order was accepted at its arrival, and the strategy heard 70 us later.
+    const firstAck = calls.find((x) => x.handler === 'onOrderUpdate' || x.handler === 'onFill')!;
+    expect(firstAck.venueTsNs).toBe(arriveTs);
+    expect(firstAck.nowNs).toBe(arriveTs + 70_000);
   });
 
   it('a strategy that throws stops the run with its name, handler and virtual time, and leaves no output', async () => {
