@@ -208,6 +208,22 @@ describe('sweeps', () => {
   it('reports an unknown metric and an unknown strategy', async () => {
     const file = join(root, 'scenarios', 'momentum.json');
     await expect(runSweep({ scenarioFile: file, params: [{ name: 'nobody.x', values: [1] }], seeds: [1], workers: 1, metric: 'pnl', outDir: join(work, 'sw3') })).rejects.toThrow(/no strategy named "nobody"/);
-    await expect(runSweep({ scenarioFile: file, params: [], seeds: [1], workers: 1, metric: 'happiness', outDir: join(work, 'sw4') })).rejects.toThrow(/--metric: "happiness" is not a column/);
+    // Before any run: no output directory, and every column is offered (the last ones too).
+    const err = await runSweep({ scenarioFile: file, params: [], seeds: [1], workers: 1, metric: 'happiness', outDir: join(work, 'sw4'), progress: () => expect.unreachable('a run started') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/^--metric: "happiness" is not a column of sweep\.csv; expected one of "pnl", .*"markout60s", "markout60sPerLot" \(shortfall, /);
+    expect(existsSync(join(work, 'sw4'))).toBe(false);
+  });
+
+  it('checks --param names and values against the scenario before any run', async () => {
+    const file = join(root, 'scenarios', 'market-maker.json');
+    const sweep = (params: { name: string; values: unknown[] }[]) =>
+      runSweep({ scenarioFile: file, params, seeds: [1], workers: 1, metric: 'pnl', outDir: join(work, 'sw-bad'), progress: () => expect.unreachable('a run started') });
+    await expect(sweep([{ name: 'sprdTicks', values: [1, 2] }])).rejects.toThrow(/^--param sprdTicks: no strategy in \S+market-maker\.json has a param "sprdTicks"; expected one of "mm\.spreadTicks", "mm\.sizeLots",/);
+    await expect(sweep([{ name: 'mm.sprdTicks', values: [1] }])).rejects.toThrow(/has a param "sprdTicks" \(strategy "mm"\)/);
+    await expect(sweep([{ name: 'spreadTicks', values: [1] }, { name: 'spreadTicks', values: [2] }])).rejects.toThrow(/--param spreadTicks: mm\.spreadTicks is already swept by --param spreadTicks/);
+    await expect(sweep([{ name: 'spreadTicks', values: [1] }, { name: 'mm.spreadTicks', values: [2] }])).rejects.toThrow(/--param mm\.spreadTicks: mm\.spreadTicks is already swept by --param spreadTicks/);
+    await expect(sweep([{ name: 'spreadTicks', values: [1, 1] }])).rejects.toThrow(/--param spreadTicks: the value 1 is given twice/);
+    expect(existsSync(join(work, 'sw-bad'))).toBe(false);
   });
 });
