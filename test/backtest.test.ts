@@ -188,6 +188,29 @@ describe('strategies in a run', () => {
   });
 });
 
+describe('NDJSON types', () => {
+  it('counts, statistics and flags are JSON numbers and booleans; prices, sizes and money decimal strings', () => {
+    const d = join(work, 'mm-a');
+    const first = (f: string) => JSON.parse(readFileSync(join(d, f), 'utf8').split('\n')[0]!) as Record<string, unknown>;
+    const m = first('metrics.ndjson');
+    for (const k of ['orders', 'fills', 'samples', 'sharpe', 'sortino', 'fillRatio', 'sampleMs', 'submittedLots', 'inventory.ACME.final', 'inventory.ACME.meanAbs', 'markout1sPerLot']) expect(typeof m[k], k).toBe('number');
+    for (const k of ['pnl', 'fees', 'turnover', 'maxDrawdown', 'markout1s']) expect(m[k], k).toMatch(/^-?\d+\.\d\d$/);
+    // The same figures as the CSV, which keeps its fixed decimals.
+    const csv = readFileSync(join(d, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    expect(csv[1]![csv[0]!.indexOf('sharpe')]).toBe((m['sharpe'] as number).toFixed(4));
+    for (const [k, v] of Object.entries(m)) expect(v === null || typeof v === 'number' || typeof v === 'string', k).toBe(true);
+    const o = first('orders.ndjson');
+    expect(typeof o['postOnly']).toBe('boolean');
+    expect(typeof o['fills']).toBe('number');
+    expect(o['restedMs'] === null || typeof o['restedMs'] === 'number').toBe(true);
+    expect([o['size'], o['filled'], o['price']].every((v) => typeof v === 'string')).toBe(true);
+    const f = first('fills.ndjson');
+    expect([typeof f['seq'], typeof f['ts']]).toEqual(['number', 'number']);
+    expect([f['price'], f['size'], f['position'], f['notional']].every((v) => typeof v === 'string')).toBe(true);
+    expect(f['queueMs'] === null || typeof f['queueMs'] === 'number').toBe(true);
+  });
+});
+
 describe('sweeps', () => {
   it('give the same sweep.csv with 1 and 2 workers', async () => {
     const file = join(root, 'scenarios', 'momentum.json');

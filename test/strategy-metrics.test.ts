@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Instrument } from '../engine/instrument.js';
 import { Side } from '../engine/types.js';
 import { computeMetrics, metricsRow } from '../sim/strategy/metrics.js';
+import { metricsTable, toNdjson } from '../sim/strategy/outputs.js';
 import { BacktestRecord, divRoundHalfAway, type SampleRecord } from '../sim/strategy/record.js';
 
 /**
@@ -68,6 +69,10 @@ describe('strategy metrics, by hand', () => {
     expect([row['shortfall.targetLots'], row['shortfall.filledLots'], row['shortfall.arrivalPrice'], row['shortfall.avgFillPrice']]).toEqual(['4', '2', '100.005', '100.0100']);
     // Fees: 2 + 2 cents on A and B, and exactly 1 cent (1 bp of 100.00) on C.
     expect(row['fees']).toBe('0.05');
+    // metrics.ndjson: money and prices stay decimal strings, counts and statistics become numbers.
+    const nd = JSON.parse(toNdjson(metricsTable([row]))) as Record<string, unknown>;
+    expect([nd['shortfall'], nd['shortfall.arrivalPrice'], nd['shortfall.instrument'], nd['markout1s'], nd['fees']]).toEqual(['0.09', '100.005', 'ACME', '-0.01', '0.05']);
+    expect([nd['shortfallBps'], nd['shortfall.targetLots'], nd['markout1sPerLot'], nd['fills'], nd['sharpe']]).toEqual([2.25, 4, -0.001667, 3, null]);
   });
 
   it('rounds halves away from zero, the same for gains and losses', () => {

@@ -243,6 +243,14 @@ export function fixed(x: number | null, decimals = RATIO_DECIMALS): string {
   return x === null || !Number.isFinite(x) ? '' : x.toFixed(decimals);
 }
 
+/** Metric columns that stay text in metrics.ndjson: names, and money and prices as exact decimal strings. */
+const TEXT_METRIC = /^(?:strategy|pnl|realized|unrealized|fees|maxDrawdown|turnover|markout\d+s|shortfall\d*|shortfall\d*\.(?:instrument|side|arrivalPrice|avgFillPrice))$/;
+
+/** Whether a column of metricsRow is a count or a statistic (a JSON number in metrics.ndjson). */
+export function isNumericMetric(column: string): boolean {
+  return !TEXT_METRIC.test(column);
+}
+
 /** One flat row of strings per strategy: metrics.csv, metrics.ndjson, summary.json and sweep.csv use it. */
 export function metricsRow(m: StrategyMetrics): Record<string, string> {
   const x = m.moneyExponent;
