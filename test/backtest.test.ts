@@ -131,6 +131,19 @@ describe('strategies in a run', () => {
     expect((err as Error).message).toMatch(/failed in onQuote at virtual time [\d:.]+: \{"code":42\}$/);
   });
 
+  it('two strategies: one report with unique chart ids and the venue charts once; strategy.log always written', async () => {
+    const sc = load({ module: './probe.ts', name: 'a' }, { accounts: [{ id: 'zi' }, { id: 'me' }, { id: 'me2' }], strategies: [{ module: './probe.ts', name: 'a', account: 'me' }, { module: './silent.ts', name: 'b', account: 'me2' }] });
+    const out = join(work, 'two');
+    await runScenario({ scenario: sc, outDir: out, feedThread: 'inline', outputThread: 'inline', audit: false });
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const ids = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]!);
+    expect(ids).toEqual(['a/equity', 'a/inventory', 'a/price-ACME', 'spread-ACME', 'depth-ACME', 'b/equity', 'b/inventory', 'b/price-ACME']);
+    expect(readFileSync(join(out, 'strategy.log'), 'utf8')).toMatch(/^\S+ \[a\] onStart/);
+    const quiet = load({ module: './silent.ts', name: 'q' });
+    await runScenario({ scenario: quiet, outDir: join(work, 'quiet'), feedThread: 'inline', outputThread: 'inline', audit: false });
+    expect(readFileSync(join(work, 'quiet', 'strategy.log'), 'utf8')).toBe('');
+  });
+
   it('refuses a bad strategy entry with the file and the JSON path', () => {
     const base = JSON.parse(readFileSync(join(root, 'scenarios', 'market-maker.json'), 'utf8')) as { strategies: Record<string, unknown>[] };
     const bad = (patch: Record<string, unknown>) => {
