@@ -2,7 +2,10 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from './errors.js';
+import { loadScenario, type Scenario } from './scenario.js';
+import { computeMetrics, metricsRow } from './strategy/metrics.js';
 import { toCsv, type Cell, type Table } from './strategy/outputs.js';
+import { BacktestRecord } from './strategy/record.js';
 import { workerScript } from './worker-url.js';
 
 /**
@@ -117,6 +120,61 @@ export function applySweepParams(raw: unknown, job: SweepJob, file: string): unk
   return sc;
 }
 
+/**
+ * Checks the --param names against the scenario before any run: each must be a param the
+ * scenario sets on a strategy (a sweep varies params; one that no strategy reads would give
+ * identical runs), none may be given twice (also as "name" and "mm.name" for the same
+ * strategy), and no value may repeat.
+ */
+export function checkSweepParams(sc: Scenario, params: readonly SweepParam[]): void {
+  const all = sc.strategies.flatMap((s) => Object.keys(s.params).map((k) => `${s.name}.${k}`));
+  const offer = () => (all.length === 0 ? `the strategies of ${sc.file} set no params (add them to strategies[].params first)` : `expected one of ${all.map((c) => JSON.stringify(c)).join(', ')} (or the part after the dot, for every strategy that sets it)`);
+  const taken = new Map<string, string>();
+  for (const p of params) {
+    const dot = p.name.indexOf('.');
+    const target = dot > 0 ? p.name.slice(0, dot) : null;
+    const key = dot > 0 ? p.name.slice(dot + 1) : p.name;
+    if (target !== null && !sc.strategies.some((s) => s.name === target)) {
+      throw new UserError(`--param ${p.name}: no strategy named ${JSON.stringify(target)} in ${sc.file}; expected one of ${sc.strategies.map((s) => JSON.stringify(s.name)).join(', ')}`);
+    }
+    const hits = sc.strategies.filter((s) => (target === null || s.name === target) && Object.prototype.hasOwnProperty.call(s.params, key));
+    if (hits.length === 0) throw new UserError(`--param ${p.name}: no strategy in ${sc.file} has a param ${JSON.stringify(key)}${target === null ? '' : ` (strategy ${JSON.stringify(target)})`}; ${offer()}`);
+    // An unqualified name is set on every strategy (applySweepParams), so it takes every strategy's key.
+    for (const s of target === null ? sc.strategies : hits) {
+      const prev = taken.get(`${s.name}.${key}`);
+      if (prev !== undefined) throw new UserError(`--param ${p.name}: ${s.name}.${key} is already swept by --param ${prev}; give each param once, with all its values (name=v1,v2,...)`);
+      taken.set(`${s.name}.${key}`, p.name);
+    }
+    const seen = new Set<string>();
+    for (const v of p.values) {
+      const k = JSON.stringify(v);
+      if (seen.has(k)) throw new UserError(`--param ${p.name}: the value ${typeof v === 'string' ? v : k} is given twice; each grid point would run twice`);
+      seen.add(k);
+    }
+  }
+}
+
+/** Shortfall columns exist only for strategies that declare parent orders, which only a run shows. */
+const RUNTIME_METRIC = /^(?:[^.]+\.)?shortfall\d*(?:Bps|\.(?:instrument|side|targetLots|filledLots|arrivalPrice|avgFillPrice))?$/;
+
+/**
+ * The metric columns sweep.csv will have, from the scenario alone: the metrics of an empty
+ * record have every column but the shortfall ones. "<strategy>.<metric>" with several strategies.
+ */
+export function sweepMetricColumns(sc: Scenario): string[] {
+  const single = sc.strategies.length === 1;
+  const cols: string[] = [];
+  for (const s of sc.strategies) {
+    const row = metricsRow(computeMetrics(s.name, new BacktestRecord(sc.instruments, s.fees), s.instruments, sc.closeNs - sc.openNs, s.sampleNs));
+    for (const k of Object.keys(row)) if (k !== 'strategy') cols.push(single ? k : `${s.name}.${k}`);
+  }
+  return cols;
+}
+
+function unknownMetric(metric: string, cols: readonly string[]): UserError {
+  return new UserError(`--metric: ${JSON.stringify(metric)} is not a column of sweep.csv; expected one of ${cols.map((c) => JSON.stringify(c)).join(', ')}${cols.some((c) => c.includes('shortfall')) ? '' : ' (shortfall, shortfallBps, ... when the strategy declares a parent order)'}`);
+}
+
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > SWEEP_WORKERS_MAX) throw new UserError(`--workers: expected a whole number from 1 to ${SWEEP_WORKERS_MAX}, got ${o.workers}`);
   // Check the file and the params once here, so a bad input fails before any worker starts.
@@ -126,6 +184,12 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   } catch (e) {
     throw new UserError(`cannot read ${o.scenarioFile} as JSON: ${(e as Error).message}`);
   }
+  const sc = loadScenario(o.scenarioFile);
+  if (sc.strategies.length === 0) throw new UserError(`${o.scenarioFile}: the scenario has no strategies to sweep`);
+  checkSweepParams(sc, o.params);
+  // A misspelt --metric fails now, not after the whole grid has run.
+  const expectedCols = sweepMetricColumns(sc);
+  if (!expectedCols.includes(o.metric) && !RUNTIME_METRIC.test(o.metric)) throw unknownMetric(o.metric, expectedCols);
   const jobs = sweepJobs(o.params, o.seeds);
   for (const j of jobs.slice(0, 1)) applySweepParams(raw, j, o.scenarioFile);
 
@@ -195,10 +259,15 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     return cells;
   });
   const table: Table = { columns, rows };
+  mkdirSync(o.outDir, { recursive: true });
+  const csvPath = join(o.outDir, 'sweep.csv');
+  const tmp = `${csvPath}.partial-${process.pid}`;
+  writeFileSync(tmp, toCsv(table));
+  renameSync(tmp, csvPath);
+  rmSync(tmp, { force: true });
   const metricColumn = columns.indexOf(o.metric);
-  if (metricColumn < 0) {
-    throw new UserError(`--metric: ${JSON.stringify(o.metric)} is not a column of sweep.csv; expected one of ${metricCols.slice(0, 30).map((c) => JSON.stringify(c)).join(', ')}`);
-  }
+  // Only a shortfall metric of a strategy that declared no parent order gets here; the runs are kept.
+  if (metricColumn < 0) throw new UserError(`${unknownMetric(o.metric, metricCols).message}; the runs are in ${csvPath}`);
   const value = (r: Cell[]) => {
     const v = r[metricColumn];
     const x = v === null || v === '' ? NaN : Number(v);
@@ -211,11 +280,5 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     if (va !== vb) return o.ascending ? va - vb : vb - va;
     return (a[0] as number) - (b[0] as number);
   });
-  mkdirSync(o.outDir, { recursive: true });
-  const csvPath = join(o.outDir, 'sweep.csv');
-  const tmp = `${csvPath}.partial-${process.pid}`;
-  writeFileSync(tmp, toCsv(table));
-  renameSync(tmp, csvPath);
-  rmSync(tmp, { force: true });
   return { table, ranked, metricColumn, csvPath };
 }

@@ -7,9 +7,12 @@ import type { Scenario } from './scenario.js';
 /**
  * Golden files: a scenario's expected output, compared byte for byte.
  * Small runs keep their whole events.ndjson as the golden; large runs keep only
- * summary.json, whose eventsSha256 still pins every byte of the stream.
+ * summary.json, whose eventsSha256 still pins every byte of the stream. Runs with
+ * strategies also keep fills.csv, orders.csv and equity.csv.
  */
 export const GOLDEN_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
+/** Also kept for scenarios with strategies (docs/strategies.md); the NDJSON twins and report.html are the same data. */
+export const BACKTEST_GOLDEN_FILES = ['fills.csv', 'orders.csv', 'equity.csv'];
 
 export interface GoldenDiff {
   file: string;
@@ -37,7 +40,9 @@ export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: 
     const outDir = join(work, 'out');
     // The audit log is a view of the same events; goldens pin the events themselves.
     const { summary } = await runScenario({ ...opts, scenario, outDir, audit: false });
-    const files = ['summary.json', 'events.ndjson'];
+    // A backtest's tables are derived from the events but by code of their own (fills, orders,
+    // equity per sample): pinned too, so a change there cannot pass as long as the metrics hold.
+    const files = ['summary.json', 'events.ndjson', ...(scenario.strategies.length > 0 ? BACKTEST_GOLDEN_FILES : [])];
     let diff: GoldenDiff | null = null;
     for (const f of files) {
       const golden = join(goldenDir, f);

@@ -39,15 +39,12 @@ function load(strategy: Record<string, unknown>, extra?: Record<string, unknown>
 
 describe('strategies in a run', () => {
   it('market data, order entry and acks arrive after their latencies, in order', async () => {
-    const { seen } = await import('./fixtures-strategies/probe.js');
     const sc = load({
       module: './probe.ts',
       latency: { feed: { type: 'constant', ns: 50_000 }, order: { type: 'constant', ns: 200_000 }, ack: { type: 'constant', ns: 70_000 } },
       fees: { makerBps: -0.2, takerBps: 1 },
     });
-    const before = seen.runs.length;
     const r = await runScenario({ scenario: sc, outDir: join(work, 'probe'), feedThread: 'inline', outputThread: 'inline', audit: false });
-    // The probe module is the same instance under vitest (tsImport and import share it) only if cached; fall back to the files.
     const fills = readFileSync(join(work, 'probe', 'fills.csv'), 'utf8').trim().split('\n');
     const orders = readFileSync(join(work, 'probe', 'orders.csv'), 'utf8').trim().split('\n');
     expect(orders.length).toBe(2);
@@ -69,11 +66,24 @@ describe('strategies in a run', () => {
     const notionalCents = Math.round(Number(f[fc.indexOf('notional')]) * 100);
     expect(Math.round(Number(f[fc.indexOf('fee')]) * 100)).toBe(Math.ceil(notionalCents / 10_000));
     expect(r.summary.extra?.['strategies']).toBeDefined();
-    if (seen.runs.length > before) {
-      const log = seen.runs[seen.runs.length - 1]!;
-      for (const x of log.filter((l) => l.handler === 'onQuote')) expect(x.nowNs - x.venueTsNs).toBe(50_000);
-      for (const x of log.filter((l) => l.handler === 'onFill' || l.handler === 'onOrderUpdate')) expect(x.nowNs - x.venueTsNs).toBe(70_000);
-    }
+    // Per handler call, from the probe's strategy.log: quotes 50 us after the venue, acks and fills 70 us.
+    const calls = readFileSync(join(work, 'probe', 'strategy.log'), 'utf8').trim().split('\n').map((l) => {
+      const m = /^\S+ \[me\] (\w+) now=(\d+) venue=(-?\d+) (.*)$/.exec(l);
+      expect(m, l).not.toBeNull();
+      return { handler: m![1]!, nowNs: Number(m![2]), venueTsNs: Number(m![3]), detail: m![4]! };
+    });
+    const count = (h: string) => calls.filter((c) => c.handler === h).length;
+    expect(count('onStart')).toBe(1);
+    expect(count('onQuote')).toBeGreaterThan(10);
+    expect(count('onFill')).toBe(fills.length - 1);
+    // accepted, and the IOC's end (filled in full, or the rest cancelled).
+    expect(count('onOrderUpdate')).toBeGreaterThanOrEqual(1);
+    for (const c of calls.filter((x) => x.handler === 'onQuote')) expect(c.nowNs - c.venueTsNs, c.detail).toBe(50_000);
+    for (const c of calls.filter((x) => x.handler === 'onFill' || x.handler === 'onOrderUpdate')) expect(c.nowNs - c.venueTsNs, c.detail).toBe(70_000);
+    // The first ack: the order was accepted at its arrival, and the strategy heard 70 us later.
+    const firstAck = calls.find((x) => x.handler === 'onOrderUpdate' || x.handler === 'onFill')!;
+    expect(firstAck.venueTsNs).toBe(arriveTs);
+    expect(firstAck.nowNs).toBe(arriveTs + 70_000);
   });
 
   it('a strategy that throws stops the run with its name, handler and virtual time, and leaves no output', async () => {
@@ -88,6 +98,50 @@ describe('strategies in a run', () => {
     expect(msg).toMatch(/ \(at \/\S+\/thrower\.ts:\d+:\d+\)$/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(work).filter((d) => d.startsWith('thrower'))).toEqual([]);
+  });
+
+  it('an async handler stops the run with one line (handlers must be synchronous), and leaves no output', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (const mode of ['promise', 'throw', 'await', 'factory']) {
+        const sc = load({ module: './async.ts', name: 'as', params: { mode } });
+        const out = join(work, `async-${mode}`);
+        const err = await runScenario({ scenario: sc, outDir: out, feedThread: 'inline', outputThread: 'inline', audit: false }).catch((e: unknown) => e);
+        expect(err, mode).toBeInstanceOf(StrategyError);
+        const handler = mode === 'factory' ? 'factory' : 'onQuote';
+        const time = mode === 'factory' ? '09:30:00\\.000000000' : '09:30:\\d\\d\\.\\d{9}';
+        expect((err as Error).message, mode).toMatch(
+          new RegExp(`^strategy "as" \\(\\./async\\.ts\\) failed in ${handler} at virtual time ${time}: handlers must be synchronous: ${handler} returned a promise[^\\n]*$`),
+        );
+        expect(existsSync(out), mode).toBe(false);
+      }
+      // The async throw's rejection was settled by the runner, not left to crash the process.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a thrown non-Error is shown as JSON, not [object Object]', async () => {
+    const sc = load({ module: './async.ts', name: 'obj', params: { mode: 'object' } });
+    const err = await runScenario({ scenario: sc, outDir: join(work, 'obj'), feedThread: 'inline', outputThread: 'inline', audit: false }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/failed in onQuote at virtual time [\d:.]+: \{"code":42\}$/);
+  });
+
+  it('two strategies: one report with unique chart ids and the venue charts once; strategy.log always written', async () => {
+    const sc = load({ module: './probe.ts', name: 'a' }, { accounts: [{ id: 'zi' }, { id: 'me' }, { id: 'me2' }], strategies: [{ module: './probe.ts', name: 'a', account: 'me' }, { module: './silent.ts', name: 'b', account: 'me2' }] });
+    const out = join(work, 'two');
+    await runScenario({ scenario: sc, outDir: out, feedThread: 'inline', outputThread: 'inline', audit: false });
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const ids = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]!);
+    expect(ids).toEqual(['a/equity', 'a/inventory', 'a/price-ACME', 'spread-ACME', 'depth-ACME', 'b/equity', 'b/inventory', 'b/price-ACME']);
+    expect(readFileSync(join(out, 'strategy.log'), 'utf8')).toMatch(/^\S+ \[a\] onStart/);
+    const quiet = load({ module: './silent.ts', name: 'q' });
+    await runScenario({ scenario: quiet, outDir: join(work, 'quiet'), feedThread: 'inline', outputThread: 'inline', audit: false });
+    expect(readFileSync(join(work, 'quiet', 'strategy.log'), 'utf8')).toBe('');
   });
 
   it('refuses a bad strategy entry with the file and the JSON path', () => {
@@ -147,6 +201,29 @@ describe('strategies in a run', () => {
   });
 });
 
+describe('NDJSON types', () => {
+  it('counts, statistics and flags are JSON numbers and booleans; prices, sizes and money decimal strings', () => {
+    const d = join(work, 'mm-a');
+    const first = (f: string) => JSON.parse(readFileSync(join(d, f), 'utf8').split('\n')[0]!) as Record<string, unknown>;
+    const m = first('metrics.ndjson');
+    for (const k of ['orders', 'fills', 'samples', 'sharpe', 'sortino', 'fillRatio', 'sampleMs', 'submittedLots', 'inventory.ACME.final', 'inventory.ACME.meanAbs', 'markout1sPerLot']) expect(typeof m[k], k).toBe('number');
+    for (const k of ['pnl', 'fees', 'turnover', 'maxDrawdown', 'markout1s']) expect(m[k], k).toMatch(/^-?\d+\.\d\d$/);
+    // The same figures as the CSV, which keeps its fixed decimals.
+    const csv = readFileSync(join(d, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    expect(csv[1]![csv[0]!.indexOf('sharpe')]).toBe((m['sharpe'] as number).toFixed(4));
+    for (const [k, v] of Object.entries(m)) expect(v === null || typeof v === 'number' || typeof v === 'string', k).toBe(true);
+    const o = first('orders.ndjson');
+    expect(typeof o['postOnly']).toBe('boolean');
+    expect(typeof o['fills']).toBe('number');
+    expect(o['restedMs'] === null || typeof o['restedMs'] === 'number').toBe(true);
+    expect([o['size'], o['filled'], o['price']].every((v) => typeof v === 'string')).toBe(true);
+    const f = first('fills.ndjson');
+    expect([typeof f['seq'], typeof f['ts']]).toEqual(['number', 'number']);
+    expect([f['price'], f['size'], f['position'], f['notional']].every((v) => typeof v === 'string')).toBe(true);
+    expect(f['queueMs'] === null || typeof f['queueMs'] === 'number').toBe(true);
+  });
+});
+
 describe('sweeps', () => {
   it('give the same sweep.csv with 1 and 2 workers', async () => {
     const file = join(root, 'scenarios', 'momentum.json');
@@ -167,6 +244,22 @@ describe('sweeps', () => {
   it('reports an unknown metric and an unknown strategy', async () => {
     const file = join(root, 'scenarios', 'momentum.json');
     await expect(runSweep({ scenarioFile: file, params: [{ name: 'nobody.x', values: [1] }], seeds: [1], workers: 1, metric: 'pnl', outDir: join(work, 'sw3') })).rejects.toThrow(/no strategy named "nobody"/);
-    await expect(runSweep({ scenarioFile: file, params: [], seeds: [1], workers: 1, metric: 'happiness', outDir: join(work, 'sw4') })).rejects.toThrow(/--metric: "happiness" is not a column/);
+    // Before any run: no output directory, and every column is offered (the last ones too).
+    const err = await runSweep({ scenarioFile: file, params: [], seeds: [1], workers: 1, metric: 'happiness', outDir: join(work, 'sw4'), progress: () => expect.unreachable('a run started') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/^--metric: "happiness" is not a column of sweep\.csv; expected one of "pnl", .*"markout60s", "markout60sPerLot" \(shortfall, /);
+    expect(existsSync(join(work, 'sw4'))).toBe(false);
+  });
+
+  it('checks --param names and values against the scenario before any run', async () => {
+    const file = join(root, 'scenarios', 'market-maker.json');
+    const sweep = (params: { name: string; values: unknown[] }[]) =>
+      runSweep({ scenarioFile: file, params, seeds: [1], workers: 1, metric: 'pnl', outDir: join(work, 'sw-bad'), progress: () => expect.unreachable('a run started') });
+    await expect(sweep([{ name: 'sprdTicks', values: [1, 2] }])).rejects.toThrow(/^--param sprdTicks: no strategy in \S+market-maker\.json has a param "sprdTicks"; expected one of "mm\.spreadTicks", "mm\.sizeLots",/);
+    await expect(sweep([{ name: 'mm.sprdTicks', values: [1] }])).rejects.toThrow(/has a param "sprdTicks" \(strategy "mm"\)/);
+    await expect(sweep([{ name: 'spreadTicks', values: [1] }, { name: 'spreadTicks', values: [2] }])).rejects.toThrow(/--param spreadTicks: mm\.spreadTicks is already swept by --param spreadTicks/);
+    await expect(sweep([{ name: 'spreadTicks', values: [1] }, { name: 'mm.spreadTicks', values: [2] }])).rejects.toThrow(/--param mm\.spreadTicks: mm\.spreadTicks is already swept by --param spreadTicks/);
+    await expect(sweep([{ name: 'spreadTicks', values: [1, 1] }])).rejects.toThrow(/--param spreadTicks: the value 1 is given twice/);
+    expect(existsSync(join(work, 'sw-bad'))).toBe(false);
   });
 });

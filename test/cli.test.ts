@@ -71,6 +71,52 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     for (const cmd of ['verify', 'audit', 'lobster']) expect(exsim('--help').out).toContain(cmd);
   });
 
+  it('sweep: runs the grid, writes sweep.csv and prints the best runs; bad arguments exit 2 before any run', () => {
+    const mm = join(root, 'scenarios/market-maker.json');
+    const r = exsim('sweep', mm, '--param', 'spreadTicks=1,2', '--seeds', '1..2', '--workers', '2', '--metric', 'pnl', '--top', '3', '--out', 'sw');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain('4/4 runs');
+    expect(r.out).toMatch(/^4 runs -> sw\/sweep\.csv\nbest 3 by pnl:\n/);
+    const csv = readFileSync(join(work, 'sw/sweep.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(5);
+    expect(csv[0]).toMatch(/^run,seed,spreadTicks,pnl,/);
+    // The printed table: its rows ranked by pnl, best first.
+    const pnls = [...r.out.matchAll(/│\s*\d\s*│\s*\d\s*│\s*\d\s*│\s*(-?[\d.]+)\s*│/g)].map((m) => Number(m[1]));
+    expect(pnls).toHaveLength(3);
+    expect([...pnls].sort((a, b) => b - a)).toEqual(pnls);
+    const bad: [string[], RegExp][] = [
+      [['--metric', 'happiness'], /^error: --metric: "happiness" is not a column of sweep\.csv; expected one of .*"markout60s"/],
+      [['--param', 'sprdTicks=1,2'], /^error: --param sprdTicks: no strategy in \S+ has a param "sprdTicks"/],
+      [['--param', 'spreadTicks=1', '--param', 'spreadTicks=2'], /is already swept by --param spreadTicks/],
+      [['--param', 'spreadTicks=1,1'], /the value 1 is given twice/],
+      [['--seeds', '3..1'], /^error: --seeds: expected a range/],
+      [['--workers', '0'], /^error: --workers: expected a whole number from 1/],
+      [['--top', '0'], /^error: --top: expected at least 1, got 0/],
+    ];
+    for (const [args, msg] of bad) {
+      const b = exsim('sweep', mm, ...args, '--out', 'sw-never');
+      expect(b.code, args.join(' ')).toBe(2);
+      expect(b.err).toMatch(msg);
+      expect(b.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(existsSync(join(work, 'sw-never'))).toBe(false);
+    }
+    const h = exsim('sweep', '--help');
+    expect(h.out).toContain("(default: the scenario's seed)");
+    expect(h.out).not.toContain('(default: "")');
+  });
+
+  it('an async strategy handler: exit 2, one line, no stack, no output', () => {
+    const dir = join(work, 'async-strategy');
+    cpSync(join(root, 'test/fixtures-strategies/async.ts'), join(dir, 'async.ts'), { recursive: true });
+    const s = JSON.parse(readFileSync(join(root, 'scenarios/market-maker.json'), 'utf8'));
+    s.strategies = [{ name: 'as', module: './async.ts', account: s.strategies[0].account, params: { mode: 'throw' } }];
+    writeFileSync(join(dir, 'sc.json'), JSON.stringify(s));
+    const r = exsim('run', join(dir, 'sc.json'), '--out', 'async-never');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: strategy "as" \(\.\/async\.ts\) failed in onQuote at virtual time \d\d:\d\d:\d\d\.\d{9}: handlers must be synchronous: onQuote returned a promise[^\n]*\n$/);
+    expect(existsSync(join(work, 'async-never'))).toBe(false);
+  });
+
   it('verify: 0 when identical, 1 with the first differing line, --update rewrites', () => {
     const golden = join(work, 'golden-stops');
     cpSync(join(root, 'fixtures/golden/stops'), golden, { recursive: true });

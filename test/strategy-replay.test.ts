@@ -126,8 +126,8 @@ describe.skipIf(!haveData)('the tape and a taker fill on a replayed market', () 
 });
 
 describe.skipIf(!haveData)('a strategy on a replayed market with accounts', () => {
-  // The back office clears fills against a recorded market only where it has the exchange's
-  // onFill hook (the integ branch); before that the run must stop, never report a P&L without them.
+  // The back office clears fills against a recorded market through its onFill hook (on main since
+  // the integ merge). Without the hook the run must stop, never report a P&L without them.
   const clearsReplay = typeof (BackOffice.prototype as unknown as Record<string, unknown>)['onFill'] === 'function';
   it(clearsReplay ? 'metrics and pnl.json agree' : 'stops with the uncleared fill named', async () => {
     const sc = { ...raw, name: 'replay-accounts', accounts: [{ id: 'quant', type: 'margin', cash: '10000000.00' }] } as Record<string, unknown>;

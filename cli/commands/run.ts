@@ -16,7 +16,7 @@ import { strategyMetricsTable } from '../backtest-print.js';
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a scenario: writes DIR/events.ndjson, DIR/summary.json and DIR/audit.sqlite')
+    .description('run a scenario: writes DIR/events.ndjson, DIR/summary.json and DIR/audit.sqlite; with strategies also fills, orders, equity and metrics (.csv and .ndjson), report.html and strategy.log (see docs/strategies.md)')
     .argument('<scenario>', 'scenario file (JSON, see docs/scenarios.md)')
     .option('-o, --out <dir>', 'output directory', 'out/<scenario name>')
     .option('--seed <n>', "override the scenario's seed (non-negative integer)")

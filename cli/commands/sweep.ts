@@ -13,19 +13,20 @@ export function registerSweep(program: Command): void {
     .description('run a grid of strategy params x seeds in parallel worker threads; writes DIR/sweep.csv and prints the best runs')
     .argument('<scenario>', 'scenario file with strategies (see docs/strategies.md)')
     .option('--param <name=v1,v2,...>', 'a strategy param and its values (repeatable); "name" sets it on every strategy, "strategy.name" on one', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--seeds <lo..hi>', 'seeds: a range like 1..20 or a list like 1,2,3', '')
+    .option('--seeds <lo..hi>', "seeds: a range like 1..20 or a list like 1,2,3 (default: the scenario's seed)")
     .option('--workers <n>', 'worker threads (default: available cores)')
-    .option('--metric <name>', 'metric to rank the runs by (a column of sweep.csv)', 'sharpe')
+    .option('--metric <name>', 'metric to rank the runs by (a column of sweep.csv; checked before any run)', 'sharpe')
     .option('--ascending', 'rank smallest first (e.g. maxDrawdown)')
-    .option('--top <n>', 'best runs to print', '10')
+    .option('--top <n>', 'best runs to print (default: 10)')
     .option('-o, --out <dir>', 'output directory', 'out/<scenario name>-sweep')
-    .action(async (file: string, o: { param: string[]; seeds: string; workers?: string; metric: string; ascending?: boolean; top: string; out: string }) => {
+    .action(async (file: string, o: { param: string[]; seeds?: string; workers?: string; metric: string; ascending?: boolean; top?: string; out: string }) => {
       const sc = loadScenario(file);
       if (sc.strategies.length === 0) throw new UserError(`${file}: the scenario has no strategies to sweep`);
       const params: SweepParam[] = o.param.map(parseParam);
-      const seeds = o.seeds === '' ? [sc.seed] : parseSeeds(o.seeds);
+      const seeds = o.seeds === undefined ? [sc.seed] : parseSeeds(o.seeds);
       const workers = parseIntOption(o.workers, '--workers') ?? availableParallelism();
       const top = parseIntOption(o.top, '--top') ?? 10;
+      if (top < 1) throw new UserError(`--top: expected at least 1, got ${top}`);
       const outDir = o.out === 'out/<scenario name>-sweep' ? `out/${sc.name}-sweep` : o.out;
       const tty = process.stderr.isTTY === true;
       let lastPct = -1;

@@ -48,7 +48,8 @@ export class BacktestOutput implements RunComponent {
       log.push(...r.logLines);
       if (r.logDropped > 0) log.push(`[${r.spec.name}] ... ${r.logDropped} more lines not kept`);
     }
-    if (log.length > 0) writeFileSync(join(runDir, 'strategy.log'), log.join('\n') + '\n');
+    // Always written (empty when nothing was logged), so a script can rely on the file.
+    writeFileSync(join(runDir, 'strategy.log'), log.length > 0 ? log.join('\n') + '\n' : '');
     const byName: Record<string, Record<string, string>> = {};
     rows.forEach((row) => {
       const { strategy, ...rest } = row;

@@ -1,6 +1,7 @@
 import { fromUnits } from '../../engine/decimal.js';
 import { Side } from '../../engine/types.js';
-import { MARKOUT_HORIZONS_NS, MINOR_EXPONENT, type BacktestRecord } from './record.js';
+import { InvariantError } from '../../engine/assert.js';
+import { MARKOUT_HORIZONS_NS, MINOR_EXPONENT, divRoundHalfAway, type BacktestRecord } from './record.js';
 
 /**
  * The backtest's figures for one strategy, computed from its venue-truth
@@ -87,7 +88,8 @@ export function computeMetrics(name: string, r: BacktestRecord, instruments: rea
   let makerFills = 0;
   let filledLots = 0;
   const queue: number[] = [];
-  const markSum: number[] = MARKOUT_HORIZONS_NS.map(() => 0);
+  // Per horizon and instrument: the exact sum in 1 / (2 den) minor units.
+  const markScaled: number[][] = MARKOUT_HORIZONS_NS.map(() => r.instruments.map(() => 0));
   const markLots: number[] = MARKOUT_HORIZONS_NS.map(() => 0);
   for (const f of r.fills) {
     turnover += f.notionalMinor;
@@ -96,9 +98,9 @@ export function computeMetrics(name: string, r: BacktestRecord, instruments: rea
       makerFills++;
       if (f.queueNs >= 0) queue.push(f.queueNs);
     }
-    f.markoutMinor.forEach((m, h) => {
+    f.markoutScaled.forEach((m, h) => {
       if (m === null) return;
-      markSum[h]! += m;
+      markScaled[h]![f.instrument]! += m;
       markLots[h]! += f.sizeLots;
     });
   }
@@ -160,6 +162,7 @@ export function computeMetrics(name: string, r: BacktestRecord, instruments: rea
     };
   });
   const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const markouts = markScaled.map((byInstrument) => exactSum(byInstrument, r.den));
   return {
     strategy: name,
     moneyExponent: r.moneyExponent,
@@ -187,10 +190,30 @@ export function computeMetrics(name: string, r: BacktestRecord, instruments: rea
     queueMedianNs: median(queue),
     restedMeanNs: mean(rested),
     inventory,
-    markoutMinor: markSum.map((m, h) => (markLots[h]! > 0 ? m : null)),
-    markoutPerLotMinor: markSum.map((m, h) => (markLots[h]! > 0 ? m / markLots[h]! : null)),
+    // Rounded once, from the exact sum (the per-fill values in fills.csv are each rounded).
+    markoutMinor: markouts.map((m, h) => (markLots[h]! > 0 ? divRoundHalfAway(m.num, m.den) : null)),
+    markoutPerLotMinor: markouts.map((m, h) => (markLots[h]! > 0 ? m.num / m.den / markLots[h]! : null)),
     shortfall,
   };
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Sum of scaled[i] / (2 den[i]) minor units as one fraction num / den over the instruments' common denominator. */
+export function exactSum(scaled: readonly number[], den: readonly number[]): { num: number; den: number } {
+  let l = 1;
+  scaled.forEach((x, i) => {
+    if (x !== 0) l = (l / gcd(l, 2 * den[i]!)) * 2 * den[i]!;
+  });
+  let num = 0;
+  scaled.forEach((x, i) => {
+    if (x !== 0) num += x * (l / (2 * den[i]!));
+  });
+  if (!Number.isSafeInteger(num)) throw new InvariantError(`mark-out total is not a safe integer (${num} / ${l})`);
+  return { num, den: l };
 }
 
 /** Price of a doubled tick count: exact, with one more decimal when it falls on a half tick. */
@@ -218,6 +241,14 @@ export function money(minor: number, exponent: number = MINOR_EXPONENT): string 
 
 export function fixed(x: number | null, decimals = RATIO_DECIMALS): string {
   return x === null || !Number.isFinite(x) ? '' : x.toFixed(decimals);
+}
+
+/** Metric columns that stay text in metrics.ndjson: names, and money and prices as exact decimal strings. */
+const TEXT_METRIC = /^(?:strategy|pnl|realized|unrealized|fees|maxDrawdown|turnover|markout\d+s|shortfall\d*|shortfall\d*\.(?:instrument|side|arrivalPrice|avgFillPrice))$/;
+
+/** Whether a column of metricsRow is a count or a statistic (a JSON number in metrics.ndjson). */
+export function isNumericMetric(column: string): boolean {
+  return !TEXT_METRIC.test(column);
 }
 
 /** One flat row of strings per strategy: metrics.csv, metrics.ndjson, summary.json and sweep.csv use it. */

@@ -5,16 +5,17 @@ import { FILL_LIQUIDITY_NAME } from '../../engine/replay-venue.js';
 import { NO_PRICE, ORDER_TYPE_NAME, SIDE_NAME, TIF_NAME } from '../../engine/types.js';
 import type { Scenario } from '../scenario.js';
 import { formatNs } from '../scenario-time.js';
-import { halfTickPrice, money } from './metrics.js';
+import { halfTickPrice, isNumericMetric, money } from './metrics.js';
 import { MARKOUT_HORIZONS_NS } from './record.js';
 import type { StrategyRunner } from './runner.js';
 
 /**
  * Tables for pandas and polars: each as CSV (header row, RFC 4180 quoting) and
- * NDJSON (one object per line, keys in the CSV's column order). Values are
- * strings for prices and money (exact decimals), numbers for integer counts
- * and times, '' / null when there is none. Floats appear only as fixed-decimal
- * strings, so the files are byte-identical run to run.
+ * NDJSON (one object per line, keys in the CSV's column order). In NDJSON,
+ * prices, sizes (lots x lotSize) and money are exact decimal strings, as in
+ * events.ndjson; counts, lot counts, times and statistics are JSON numbers,
+ * flags booleans, and a missing value is null ('' in CSV). Statistics are
+ * rounded to fixed decimals first, so the files are byte-identical run to run.
  */
 export const BACKTEST_FILES = [
   'fills.csv',
@@ -29,11 +30,16 @@ export const BACKTEST_FILES = [
   'strategy.log',
 ] as const;
 
-export type Cell = string | number | null;
+export type Cell = string | number | boolean | null;
 
 export interface Table {
   columns: string[];
   rows: Cell[][];
+  /**
+   * Columns whose text cells are fixed-decimal numbers (statistics, times in ms): text in CSV,
+   * where "0.500" keeps its decimals, and JSON numbers in NDJSON ('' becomes null).
+   */
+  numeric?: ReadonlySet<string>;
 }
 
 function csvCell(v: Cell): string {
@@ -49,10 +55,14 @@ export function toCsv(t: Table): string {
 }
 
 export function toNdjson(t: Table): string {
+  const numeric = t.columns.map((c) => t.numeric?.has(c) === true);
   let s = '';
   for (const r of t.rows) {
     const o: Record<string, Cell> = {};
-    t.columns.forEach((c, k) => (o[c] = r[k] ?? null));
+    t.columns.forEach((c, k) => {
+      const v = r[k] ?? null;
+      o[c] = numeric[k] && typeof v === 'string' ? (v === '' ? null : Number(v)) : v;
+    });
     s += JSON.stringify(o) + '\n';
   }
   return s;
@@ -94,7 +104,7 @@ export function fillsTable(sc: Scenario, runners: readonly StrategyRunner[]): Ta
       ]);
     }
   }
-  return { columns, rows };
+  return { columns, rows, numeric: new Set(['queueMs']) };
 }
 
 export function ordersTable(sc: Scenario, runners: readonly StrategyRunner[]): Table {
@@ -111,7 +121,7 @@ export function ordersTable(sc: Scenario, runners: readonly StrategyRunner[]): T
         SIDE_NAME[o.side],
         ORDER_TYPE_NAME[o.orderType] ?? String(o.orderType),
         TIF_NAME[o.tif] ?? String(o.tif),
-        o.postOnly ? 'true' : 'false',
+        o.postOnly,
         o.priceTicks > 0 ? fromUnits(o.priceTicks, ins.tickSize) : null,
         o.stopPriceTicks > 0 ? fromUnits(o.stopPriceTicks, ins.tickSize) : null,
         Number.isSafeInteger(o.sizeLots) && o.sizeLots > 0 ? fromUnits(o.sizeLots, ins.lotSize) : String(o.sizeLots),
@@ -129,7 +139,7 @@ export function ordersTable(sc: Scenario, runners: readonly StrategyRunner[]): T
       ]);
     }
   }
-  return { columns, rows };
+  return { columns, rows, numeric: new Set(['restedMs']) };
 }
 
 export function equityTable(sc: Scenario, runners: readonly StrategyRunner[]): Table {
@@ -167,7 +177,7 @@ export function equityTable(sc: Scenario, runners: readonly StrategyRunner[]): T
 export function metricsTable(rows: readonly Record<string, string>[]): Table {
   const columns: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
-  return { columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)) };
+  return { columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)), numeric: new Set(columns.filter(isNumericMetric)) };
 }
 
 export function writeTable(dir: string, base: string, t: Table): void {

@@ -71,8 +71,23 @@ export interface FillRecord {
   queueAtEntryLots: number;
   /** Twice the mid at the fill (NO_PRICE if a side was empty). */
   mid2AtFill: number;
-  /** Mark-outs in minor units at MARKOUT_HORIZONS_NS (positive = the fill was good); null if no mark. */
+  /**
+   * Mark-outs at MARKOUT_HORIZONS_NS (positive = the fill was good), exact: in units of
+   * 1 / (2 * den) minor units of the fill's instrument (the mark is a mid, on a half tick when
+   * the spread is odd). null if no mark. Totals are summed from these and rounded once.
+   */
+  markoutScaled: (number | null)[];
+  /** markoutScaled in whole minor units, rounded half away from zero (for the fills table). */
   markoutMinor: (number | null)[];
+}
+
+/** n / d rounded to the nearest integer, halves away from zero (the same for a gain and a loss). */
+export function divRoundHalfAway(n: number, d: number): number {
+  const a = n < 0 ? -n : n;
+  const rem = a % d;
+  const q = (a - rem) / d;
+  const v = rem * 2 >= d ? q + 1 : q;
+  return n < 0 ? -v : v;
 }
 
 export interface SampleRecord {
@@ -219,7 +234,7 @@ export class BacktestRecord {
     return this.portfolio.position(this.account, i);
   }
 
-  addFill(f: Omit<FillRecord, 'feeMinor' | 'notionalMinor' | 'positionAfterLots' | 'mid2AtFill' | 'markoutMinor'>): FillRecord {
+  addFill(f: Omit<FillRecord, 'feeMinor' | 'notionalMinor' | 'positionAfterLots' | 'mid2AtFill' | 'markoutScaled' | 'markoutMinor'>): FillRecord {
     const i = f.instrument;
     // The same schedule and rounding the back office's clearing charges (engine/fees.ts).
     const feeMinor = this.fees.fee(i, f.maker, f.priceTicks, f.sizeLots);
@@ -241,6 +256,7 @@ export class BacktestRecord {
       notionalMinor: this.portfolio.notional(i, f.priceTicks, f.sizeLots),
       positionAfterLots: this.venue === null ? this.portfolio.position(0, i) : 0,
       mid2AtFill: this.mid2(i),
+      markoutScaled: MARKOUT_HORIZONS_NS.map(() => null),
       markoutMinor: MARKOUT_HORIZONS_NS.map(() => null),
     };
     this.fills.push(rec);
@@ -260,8 +276,12 @@ export class BacktestRecord {
       while (head < q.length) {
         const f = this.fills[q[head]!]!;
         if (!final && f.tsNs + horizon >= nowNs) break;
-        const markValue = this.notional2(i, m2, f.sizeLots);
-        f.markoutMinor[h] = f.side === Side.Buy ? markValue - f.notionalMinor : f.notionalMinor - markValue;
+        // Exact: (mark - price) * size in half ticks, never the difference of two rounded notionals.
+        const diff2 = f.side === Side.Buy ? m2 - 2 * f.priceTicks : 2 * f.priceTicks - m2;
+        const scaled = diff2 * f.sizeLots * this.num[i]!;
+        if (!Number.isSafeInteger(scaled)) throw new InvariantError(`mark-out of fill ${f.tradeId} is not a safe integer (${diff2} half ticks x ${f.sizeLots} lots x ${this.num[i]})`);
+        f.markoutScaled[h] = scaled;
+        f.markoutMinor[h] = divRoundHalfAway(scaled, 2 * this.den[i]!);
         head++;
       }
       heads[h] = head;

@@ -120,6 +120,10 @@ export function buildReport(sc: Scenario, runners: readonly StrategyRunner[], me
   const t0 = sc.openNs;
   const t1 = sc.closeNs;
   const body: string[] = [];
+  // With several strategies, chart ids carry the strategy's name so each is unique in the page.
+  const idOf = (r: StrategyRunner, id: string) => (runners.length > 1 ? `${r.spec.name}/${id}` : id);
+  // Spread and depth are the venue's, the same for every strategy: drawn once per instrument.
+  const venueCharted = new Set<number>();
   runners.forEach((r, k) => {
     const samples = r.record.samples;
     const unit = 10 ** r.record.moneyExponent;
@@ -127,7 +131,7 @@ export function buildReport(sc: Scenario, runners: readonly StrategyRunner[], me
     body.push(`<section class="strategy" data-strategy="${esc(r.spec.name)}"><h2>${esc(r.spec.name)} <small>${esc(r.spec.module)}</small></h2>`);
     body.push(
       chart(
-        'equity',
+        idOf(r, 'equity'),
         r.record.venue === null ? 'Equity (P&L: realized + unrealized at mid − fees)' : 'Equity (the account\'s P&L: realized + unrealized at the venue\'s marks − fees)',
         t0,
         t1,
@@ -140,7 +144,7 @@ export function buildReport(sc: Scenario, runners: readonly StrategyRunner[], me
     const colors = ['#d62728', '#2ca02c', '#9467bd', '#8c564b', '#e377c2'];
     body.push(
       chart(
-        'inventory',
+        idOf(r, 'inventory'),
         'Inventory (lots)',
         t0,
         t1,
@@ -170,7 +174,7 @@ export function buildReport(sc: Scenario, runners: readonly StrategyRunner[], me
       }
       body.push(
         chart(
-          `price-${ins.symbol}`,
+          idOf(r, `price-${ins.symbol}`),
           `${ins.symbol}: mid, bid and ask with the strategy's fills (green buy, red sell${step > 1 ? `, every ${step}th fill` : ''})`,
           t0,
           t1,
@@ -184,6 +188,8 @@ export function buildReport(sc: Scenario, runners: readonly StrategyRunner[], me
           sc.sessionDate,
         ),
       );
+      if (venueCharted.has(i)) return;
+      venueCharted.add(i);
       body.push(
         chart(
           `spread-${ins.symbol}`,

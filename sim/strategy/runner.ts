@@ -475,11 +475,13 @@ export class StrategyRunner implements RunComponent {
     a.askTicks = q.askTicks;
     a.askLots = q.askLots;
     a.venueTsNs = q.venueTsNs;
+    let r: unknown;
     try {
-      h.call(this.strategy, this.ctx, a);
+      r = h.call(this.strategy, this.ctx, a);
     } catch (err) {
       throw this.failure('onQuote', now, err);
     }
+    if (r != null) this.checkSync('onQuote', now, r);
   }
 
   private deliverTrade(e: EventRecord, now: number): void {
@@ -502,11 +504,13 @@ export class StrategyRunner implements RunComponent {
     a.sizeLots = t.sizeLots;
     a.aggressor = t.aggressor;
     a.venueTsNs = t.venueTsNs;
+    let r: unknown;
     try {
-      h.call(this.strategy, this.ctx, a);
+      r = h.call(this.strategy, this.ctx, a);
     } catch (err) {
       throw this.failure('onTrade', now, err);
     }
+    if (r != null) this.checkSync('onTrade', now, r);
   }
 
   private deliverAck(e: EventRecord, role: number, index: number, queueNs: number, now: number): void {
@@ -540,11 +544,13 @@ export class StrategyRunner implements RunComponent {
         positionLots: this.viewPortfolio.position(0, e.instrument),
         venueTsNs: e.tsNs,
       };
+      let r: unknown;
       try {
-        h.call(this.strategy, this.ctx, f);
+        r = h.call(this.strategy, this.ctx, f);
       } catch (err) {
         throw this.failure('onFill', now, err);
       }
+      if (r != null) this.checkSync('onFill', now, r);
       return;
     }
     let kind: OrderUpdateKind;
@@ -602,21 +608,43 @@ export class StrategyRunner implements RunComponent {
     const h = this.strategy.onOrderUpdate;
     if (h === undefined) return;
     const u: OrderUpdate = { kind, order: v, reason, venueTsNs: e.tsNs };
+    let r: unknown;
     try {
-      h.call(this.strategy, this.ctx, u);
+      r = h.call(this.strategy, this.ctx, u);
     } catch (err) {
       throw this.failure('onOrderUpdate', now, err);
     }
+    if (r != null) this.checkSync('onOrderUpdate', now, r);
   }
 
   // ---- the context -----------------------------------------------------------
 
   private guard<T>(handler: string, now: number, fn: () => T): T {
+    let r: T;
     try {
-      return fn();
+      r = fn();
     } catch (err) {
       throw this.failure(handler, now, err);
     }
+    if (r != null) this.checkSync(handler, now, r);
+    return r;
+  }
+
+  /**
+   * Handlers (and the factory) must be synchronous. An async one returns a promise the run
+   * cannot wait for: each await resumes later, after the virtual clock has moved on (at the
+   * session close, with the handler's argument reused), so its orders would go out at the
+   * wrong virtual time with no error. Such a handler stops the run instead, with one line.
+   */
+  private checkSync(handler: string, now: number, r: unknown): void {
+    if (typeof r !== 'object' && typeof r !== 'function') return;
+    const then = (r as { then?: unknown }).then;
+    if (typeof then !== 'function') return;
+    // Settle its outcome here, so a later rejection is not Node's unhandled-rejection crash;
+    // and end the strategy, so its continuations cannot send orders.
+    (then as (ok: unknown, fail: (e: unknown) => void) => unknown).call(r, undefined, () => undefined);
+    this.ended = true;
+    throw this.failure(handler, now, `handlers must be synchronous: ${handler} returned a promise (an async function, or one returning a promise); an await would resume after the virtual clock moved on`);
   }
 
   private failure(handler: string, now: number, err: unknown): Error {

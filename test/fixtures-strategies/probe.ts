@@ -1,21 +1,20 @@
-import type { StrategyFactory } from '../../sim/strategy/api.js';
+import type { StrategyContext, StrategyFactory } from '../../sim/strategy/api.js';
 
 /**
- * Records what it sees, for the latency and lifecycle tests: every handler
- * call with the virtual time and the venue time of what it was told.
+ * Logs every handler call with the virtual time and the venue time of what it was told, for
+ * the latency and lifecycle tests. Through ctx.log (strategy.log), not module state: the run
+ * loads this module through tsx, a different instance from one a test would import.
+ * Line: `<time> [name] <handler> now=<ns> venue=<ns> <detail>`.
  */
-export const seen: { runs: { handler: string; nowNs: number; venueTsNs: number; detail: string }[][] } = { runs: [] };
-
 const create: StrategyFactory = (params) => {
-  const log: { handler: string; nowNs: number; venueTsNs: number; detail: string }[] = [];
-  seen.runs.push(log);
   let sent = false;
+  const note = (ctx: StrategyContext, handler: string, venueTsNs: number, detail: string) => ctx.log(`${handler} now=${ctx.nowNs()} venue=${venueTsNs} ${detail}`);
   return {
     onStart(ctx) {
-      log.push({ handler: 'onStart', nowNs: ctx.nowNs(), venueTsNs: -1, detail: '' });
+      note(ctx, 'onStart', -1, '');
     },
     onQuote(ctx, q) {
-      log.push({ handler: 'onQuote', nowNs: ctx.nowNs(), venueTsNs: q.venueTsNs, detail: `${q.bidTicks}/${q.askTicks}` });
+      note(ctx, 'onQuote', q.venueTsNs, `${q.bidTicks}/${q.askTicks}`);
       if (!sent && q.askTicks !== null) {
         sent = true;
         // A marketable buy: it fills at once against the ask.
@@ -23,10 +22,10 @@ const create: StrategyFactory = (params) => {
       }
     },
     onOrderUpdate(ctx, u) {
-      log.push({ handler: 'onOrderUpdate', nowNs: ctx.nowNs(), venueTsNs: u.venueTsNs, detail: `${u.kind} ${u.order.status}` });
+      note(ctx, 'onOrderUpdate', u.venueTsNs, `${u.kind} ${u.order.status}`);
     },
     onFill(ctx, f) {
-      log.push({ handler: 'onFill', nowNs: ctx.nowNs(), venueTsNs: f.venueTsNs, detail: `${f.side} ${f.sizeLots}@${f.priceTicks} ${f.liquidity} pos=${f.positionLots} fee=${f.feeMinor}` });
+      note(ctx, 'onFill', f.venueTsNs, `${f.side} ${f.sizeLots}@${f.priceTicks} ${f.liquidity} pos=${f.positionLots} fee=${f.feeMinor}`);
     },
   };
 };
