@@ -47,6 +47,30 @@ describe('scenario accounts section', () => {
     expect(() => parse({ instruments: [{ ...base.instruments[0], fees: { makerBps: -0.5, takerBps: 0.3 } }] })).toThrow('instruments[0].fees.makerBps: a rebate of 0.5 bp is larger than the taker fee');
   });
 
+  it('reports a holiday that is no real date as a scenario error (exit 2), not a crash of the calendar', () => {
+    for (const [k, h] of ['2026-02-30', '2026-13-01', '01/19/2026', '2026-1-19'].entries()) {
+      // One-day and multi-day sessions: the calendar is built on both paths.
+      expect(() => parse({ calendar: { holidays: ['2026-01-19', h] } }), `case ${k}`).toThrow(/^x\.json: calendar\.holidays\[1\]: /);
+      expect(() => parse({ session: { ...base.session, days: 2 }, calendar: { holidays: [h] } }), `case ${k}`).toThrow('x.json: calendar.holidays[0]: ');
+    }
+    try {
+      parse({ calendar: { holidays: ['2026-02-30'] } });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).constructor.name).toBe('UserError');
+      expect((e as Error).message).toBe('x.json: calendar.holidays[0]: expected a date "YYYY-MM-DD", like "2026-01-05", got "2026-02-30"');
+    }
+    // Scenarios without accounts check it too.
+    expect(() => parseScenario(JSON.stringify({ ...base, accounts: [{ id: 'alice' }], calendar: { holidays: ['2026-02-30'] } }), 'x.json')).toThrow('calendar.holidays[0]');
+  });
+
+  it('names paths and firms correctly in limits and firm errors', () => {
+    expect(() => parse({ accounts: [{ id: 'alice', limits: { positions: { ZZZ: { long: '1' } } } }] })).toThrow('x.json: accounts[0].limits.positions.ZZZ: unknown instrument "ZZZ"');
+    // bob is his own firm, not a firm alice can name.
+    expect(() => parse({ accounts: [{ id: 'bob' }, { id: 'alice', firm: 'bob' }] })).toThrow('x.json: accounts[1].firm: unknown firm "bob"; none are defined');
+    expect(() => parse({ firms: [{ id: 'desk' }], accounts: [{ id: 'bob' }, { id: 'alice', firm: 'nofirm' }] })).toThrow('unknown firm "nofirm"; expected one of "desk"');
+  });
+
   it('lays out business days for a multi-day session, skipping weekends and holidays', () => {
     const s = parse({ session: { ...base.session, date: '2026-01-15', days: 3 }, calendar: { holidays: ['2026-01-19'] } });
     expect(s.sessions.map((x) => x.day - s.sessions[0]!.day)).toEqual([0, 1, 5]);
