@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../sim/run.js';
 import { loadScenario, parseScenario } from '../sim/scenario.js';
+import { queryAudit } from '../sim/sinks/audit-query.js';
 
 const base = {
   name: 't',
@@ -95,6 +96,45 @@ describe('scenario accounts section', () => {
         db.close();
       }
       expect(JSON.parse(readFileSync(join(dir, 'pnl.json'), 'utf8')).daily).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('follows one order from accepted to fill, cleared and settled (audit query by order id), with the delivery on the ledger', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-acc-'));
+    try {
+      const sc = loadScenario(join(import.meta.dirname, '..', 'scenarios', 'settlement-holiday.json'));
+      await runScenario({ scenario: sc, outDir: dir, feedThread: 'inline', outputThread: 'inline', audit: true });
+      // buyer's sell of Friday 2026-01-16 (order 4): T+1 skips the weekend and Monday's holiday.
+      const rows = queryAudit(join(dir, 'audit.sqlite'), { orderId: 4 });
+      expect(rows.map((r) => r.type)).toEqual(['accepted', 'trade', 'cleared', 'trade-settled']);
+      const [, trade, cleared, settled] = rows;
+      expect(cleared).toMatchObject({ account: 'buyer', tradeId: trade!.tradeId, orderId: 4, side: 'sell', price: '101.00', size: '5', amount: '505.00', settleDate: '2026-01-20' });
+      expect(settled).toMatchObject({ account: 'buyer', tradeId: trade!.tradeId, orderId: 4, side: 'sell', size: '5', amount: '505.00', date: '2026-01-20' });
+      const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
+      try {
+        const legs = db
+          .prepare("SELECT a.name AS name, j.amount AS amount FROM journal j JOIN ledger_accounts a ON a.id = j.account WHERE j.code = 'settlement' AND a.name LIKE 'buyer:%' ORDER BY j.rowid")
+          .all() as { name: string; amount: number }[];
+        // Thursday's buy delivered on Friday, Friday's sell delivered on Tuesday: cash and lots in the same transfer.
+        expect(legs).toEqual([
+          { name: 'buyer:cash-unsettled', amount: -100_000 },
+          { name: 'buyer:cash-available', amount: 100_000 },
+          { name: 'buyer:ACME:unsettled', amount: 10 },
+          { name: 'buyer:ACME', amount: -10 },
+          { name: 'buyer:cash-unsettled', amount: 50_500 },
+          { name: 'buyer:cash-available', amount: -50_500 },
+          { name: 'buyer:ACME:unsettled', amount: -5 },
+          { name: 'buyer:ACME', amount: 5 },
+        ]);
+      } finally {
+        db.close();
+      }
+      const pos = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8')) as { accounts: { account: string; initialRequirement: string | null }[]; positions: { account: string; settled: string; unsettled: string }[] };
+      expect(pos.positions.find((p) => p.account === 'buyer')).toMatchObject({ position: '5', settled: '5', unsettled: '0' });
+      expect(pos.accounts.find((a) => a.account === 'buyer')!.initialRequirement).toBeNull();
+      expect(pos.accounts.find((a) => a.account === 'mm')!.initialRequirement).toBe('252.50');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,7 +8,7 @@ export function registerReport(program: Command): void {
   const report = program.command('report').description('reports over a finished run directory: positions, pnl (scenarios with accounts), payments, recon (scenarios with payments)');
   report
     .command('positions')
-    .description('cash, equity and margin per account, open positions with cost and P&L at the final marks, firm totals (from positions.json)')
+    .description('cash, equity and margin per account (requirements for margin accounts), open positions (settled and not yet delivered lots) with cost and P&L at the final marks, firm totals (from positions.json)')
     .argument('<run-dir>', 'output directory of `exsim run`')
     .option('--json', 'print positions.json as it is')
     .action((dir: string, o: { json?: boolean }) => {
@@ -18,9 +18,9 @@ export function registerReport(program: Command): void {
         return;
       }
       const a = new Table({ style: tableStyle(), head: ['account', 'firm', 'type', 'cash avail', 'unsettled', 'equity', 'init req', 'maint req', 'realized', 'unrealized', 'fees', 'P&L'] });
-      for (const r of p.accounts) a.push([r.account, r.firm, r.type, r.cashAvailable, r.cashUnsettled, r.equity, r.initialRequirement, r.maintenanceRequirement, r.realized, r.unrealized, r.fees, r.pnl]);
-      const t = new Table({ style: tableStyle(), head: ['account', 'instrument', 'position', 'avg price', 'mark', 'market value', 'unrealized', 'realized', 'fees'] });
-      for (const r of p.positions) t.push([r.account, r.instrument, r.position, r.avgPrice ?? '-', r.mark, r.marketValue, r.unrealized, r.realized, r.fees]);
+      for (const r of p.accounts) a.push([r.account, r.firm, r.type, r.cashAvailable, r.cashUnsettled, r.equity, r.initialRequirement ?? '-', r.maintenanceRequirement ?? '-', r.realized, r.unrealized, r.fees, r.pnl]);
+      const t = new Table({ style: tableStyle(), head: ['account', 'instrument', 'position', 'settled', 'unsettled', 'avg price', 'mark', 'market value', 'unrealized', 'realized', 'fees'] });
+      for (const r of p.positions) t.push([r.account, r.instrument, r.position, r.settled, r.unsettled, r.avgPrice ?? '-', r.mark, r.marketValue, r.unrealized, r.realized, r.fees]);
       const f = new Table({ style: tableStyle(), head: ['firm', 'accounts', 'positions', 'P&L'] });
       for (const r of p.firms) f.push([r.firm, r.accounts.join(', '), Object.entries(r.positions).map(([k, v]) => `${k} ${v}`).join(', ') || '-', r.pnl]);
       const marks = Object.entries(p.marks).map(([k, v]) => `${k} ${v}`).join(', ');

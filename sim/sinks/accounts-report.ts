@@ -35,8 +35,9 @@ export interface AccountRow {
   cashHeld: string;
   cashUnsettled: string;
   equity: string;
-  initialRequirement: string;
-  maintenanceRequirement: string;
+  /** Margin accounts only (null for cash accounts, which buy with settled cash and have no requirement). */
+  initialRequirement: string | null;
+  maintenanceRequirement: string | null;
   realized: string;
   unrealized: string;
   fees: string;
@@ -48,6 +49,9 @@ export interface PositionRow {
   firm: string;
   instrument: string;
   position: string;
+  /** Of the position: lots delivered (T+N settled) and lots traded but not yet delivered (futures: all settled, never delivered). */
+  settled: string;
+  unsettled: string;
   /** Cost per unit at the instrument's tick (average cost, rounded to the tick); null when flat. */
   avgPrice: string | null;
   cost: string;
@@ -128,8 +132,8 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
       cashHeld: money(a, L.normalBalance(cl.cashHeldAccount(a))),
       cashUnsettled: money(a, L.normalBalance(cl.cashUnsettledAccount(a))),
       equity: money(a, cl.equityMinor(a, marks)),
-      initialRequirement: money(a, bo.margin.initialRequirementMinor(a, marks)),
-      maintenanceRequirement: money(a, bo.margin.maintenanceRequirementMinor(a, marks)),
+      initialRequirement: acc.type === 'margin' ? money(a, bo.margin.initialRequirementMinor(a, marks)) : null,
+      maintenanceRequirement: acc.type === 'margin' ? money(a, bo.margin.maintenanceRequirementMinor(a, marks)) : null,
       realized: money(a, pf.accountRealizedMinor(a)),
       unrealized: money(a, pf.accountUnrealizedMinor(a, marks)),
       fees: money(a, pf.accountFeesMinor(a)),
@@ -137,7 +141,8 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
     });
     for (let i = 0; i < bo.instrumentCount; i++) {
       const p = pf.position(a, i);
-      if (p === 0 && pf.realizedMinor(a, i) === 0 && pf.feesMinor(a, i) === 0) continue;
+      const unsettled = cl.unsettledLots(a, i);
+      if (p === 0 && unsettled === 0 && pf.realizedMinor(a, i) === 0 && pf.feesMinor(a, i) === 0) continue;
       const ins = spec.instruments[i]!;
       // cost / (|p| x value of one tick-lot) = the average price in ticks.
       const avgTicks = p === 0 ? 0 : Math.round((pf.costMinor(a, i) * ins.den) / (ins.num * p));
@@ -146,6 +151,8 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
         firm: firmName(a),
         instrument: sym(i),
         position: size(i, p),
+        settled: size(i, cl.settledLots(a, i)),
+        unsettled: size(i, unsettled),
         avgPrice: p === 0 ? null : px(i, avgTicks),
         cost: money(a, pf.costMinor(a, i)),
         mark: px(i, marks[i]!),
