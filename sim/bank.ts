@@ -76,6 +76,11 @@ export class SimBank {
     return this.accepted.size;
   }
 
+  /** Every movement the bank booked (settlements and returns), as it happened: no injected statement discrepancy. */
+  get movements(): readonly ReconItem[] {
+    return this.booked;
+  }
+
   /** A submission arrives at `nowNs`. The result is what the caller will see (after latency). */
   call(nowNs: number, sub: BankSubmission): CallResult {
     this.callsReceived++;
