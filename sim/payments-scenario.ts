@@ -106,7 +106,8 @@ export const paymentsSchema = obj(
     ach: obj(
       {
         cutoffs: list(time, 'times of day', PAYMENTS_LIMITS.cutoffsMax, 1).default(['10:30:00', '14:30:00', '16:45:00']),
-        settlementDays: int(0, 5).default(1),
+        // ACH settles T+1 or T+2 (same-day ACH is a different product, not modelled).
+        settlementDays: int(1, 2).default(1),
         settleTime: time.default('08:30:00'),
         returnDelayDays: int(0, 10).default(2),
       },

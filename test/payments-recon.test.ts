@@ -153,6 +153,12 @@ describe('payments scenario errors name the file, the JSON path and what was exp
       'payments.requests[0].color: unknown field',
     );
   });
+  it('accepts ACH settlement T+1 or T+2 only', () => {
+    expect(err((s) => Object.assign(s.payments, { ach: { settlementDays: 3 } }))).toContain('x.json: payments.ach.settlementDays: ');
+    expect(err((s) => Object.assign(s.payments, { ach: { settlementDays: 0 } }))).toContain('x.json: payments.ach.settlementDays: ');
+    expect(err((s) => Object.assign(s.payments, { ach: { settlementDays: 2 } }))).toBe('no error');
+  });
+
   it('reports bad injected breaks precisely', () => {
     expect(err((s) => s.payments.recon.breaks.push({ class: 'duplicate', key: 'nope' }))).toContain(
       'payments.recon.breaks[0].key: "nope" is not the idempotencyKey of any request',
