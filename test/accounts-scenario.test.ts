@@ -101,6 +101,29 @@ describe('scenario accounts section', () => {
     }
   });
 
+  it('exposure-limits: net and gross exposure refusals, and buying power from half of an unsettled sale, end to end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-acc-'));
+    try {
+      const sc = loadScenario(join(import.meta.dirname, '..', 'scenarios', 'exposure-limits.json'));
+      await runScenario({ scenario: sc, outDir: dir, feedThread: 'inline', outputThread: 'inline', audit: false });
+      const ev = readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const outcome = (account: string, size: string, instrument: string) => {
+        const r = ev.find((e) => (e.type === 'accepted' || e.type === 'rejected') && e.account === account && e.size === size && e.instrument === instrument)!;
+        return r.type === 'rejected' ? r.reason : 'accepted';
+      };
+      expect(outcome('g', '90', 'ACME')).toBe('accepted');
+      expect(outcome('g', '30', 'BETA')).toBe('net-exposure-limit');
+      expect(outcome('g', '150', 'BETA')).toBe('gross-exposure-limit');
+      expect(outcome('g', '100', 'BETA')).toBe('accepted');
+      expect(outcome('c', '8', 'ACME')).toBe('insufficient-buying-power');
+      expect(outcome('c', '7', 'ACME')).toBe('accepted');
+      // 700.00 is more than c's settled cash: only half of the 500.00 receivable made it possible.
+      expect(sc.backOffice!.accounts[2]!.unsettledUseBps).toBe(5_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('follows one order from accepted to fill, cleared and settled (audit query by order id), with the delivery on the ledger', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exsim-acc-'));
     try {
