@@ -14,7 +14,7 @@ import { rngStream } from '../sim/rng.js';
  * The back office driven through the REAL exchange by random order flow from a seed, over
  * several days with end-of-day jobs and intraday liquidation. After every event: the ledger
  * balances per asset; cash + positions at mark = equity from P&L for every account; no cash
- * account is negative; customers' positions per instrument sum to zero and the clearing
+ * account is negative, neither in total nor in settled cash (cash-available); customers' positions per instrument sum to zero and the clearing
  * securities account is flat. After every command: ledger = portfolio = risk positions.
  * Clearing lifecycle from the events alone: every trade side is `cleared` once (its trade and
  * order ids), later `trade-settled` once with the same figures on its settle date; the lots
@@ -166,6 +166,9 @@ function checkLedger(bo: BackOffice, e: EventRecord): void {
     const fromPnl = cl.portfolio.accountEquityMinor(a, marks);
     if (equity !== fromPnl) throw new Error(`account ${a}: cash + positions at mark ${equity} != equity from P&L ${fromPnl} ${where}`);
     if (!bo.isMarginAccount(a) && cl.cashMinor(a) < 0) throw new Error(`cash account ${a} negative: ${cl.cashMinor(a)} ${where}`);
+    // Stronger: settled cash alone (cash-available), not only settled + unsettled.
+    const available = L.normalBalance(cl.cashAvailableAccount(a));
+    if (!bo.isMarginAccount(a) && available < 0) throw new Error(`cash account ${a}: cash-available negative: ${available} ${where}`);
   }
   for (let i = 0; i < bo.instrumentCount; i++) {
     let sum = 0;
