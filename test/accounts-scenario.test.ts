@@ -95,7 +95,18 @@ describe('scenario accounts section', () => {
       } finally {
         db.close();
       }
-      expect(JSON.parse(readFileSync(join(dir, 'pnl.json'), 'utf8')).daily).toHaveLength(3);
+      const pnl = JSON.parse(readFileSync(join(dir, 'pnl.json'), 'utf8')) as { daily: Record<string, string>[]; firmDaily: Record<string, string>[] };
+      expect(pnl.daily).toHaveLength(3);
+      // Firm rows are the sums of their accounts' rows of the same date.
+      const cents = (x: string) => Math.round(Number(x) * 100);
+      expect(pnl.firmDaily.length).toBeGreaterThan(0);
+      for (const f of pnl.firmDaily) {
+        const rows = pnl.daily.filter((d) => d.date === f.date && d.firm === f.firm);
+        expect(rows.length).toBeGreaterThan(0);
+        for (const k of ['realized', 'unrealized', 'fees', 'total', 'day']) expect(cents(f[k]!), `${f.date} ${f.firm} ${k}`).toBe(rows.reduce((s, r) => s + cents(r[k]!), 0));
+      }
+      const positions = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8')) as { firms: { accounts: string[]; equity: string }[]; accounts: { account: string; equity: string }[] };
+      for (const f of positions.firms) expect(cents(f.equity)).toBe(f.accounts.reduce((s, a) => s + cents(positions.accounts.find((x) => x.account === a)!.equity), 0));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
