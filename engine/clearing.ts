@@ -24,9 +24,10 @@
  * API
  * - `new Clearing(config)`; `ledger`, `portfolio`, `fees` are public.
  * - `deposit(tsNs, account, amountMinor)`, `withdraw(tsNs, account, amountMinor)`.
- * - `onTrade(tsNs, tradeId, instrument, takerAccount, makerAccount, takerSide, priceTicks, sizeLots)`:
- *   fees from the schedule (taker/maker); `lastTakerFeeMinor`, `lastMakerFeeMinor` hold what was charged.
- * - `onStreetFill(tsNs, tradeId, instrument, account, side, priceTicks, sizeLots, maker)`: an own
+ * - `onTrade(tsNs, tradeId, instrument, takerAccount, makerAccount, takerSide, priceTicks, sizeLots, takerOrderId?, makerOrderId?)`:
+ *   fees from the schedule (taker/maker); `lastTakerFeeMinor`, `lastMakerFeeMinor` hold what was charged,
+ *   `lastTakerCashMinor`, `lastMakerCashMinor` and `lastSettleDay` each side's obligation.
+ * - `onStreetFill(tsNs, tradeId, instrument, account, side, priceTicks, sizeLots, maker, orderId?)`: an own
  *   fill against a recorded market (replayed instrument): the account's legs as in a trade, the
  *   other side on the street accounts; `lastStreetFeeMinor` holds the fee charged.
  * - `settle(tsNs, day, visit?)`: settles every obligation due on or before `day` (epoch day), calling
@@ -34,6 +35,7 @@
  * - `hold(tsNs, account, amountMinor)` / `release(...)`: optional mirror of order reservations.
  * - `variationMargin(tsNs, account, instrument, markTicks)`: pays/collects a future's VM in available cash.
  * - views: `settledCashMinor(a)` (available + held), `unsettledCashMinor(a)`, `cashMinor(a)`,
+ *   `settledLots(a, i)`, `unsettledLots(a, i)`,
  *   `equityMinor(a, marks)` = cash + sum(markValue) - sum(futures vmBasis);
  *   `positionLots(a, i)` = `settledLots` + `unsettledLots`.
  */
