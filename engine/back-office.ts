@@ -20,7 +20,7 @@
 import { InvariantError } from './assert.js';
 import type { BusinessCalendar } from './calendar.js';
 import { dayOfTs } from './calendar.js';
-import { Clearing, type ClearingInstrument } from './clearing.js';
+import { Clearing, type ClearingInstrument, type SettledItemVisitor } from './clearing.js';
 import { CommandRecord } from './command.js';
 import { EOD_JOB_NAME, EventType, JobOutcome } from './event.js';
 import type { Exchange, OrderHooks } from './exchange.js';
@@ -131,8 +131,6 @@ export class BackOffice implements OrderHooks {
   private anyMid: boolean;
   /** Per instrument: its replay venue when the market is recorded data (set by attach). */
   private replayed: (ReplayVenue | null)[] = [];
-  /** Securities due on `memoSettleDay` (the current trade day's settlement day). */
-  private memoCells: Float64Array | null = null;
   private readonly hasMarginAccounts: boolean;
   /** Reservation price of the command being checked, kept for its onAccepted. */
   private pendingPx = 0;
@@ -148,10 +146,10 @@ export class BackOffice implements OrderHooks {
   private wPx = new Float64Array(64);
   private wSz = new Float64Array(64);
   private wCt = new Float64Array(64);
-  /** Securities due per settlement day: nA x nI lots, + received, - delivered. */
-  private readonly deliveries = new Map<number, Float64Array>();
-  private memoTradeDay = Number.NaN;
-  private memoSettleDay = 0;
+  /** Bound once: the settlement job's per-trade visitor (no closure per run of the job). */
+  private readonly emitTradeSettled: SettledItemVisitor;
+  private settleTs = 0;
+  private settleDay = 0;
 
   constructor(config: BackOfficeConfig) {
     this.config = config;
@@ -217,6 +215,18 @@ export class BackOffice implements OrderHooks {
       });
     });
     this.growOrders(ORDER_CHUNK);
+    this.emitTradeSettled = (account, instrument, tradeId, orderId, side, lots, cashMinor) => {
+      const e = this.ex().beginExtra(EventType.TradeSettled, this.settleTs);
+      e.instrument = instrument;
+      e.account = account;
+      e.tradeId = tradeId;
+      e.orderId = orderId;
+      e.side = side;
+      e.sizeLots = lots < 0 ? -lots : lots;
+      e.amountMinor = cashMinor;
+      e.ref = this.settleDay;
+      this.ex().publishExtra();
+    };
   }
 
   /** The exchange whose hooks this is: needed for events and the book walk of market orders. */
@@ -351,48 +361,54 @@ export class BackOffice implements OrderHooks {
   onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void {
     const ex = this.ex();
     const ts = ex.timeNs;
-    this.clearing.onTrade(ts, tradeId, instrument, takerAccount, makerAccount, takerSide as Side, priceTicks, sizeLots);
+    const cl = this.clearing;
+    cl.onTrade(ts, tradeId, instrument, takerAccount, makerAccount, takerSide as Side, priceTicks, sizeLots, takerOrderId, makerOrderId);
     if (this.chargesFees[instrument] === 1) {
-      this.emitFee(ts, instrument, takerAccount, tradeId, 0, this.clearing.lastTakerFeeMinor);
-      this.emitFee(ts, instrument, makerAccount, tradeId, 1, this.clearing.lastMakerFeeMinor);
+      this.emitFee(ts, instrument, takerAccount, tradeId, 0, cl.lastTakerFeeMinor);
+      this.emitFee(ts, instrument, makerAccount, tradeId, 1, cl.lastMakerFeeMinor);
     }
+    this.emitCleared(ts, instrument, takerAccount, tradeId, takerOrderId, takerSide, priceTicks, sizeLots, cl.lastTakerCashMinor, cl.lastSettleDay);
+    this.emitCleared(ts, instrument, makerAccount, tradeId, makerOrderId, takerSide === Side.Buy ? Side.Sell : Side.Buy, priceTicks, sizeLots, cl.lastMakerCashMinor, cl.lastSettleDay);
     this.fill(takerOrderId, sizeLots);
     this.fill(makerOrderId, sizeLots);
     this.lastPx[instrument] = priceTicks;
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
     // Collars and exposure follow the market, like the venue's price bands.
     this.risk.setReferencePrice(instrument, priceTicks);
-    this.addDelivery(ts, instrument, takerSide === Side.Buy ? takerAccount : makerAccount, takerSide === Side.Buy ? makerAccount : takerAccount, sizeLots);
+  }
+
+  /** The clearing record of one side of one trade: what the account receives or pays, and when. */
+  private emitCleared(ts: number, instrument: number, account: number, tradeId: number, orderId: number, side: number, priceTicks: number, sizeLots: number, cashMinor: number, settleDay: number): void {
+    const e = this.ex().beginExtra(EventType.Cleared, ts);
+    e.instrument = instrument;
+    e.account = account;
+    e.tradeId = tradeId;
+    e.orderId = orderId;
+    e.side = side;
+    e.priceTicks = priceTicks;
+    e.sizeLots = sizeLots;
+    e.amountMinor = cashMinor;
+    e.ref = settleDay;
+    this.ex().publishExtra();
   }
 
   /**
    * An own fill against a recorded market: clearing against the street accounts, the fee
    * (maker when the order rested and was reached, taker when it crossed), risk's open orders
-   * and position, marks and the T+N delivery, as onTrade does for a trade between accounts.
+   * and position, marks and the clearing record (T+N delivery), as onTrade does for a trade
+   * between accounts.
    */
   onFill(tradeId: number, instrument: number, orderId: number, account: number, side: number, priceTicks: number, sizeLots: number, liquidity: number): void {
     const ts = this.ex().timeNs;
     const maker = liquidity !== FillLiquidity.Taker;
-    this.clearing.onStreetFill(ts, tradeId, instrument, account, side as Side, priceTicks, sizeLots, maker);
-    if (this.chargesFees[instrument] === 1) this.emitFee(ts, instrument, account, tradeId, maker ? 1 : 0, this.clearing.lastStreetFeeMinor);
+    const cl = this.clearing;
+    cl.onStreetFill(ts, tradeId, instrument, account, side as Side, priceTicks, sizeLots, maker, orderId);
+    if (this.chargesFees[instrument] === 1) this.emitFee(ts, instrument, account, tradeId, maker ? 1 : 0, cl.lastStreetFeeMinor);
+    this.emitCleared(ts, instrument, account, tradeId, orderId, side, priceTicks, sizeLots, cl.lastStreetCashMinor, cl.lastSettleDay);
     this.fill(orderId, sizeLots);
     this.lastPx[instrument] = priceTicks;
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
     this.risk.setReferencePrice(instrument, priceTicks);
-    this.addStreetDelivery(ts, instrument, account, side === Side.Buy ? sizeLots : -sizeLots);
-  }
-
-  private addStreetDelivery(ts: number, instrument: number, account: number, lots: number): void {
-    // Futures are not delivered: the position is open interest from the trade, and
-    // daily variation margin settles the cash.
-    if (this.clearing.portfolio.isFuture(instrument)) return;
-    const settleDay = this.config.calendar.settlementDay(dayOfTs(this.config.scenarioDay, ts), this.config.settlementLagDays);
-    let cells = this.deliveries.get(settleDay);
-    if (cells === undefined) {
-      cells = new Float64Array(this.nA * this.nI);
-      this.deliveries.set(settleDay, cells);
-    }
-    cells[account * this.nI + instrument] += lots;
   }
 
   /**
@@ -452,25 +468,6 @@ export class BackOffice implements OrderHooks {
     e.code = maker;
     e.amountMinor = fee;
     this.ex().publishExtra();
-  }
-
-  private addDelivery(ts: number, instrument: number, buyer: number, seller: number, lots: number): void {
-    // Futures are not delivered (see addStreetDelivery).
-    if (this.clearing.portfolio.isFuture(instrument)) return;
-    const day = dayOfTs(this.config.scenarioDay, ts);
-    let cells = this.memoCells;
-    if (day !== this.memoTradeDay || cells === null) {
-      this.memoTradeDay = day;
-      this.memoSettleDay = this.config.calendar.settlementDay(day, this.config.settlementLagDays);
-      cells = this.deliveries.get(this.memoSettleDay) ?? null;
-      if (cells === null) {
-        cells = new Float64Array(this.nA * this.nI);
-        this.deliveries.set(this.memoSettleDay, cells);
-      }
-      this.memoCells = cells;
-    }
-    cells[buyer * this.nI + instrument] += lots;
-    cells[seller * this.nI + instrument] -= lots;
   }
 
   private growOrders(n: number): void {
@@ -645,14 +642,27 @@ export class BackOffice implements OrderHooks {
     }
   }
 
+  /**
+   * T+N: the clearing's settlement transfers (cash and securities, per account), then the
+   * events: one trade-settled per trade side due (trade order), then per account the net
+   * cash-settled and per instrument the net securities-settled, both read off the ledger.
+   */
   private settle(day: number, ts: number): void {
     const ex = this.ex();
-    const L = this.clearing.ledger;
+    const cl = this.clearing;
+    const L = cl.ledger;
+    const nI = this.nI;
     const before = new Float64Array(this.nA);
-    for (let a = 0; a < this.nA; a++) before[a] = L.normalBalance(this.clearing.cashAvailableAccount(a));
-    this.clearing.settle(ts, day);
+    const lotsBefore = new Float64Array(this.nA * nI);
     for (let a = 0; a < this.nA; a++) {
-      const moved = L.normalBalance(this.clearing.cashAvailableAccount(a)) - before[a]!;
+      before[a] = L.normalBalance(cl.cashAvailableAccount(a));
+      for (let i = 0; i < nI; i++) lotsBefore[a * nI + i] = cl.settledLots(a, i);
+    }
+    this.settleTs = ts;
+    this.settleDay = day;
+    cl.settle(ts, day, this.emitTradeSettled);
+    for (let a = 0; a < this.nA; a++) {
+      const moved = L.normalBalance(cl.cashAvailableAccount(a)) - before[a]!;
       if (moved === 0) continue;
       const e = ex.beginExtra(EventType.CashSettled, ts);
       e.account = a;
@@ -660,18 +670,9 @@ export class BackOffice implements OrderHooks {
       e.amountMinor = moved;
       ex.publishExtra();
     }
-    const due = [...this.deliveries.keys()].filter((d) => d <= day).sort((x, y) => x - y);
-    if (due.length === 0) return;
-    const sum = new Float64Array(this.nA * this.nI);
-    for (const d of due) {
-      const cells = this.deliveries.get(d)!;
-      for (let k = 0; k < cells.length; k++) sum[k] += cells[k]!;
-      this.deliveries.delete(d);
-    }
-    this.memoCells = null;
     for (let a = 0; a < this.nA; a++) {
-      for (let i = 0; i < this.nI; i++) {
-        const lots = sum[a * this.nI + i]!;
+      for (let i = 0; i < nI; i++) {
+        const lots = cl.settledLots(a, i) - lotsBefore[a * nI + i]!;
         if (lots === 0) continue;
         const e = ex.beginExtra(EventType.SecuritiesSettled, ts);
         e.instrument = i;

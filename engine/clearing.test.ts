@@ -64,6 +64,61 @@ describe('clearing', () => {
     for (const a of [0, 1]) expect(c.equityMinor(a, marks)).toBe(c.portfolio.accountEquityMinor(a, marks));
   });
 
+  it('delivers securities on the ledger at T+N: unsettled holding at the trade, settled holding on the day, each trade side visited', () => {
+    const c = new Clearing(config(2, ['2024-07-04']));
+    c.deposit(0, 0, 10_000_000);
+    c.deposit(0, 1, 10_000_000);
+    c.onTrade(10, 7, 0, 0, 1, Side.Buy, 15_000, 100, 501, 402); // Wednesday: settles Friday
+    expect([c.lastTakerCashMinor, c.lastMakerCashMinor]).toEqual([-1_500_075, 1_500_030]);
+    expect(formatDate(c.lastSettleDay)).toBe('2024-07-05');
+    const fri = tsOfDay(parseDate('2024-07-03'), parseDate('2024-07-05'), 1_000);
+    c.onTrade(fri, 8, 0, 1, 0, Side.Buy, 15_100, 40, 403, 502); // acct1 buys 40 back: settles Monday
+    for (const [a, settled, unsettled] of [[0, 0, 60], [1, 0, -60]] as const) {
+      expect(c.settledLots(a, 0)).toBe(settled);
+      expect(c.unsettledLots(a, 0)).toBe(unsettled);
+      expect(c.ledger.normalBalance(c.unsettledSecuritiesAccount(a, 0))).toBe(unsettled);
+      expect(c.ledger.normalBalance(c.securitiesAccount(a, 0))).toBe(settled);
+    }
+    expect(c.ledger.accountName(c.unsettledSecuritiesAccount(0, 0))).toBe('acct0:AAPL:unsettled');
+    const seen: string[] = [];
+    const visit = (a: number, i: number, trade: number, order: number, side: Side, lots: number, cash: number) => {
+      // Visited after the transfer: the ledger already shows the delivery.
+      seen.push(`${a}:${i}:${trade}:${order}:${side === Side.Buy ? 'B' : 'S'}:${lots}:${cash}:${c.settledLots(a, i)}`);
+    };
+    const transfers = c.ledger.transferCount;
+    expect(c.settle(99, parseDate('2024-07-05'), visit)).toBe(2);
+    expect(seen).toEqual(['0:0:7:501:B:100:-1500075:100', '1:0:7:402:S:-100:1500030:-100']);
+    // One settlement transfer per account, cash and securities together.
+    expect(c.ledger.transferCount).toBe(transfers + 2);
+    expect([c.settledLots(0, 0), c.unsettledLots(0, 0), c.positionLots(0, 0)]).toEqual([100, -40, 60]);
+    seen.length = 0;
+    expect(c.settle(100, parseDate('2024-07-08'), visit)).toBe(2);
+    expect(seen).toEqual(['1:0:8:403:B:40:-604031:-60', '0:0:8:502:S:-40:604012:60']);
+    for (const a of [0, 1]) {
+      expect(c.unsettledLots(a, 0)).toBe(0);
+      expect(c.unsettledCashMinor(a)).toBe(0);
+    }
+    let securityLegs = 0;
+    c.ledger.forEachEntry((_t, _ts, code, _ref, account) => {
+      if (code === TransferCode.Settlement && (account === c.securitiesAccount(0, 0) || account === c.unsettledSecuritiesAccount(0, 0))) securityLegs++;
+    });
+    expect(securityLegs).toBe(4);
+    c.ledger.checkConsistency();
+  });
+
+  it('never delivers a future: its lots go straight to the position and settle as 0 lots (only the fee is cash)', () => {
+    const cfg = config(2);
+    const es = notionalRule('0.25', '1', 2, '50');
+    const c = new Clearing({ ...cfg, instruments: [{ symbol: 'ES', currency: 0, num: es.num, den: es.den, isFuture: true, makerBps: 0, takerBps: 1 }] });
+    c.onTrade(1, 1, 0, 0, 1, Side.Buy, 20_000, 2, 11, 12);
+    expect(c.unsettledSecuritiesAccount(0, 0)).toBe(-1);
+    expect([c.settledLots(0, 0), c.unsettledLots(0, 0)]).toEqual([2, 0]);
+    const seen: number[][] = [];
+    c.settle(5, cfg.scenarioDay + 1, (a, _i, _t, o, _s, lots, cash) => seen.push([a, o, lots, cash]));
+    expect(seen).toEqual([[0, 11, 0, -c.lastTakerFeeMinor], [1, 12, 0, 0]]);
+    expect(c.lastTakerFeeMinor).toBeGreaterThan(0);
+  });
+
   it('pays futures variation margin from clearing to the account', () => {
     const cfg = config(2);
     const es = notionalRule('0.25', '1', 2, '50');

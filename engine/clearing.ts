@@ -11,25 +11,33 @@
  *   (liabilities: money the venue owes the customer; unsettled is net receivable(+)/payable(-)),
  *   and `securities(account, instrument)` (liability in lots: the customer's position).
  *
- * A trade is ONE transfer: buyer's securities +lots and seller's -lots against clearingSec;
- * for equities the buyer's unsettled cash -notional and the seller's +notional against
+ * A trade is ONE transfer: the buyer's unsettled securities +lots and the seller's -lots
+ * against clearingSec (futures: straight to the position, they are never delivered); for
+ * equities the buyer's unsettled cash -notional and the seller's +notional against
  * clearingCash; each side's fee from its unsettled cash to feesRevenue (a rebate the other way).
- * On the settlement day (T+N business days, engine/calendar.ts) one Settlement transfer per
- * account moves the net of that day's trades from unsettled to available.
+ * Each side of each trade is one obligation (trade id, order id, lots, cash) due on the
+ * settlement day (T+N business days, engine/calendar.ts). On that day one Settlement transfer
+ * per account moves the net of its due obligations: cash from unsettled to available, and per
+ * instrument the lots from `<acct>:SYM:unsettled` to the settled holding `<acct>:SYM` (delivery
+ * versus payment in one transfer). The position is settled + unsettled lots.
  *
  * API
  * - `new Clearing(config)`; `ledger`, `portfolio`, `fees` are public.
  * - `deposit(tsNs, account, amountMinor)`, `withdraw(tsNs, account, amountMinor)`.
- * - `onTrade(tsNs, tradeId, instrument, takerAccount, makerAccount, takerSide, priceTicks, sizeLots)`:
- *   fees from the schedule (taker/maker); `lastTakerFeeMinor`, `lastMakerFeeMinor` hold what was charged.
- * - `onStreetFill(tsNs, tradeId, instrument, account, side, priceTicks, sizeLots, maker)`: an own
+ * - `onTrade(tsNs, tradeId, instrument, takerAccount, makerAccount, takerSide, priceTicks, sizeLots, takerOrderId?, makerOrderId?)`:
+ *   fees from the schedule (taker/maker); `lastTakerFeeMinor`, `lastMakerFeeMinor` hold what was charged,
+ *   `lastTakerCashMinor`, `lastMakerCashMinor` and `lastSettleDay` each side's obligation.
+ * - `onStreetFill(tsNs, tradeId, instrument, account, side, priceTicks, sizeLots, maker, orderId?)`: an own
  *   fill against a recorded market (replayed instrument): the account's legs as in a trade, the
  *   other side on the street accounts; `lastStreetFeeMinor` holds the fee charged.
- * - `settle(tsNs, day)`: settles every obligation due on or before `day` (epoch day); returns the count.
+ * - `settle(tsNs, day, visit?)`: settles every obligation due on or before `day` (epoch day), calling
+ *   `visit` for each (per trade side, in trade order); returns the count.
  * - `hold(tsNs, account, amountMinor)` / `release(...)`: optional mirror of order reservations.
  * - `variationMargin(tsNs, account, instrument, markTicks)`: pays/collects a future's VM in available cash.
  * - views: `settledCashMinor(a)` (available + held), `unsettledCashMinor(a)`, `cashMinor(a)`,
- *   `equityMinor(a, marks)` = cash + sum(markValue) - sum(futures vmBasis).
+ *   `settledLots(a, i)`, `unsettledLots(a, i)`,
+ *   `equityMinor(a, marks)` = cash + sum(markValue) - sum(futures vmBasis);
+ *   `positionLots(a, i)` = `settledLots` + `unsettledLots`.
  */
 import { assert, InvariantError } from './assert.js';
 import type { BusinessCalendar } from './calendar.js';
@@ -78,6 +86,12 @@ export interface ClearingConfig {
 /** Unsettled obligations waiting for their day; a bound, not a preallocation. */
 export const OBLIGATIONS_MAX = 1 << 26;
 
+/**
+ * One side of one trade, settled: `lots` delivered into (+) or out of (-) the account's settled
+ * holding (0 for futures, never delivered), `cashMinor` received (+) or paid (-), fee included.
+ */
+export type SettledItemVisitor = (account: number, instrument: number, tradeId: number, orderId: number, side: Side, lots: number, cashMinor: number) => void;
+
 export class Clearing {
   readonly ledger = new Ledger();
   readonly portfolio: Portfolio;
@@ -99,14 +113,24 @@ export class Clearing {
   private readonly heldId: Int32Array;
   private readonly unsettledId: Int32Array;
   private readonly secId: Int32Array;
+  /** Per (account, instrument): `<acct>:SYM:unsettled`, lots bought (+) / sold (-) not yet delivered; -1 for futures. */
+  private readonly pendingSecId: Int32Array;
 
-  // Obligations queue: settle days never decrease along the queue, because trade days do not.
+  // Obligations queue, one per side of a trade: settle days never decrease along the queue,
+  // because trade days do not.
   private oAccount = new Int32Array(1024);
+  private oInstrument = new Int32Array(1024);
+  private oSide = new Uint8Array(1024);
+  private oTrade = new Float64Array(1024);
+  private oOrder = new Float64Array(1024);
+  private oLots = new Float64Array(1024);
   private oAmount = new Float64Array(1024);
   private oDay = new Float64Array(1024);
   private oHead = 0;
   private oTail = 0;
   private readonly settleSum: Float64Array;
+  /** Lots to deliver per (account, instrument) in the settlement being built. */
+  private readonly settleLots: Float64Array;
   private readonly touched: Int32Array;
   private readonly isTouched: Uint8Array;
   /** Memo of the last trade day's settlement day: the calendar walk runs once per day, not per trade. */
@@ -116,6 +140,12 @@ export class Clearing {
   lastTakerFeeMinor = 0;
   lastMakerFeeMinor = 0;
   lastStreetFeeMinor = 0;
+  /** Cash each side of the last trade will receive (+) or pay (-) on its settlement day, fees included. */
+  lastTakerCashMinor = 0;
+  lastMakerCashMinor = 0;
+  lastStreetCashMinor = 0;
+  /** Epoch day the last trade or street fill settles on. */
+  lastSettleDay = 0;
   /** Per instrument: `street:SYM`, or -1 when the instrument is not replayed. */
   private readonly streetSecId: Int32Array;
   /** Per currency: `street:CCY`, or -1 when no replayed instrument trades in it. */
@@ -165,7 +195,16 @@ export class Clearing {
       if (this.streetCashId[c] === -1) this.streetCashId[c] = L.openAccount(`street:${currencies[c]!.code}`, cashAsset[c]!, AccountKind.Asset);
       return L.openAccount(`street:${ins.symbol}`, secAsset[i]!, AccountKind.Asset);
     });
+    // Opened after the street accounts, so the ids of every earlier account stay as they were.
+    this.pendingSecId = new Int32Array(accounts.length * instruments.length).fill(-1);
+    accounts.forEach((a, ai) => {
+      instruments.forEach((ins, i) => {
+        if (ins.isFuture) return;
+        this.pendingSecId[ai * instruments.length + i] = L.openAccount(`${a.name}:${ins.symbol}:unsettled`, secAsset[i]!, AccountKind.Liability);
+      });
+    });
     this.settleSum = new Float64Array(accounts.length);
+    this.settleLots = new Float64Array(accounts.length * instruments.length);
     this.touched = new Int32Array(accounts.length);
     this.isTouched = new Uint8Array(accounts.length);
   }
@@ -179,8 +218,13 @@ export class Clearing {
   cashUnsettledAccount(a: number): number {
     return this.unsettledId[a]!;
   }
+  /** `<acct>:SYM`: the settled holding (for a future: the whole position, never delivered). */
   securitiesAccount(a: number, instrument: number): number {
     return this.secId[a * this.nInstruments + instrument]!;
+  }
+  /** `<acct>:SYM:unsettled`: lots traded and not yet delivered; -1 for a future. */
+  unsettledSecuritiesAccount(a: number, instrument: number): number {
+    return this.pendingSecId[a * this.nInstruments + instrument]!;
   }
   bankAccount(currency: number): number {
     return this.bankId[currency]!;
@@ -227,7 +271,7 @@ export class Clearing {
     this.ledger.move(tsNs, TransferCode.Release, account, this.heldId[account]!, this.availId[account]!, amountMinor);
   }
 
-  onTrade(tsNs: number, tradeId: number, instrument: number, takerAccount: number, makerAccount: number, takerSide: Side, priceTicks: number, sizeLots: number): void {
+  onTrade(tsNs: number, tradeId: number, instrument: number, takerAccount: number, makerAccount: number, takerSide: Side, priceTicks: number, sizeLots: number, takerOrderId = 0, makerOrderId = 0): void {
     assert(instrument >= 0 && instrument < this.nInstruments, 'clearing: unknown instrument in trade');
     assert(takerAccount >= 0 && takerAccount < this.nAccounts && makerAccount >= 0 && makerAccount < this.nAccounts, 'unknown account in trade');
     const cur = this.insCurrency[instrument]!;
@@ -247,11 +291,14 @@ export class Clearing {
     const feesAcct = this.feesId[cur]!;
     const bU = this.unsettledId[buyer]!;
     const sU = this.unsettledId[seller]!;
+    // Equities go to the unsettled holding until delivery; futures straight to the position.
+    const bSec = this.deliverable(buyer, instrument);
+    const sSec = this.deliverable(seller, instrument);
     L.begin(tsNs, TransferCode.Trade, tradeId);
     // Credit-normal (liability) accounts: a credit (negative posting) increases the customer's holding.
-    L.post(this.secId[buyer * this.nInstruments + instrument]!, -sizeLots);
+    L.post(bSec, -sizeLots);
     L.post(clrSec, sizeLots);
-    L.post(this.secId[seller * this.nInstruments + instrument]!, sizeLots);
+    L.post(sSec, sizeLots);
     L.post(clrSec, -sizeLots);
     L.post(bU, cash);
     L.post(clrCash, -cash);
@@ -270,8 +317,25 @@ export class Clearing {
       this.memoTradeDay = day;
       this.memoSettleDay = this.calendar.settlementDay(day, this.settlementLagDays);
     }
-    this.addObligation(buyer, -cash - buyerFee, this.memoSettleDay);
-    this.addObligation(seller, cash - sellerFee, this.memoSettleDay);
+    const delivered = pf.isFuture(instrument) ? 0 : sizeLots;
+    // Not -delivered for a future's seller: -0 would leak into events as "-0".
+    const out = delivered === 0 ? 0 : -delivered;
+    // 0 - x, not -x: a future's zero cash must stay +0 (a -0 would print as "-0.00").
+    const takerCash = takerSide === Side.Buy ? 0 - cash - buyerFee : cash - sellerFee;
+    const makerCash = takerSide === Side.Buy ? cash - sellerFee : 0 - cash - buyerFee;
+    const makerSide = takerSide === Side.Buy ? Side.Sell : Side.Buy;
+    this.addObligation(takerAccount, instrument, takerSide, tradeId, takerOrderId, takerSide === Side.Buy ? delivered : out, takerCash, this.memoSettleDay);
+    this.addObligation(makerAccount, instrument, makerSide, tradeId, makerOrderId, makerSide === Side.Buy ? delivered : out, makerCash, this.memoSettleDay);
+    this.lastTakerCashMinor = takerCash;
+    this.lastMakerCashMinor = makerCash;
+    this.lastSettleDay = this.memoSettleDay;
+  }
+
+  /** Where a trade's lots go: the unsettled holding of an equity, the position of a future. */
+  private deliverable(account: number, instrument: number): number {
+    const k = account * this.nInstruments + instrument;
+    const pending = this.pendingSecId[k]!;
+    return pending >= 0 ? pending : this.secId[k]!;
   }
 
   /**
@@ -282,7 +346,7 @@ export class Clearing {
    * the market, to fees. The account's cash settles T+N like any trade; the street
    * balances are not settled (the recorded market has no bank in the simulation).
    */
-  onStreetFill(tsNs: number, tradeId: number, instrument: number, account: number, side: Side, priceTicks: number, sizeLots: number, maker: boolean): void {
+  onStreetFill(tsNs: number, tradeId: number, instrument: number, account: number, side: Side, priceTicks: number, sizeLots: number, maker: boolean, orderId = 0): void {
     const streetSec = this.streetSecId[instrument]!;
     if (streetSec < 0) throw new InvariantError('clearing: a street fill on an instrument that is not replayed');
     if (!(account >= 0 && account < this.nAccounts)) throw new InvariantError('clearing: unknown account in a street fill');
@@ -298,7 +362,7 @@ export class Clearing {
     const L = this.ledger;
     const u = this.unsettledId[account]!;
     L.begin(tsNs, TransferCode.Trade, tradeId);
-    L.post(this.secId[account * this.nInstruments + instrument]!, -lots);
+    L.post(this.deliverable(account, instrument), -lots);
     L.post(streetSec, lots);
     L.post(u, signedCash);
     L.post(this.streetCashId[cur]!, -signedCash);
@@ -312,37 +376,37 @@ export class Clearing {
       this.memoTradeDay = day;
       this.memoSettleDay = this.calendar.settlementDay(day, this.settlementLagDays);
     }
-    this.addObligation(account, -signedCash - fee, this.memoSettleDay);
+    const delivered = pf.isFuture(instrument) ? 0 : lots;
+    this.lastStreetCashMinor = 0 - signedCash - fee;
+    this.lastSettleDay = this.memoSettleDay;
+    this.addObligation(account, instrument, side, tradeId, orderId, delivered, this.lastStreetCashMinor, this.memoSettleDay);
   }
 
-  private addObligation(account: number, amount: number, settleDay: number): void {
-    if (amount === 0) return;
+  private addObligation(account: number, instrument: number, side: Side, tradeId: number, orderId: number, lots: number, amount: number, settleDay: number): void {
     let t = this.oTail;
     if (t === this.oAccount.length) {
-      // Compact before growing: the settled prefix is dead.
       const live = t - this.oHead;
-      if (this.oHead > 0 && live < this.oAccount.length / 2) {
-        this.oAccount.copyWithin(0, this.oHead, t);
-        this.oAmount.copyWithin(0, this.oHead, t);
-        this.oDay.copyWithin(0, this.oHead, t);
-      } else {
-        assert(this.oAccount.length * 2 <= OBLIGATIONS_MAX, 'too many unsettled obligations');
-        const n = this.oAccount.length * 2;
-        const a = new Int32Array(n);
-        a.set(this.oAccount.subarray(this.oHead, t));
-        const m = new Float64Array(n);
-        m.set(this.oAmount.subarray(this.oHead, t));
-        const d = new Float64Array(n);
-        d.set(this.oDay.subarray(this.oHead, t));
-        this.oAccount = a;
-        this.oAmount = m;
-        this.oDay = d;
-      }
+      // Compact before growing: the settled prefix is dead.
+      const n = this.oHead > 0 && live < this.oAccount.length / 2 ? this.oAccount.length : this.oAccount.length * 2;
+      if (n > OBLIGATIONS_MAX) throw new InvariantError('too many unsettled obligations');
+      this.oAccount = moveLive(this.oAccount, this.oHead, t, n);
+      this.oInstrument = moveLive(this.oInstrument, this.oHead, t, n);
+      this.oSide = moveLive(this.oSide, this.oHead, t, n);
+      this.oTrade = moveLive(this.oTrade, this.oHead, t, n);
+      this.oOrder = moveLive(this.oOrder, this.oHead, t, n);
+      this.oLots = moveLive(this.oLots, this.oHead, t, n);
+      this.oAmount = moveLive(this.oAmount, this.oHead, t, n);
+      this.oDay = moveLive(this.oDay, this.oHead, t, n);
       this.oHead = 0;
       this.oTail = t = live;
     }
-    assert(t === this.oHead || this.oDay[t - 1]! <= settleDay, 'settlement days must not decrease');
+    if (!(t === this.oHead || this.oDay[t - 1]! <= settleDay)) throw new InvariantError('settlement days must not decrease');
     this.oAccount[t] = account;
+    this.oInstrument[t] = instrument;
+    this.oSide[t] = side;
+    this.oTrade[t] = tradeId;
+    this.oOrder[t] = orderId;
+    this.oLots[t] = lots;
     this.oAmount[t] = amount;
     this.oDay[t] = settleDay;
     this.oTail = t + 1;
@@ -353,10 +417,15 @@ export class Clearing {
     return this.oTail - this.oHead;
   }
 
-  /** Settle everything due on or before `day`: one transfer per account with a non-zero net. */
-  settle(tsNs: number, day: number): number {
+  /**
+   * Settle everything due on or before `day`: one Settlement transfer (ref = day) per account
+   * with anything to move, holding its net cash (unsettled to available) and, per instrument,
+   * its net lots (unsettled holding to settled holding). Then `visit` sees each trade side settled.
+   */
+  settle(tsNs: number, day: number, visit?: SettledItemVisitor): number {
     let nTouched = 0;
     let h = this.oHead;
+    const nI = this.nInstruments;
     while (h < this.oTail && this.oDay[h]! <= day) {
       const a = this.oAccount[h]!;
       if (this.isTouched[a] === 0) {
@@ -364,18 +433,41 @@ export class Clearing {
         this.touched[nTouched++] = a;
       }
       this.settleSum[a] += this.oAmount[h]!;
+      this.settleLots[a * nI + this.oInstrument[h]!] += this.oLots[h]!;
       h++;
     }
-    const settled = h - this.oHead;
+    const first = this.oHead;
+    const settled = h - first;
     this.oHead = h;
+    const L = this.ledger;
     for (let k = 0; k < nTouched; k++) {
       const a = this.touched[k]!;
       const amount = this.settleSum[a]!;
       this.settleSum[a] = 0;
       this.isTouched[a] = 0;
-      if (amount === 0) continue;
-      // Receivable X: unsettled (liability) goes down by X, available up by X.
-      this.ledger.move(tsNs, TransferCode.Settlement, day, this.unsettledId[a]!, this.availId[a]!, amount);
+      let any = amount !== 0;
+      for (let i = 0; i < nI && !any; i++) any = this.settleLots[a * nI + i] !== 0;
+      if (!any) continue;
+      L.begin(tsNs, TransferCode.Settlement, day);
+      if (amount !== 0) {
+        // Receivable X: unsettled (liability) goes down by X, available up by X.
+        L.post(this.unsettledId[a]!, amount);
+        L.post(this.availId[a]!, -amount);
+      }
+      for (let i = 0; i < nI; i++) {
+        const lots = this.settleLots[a * nI + i]!;
+        if (lots === 0) continue;
+        this.settleLots[a * nI + i] = 0;
+        // Received X lots: the unsettled holding goes down by X, the settled holding up by X.
+        L.post(this.pendingSecId[a * nI + i]!, lots);
+        L.post(this.secId[a * nI + i]!, -lots);
+      }
+      L.commit();
+    }
+    // After the transfers, so whoever is told a trade settled finds it settled on the ledger.
+    // Nothing is queued in between, so the settled range is still intact.
+    if (visit !== undefined) {
+      for (let k = first; k < h; k++) visit(this.oAccount[k]!, this.oInstrument[k]!, this.oTrade[k]!, this.oOrder[k]!, this.oSide[k] as Side, this.oLots[k]!, this.oAmount[k]!);
     }
     return settled;
   }
@@ -400,12 +492,34 @@ export class Clearing {
     return this.settledCashMinor(a) + this.unsettledCashMinor(a);
   }
 
-  /** Ledger position in lots (equals the portfolio's). */
+  /** Ledger position in lots, settled + unsettled (equals the portfolio's). */
   positionLots(a: number, instrument: number): number {
+    return this.settledLots(a, instrument) + this.unsettledLots(a, instrument);
+  }
+
+  /** Lots delivered to the account (short: delivered out of it), from its `<acct>:SYM`. */
+  settledLots(a: number, instrument: number): number {
     return this.ledger.normalBalance(this.secId[a * this.nInstruments + instrument]!);
+  }
+
+  /** Lots bought (+) or sold (-) and not yet delivered; 0 for futures. */
+  unsettledLots(a: number, instrument: number): number {
+    const id = this.pendingSecId[a * this.nInstruments + instrument]!;
+    return id < 0 ? 0 : this.ledger.normalBalance(id);
   }
 
   equityMinor(a: number, marks: ArrayLike<number>): number {
     return this.cashMinor(a) + this.portfolio.positionsValueMinor(a, marks);
   }
+}
+
+/** A typed array of capacity `n` holding `src[head, tail)` from index 0. */
+function moveLive<T extends Int32Array | Uint8Array | Float64Array>(src: T, head: number, tail: number, n: number): T {
+  if (n === src.length) {
+    src.copyWithin(0, head, tail);
+    return src;
+  }
+  const out = new (src.constructor as new (k: number) => T)(n);
+  out.set(src.subarray(head, tail));
+  return out;
 }

@@ -85,6 +85,10 @@ export enum EventType {
   Job = 30,
   /** An account's kill switch was turned on or off (per account, also when its firm's switch moved). */
   KillSwitch = 31,
+  /** Clearing of one side of one trade (or own fill): the obligation, its cash and its settlement day. */
+  Cleared = 32,
+  /** T+N: one side of one trade settled (lots delivered, cash paid or received). */
+  TradeSettled = 33,
 }
 
 /** End-of-day jobs by `code` of a Job event, in dependency order. */
@@ -149,6 +153,8 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
   [EventType.LiquidationOrder]: 'liquidation-order',
   [EventType.Job]: 'job',
   [EventType.KillSwitch]: 'kill-switch',
+  [EventType.Cleared]: 'cleared',
+  [EventType.TradeSettled]: 'trade-settled',
 };
 
 /**
@@ -195,6 +201,10 @@ export const EVENT_TYPE_NAME: Record<EventType, string> = {
  * - liquidation-order: instrument, account, clOrdId, side, sizeLots
  * - job: code (EOD_JOB_NAME index), ref (day), flags (attempt, 0 for a skip), reason (JobOutcome)
  * - kill-switch: account, code (0 account, 1 firm), flags bit0 = on
+ * - cleared: instrument, account, tradeId, orderId, side (this account's side), priceTicks, sizeLots,
+ *            amountMinor (cash due on settlement, fee included: + receive, - pay), ref (settlement day)
+ * - trade-settled: instrument, account, tradeId, orderId, side, sizeLots (lots delivered: 0 for
+ *            futures), amountMinor (as in cleared), ref (day)
  */
 export class EventRecord {
   type: EventType = EventType.SessionOpen;

@@ -156,4 +156,36 @@ describe('reconciler', () => {
     expect(d2.resolved.map((b) => [BreakClass[b.cls], b.ref, b.status])).toEqual([['Timing', 'P3', 'resolved']]);
     expect(r.openBreaks).toBe(4);
   });
+
+  it('matches a line that lost its reference by amount across days inside the window, and not outside it', () => {
+    let id = 0;
+    // Window of 2 days; our references start with P.
+    const r = new Reconciler({ bank: 0, withinWindow: (a, b) => b - a <= 2, paymentIdOf: (ref) => (ref.startsWith('P') ? Number(ref.slice(1)) : 0), nextBreakId: () => ++id });
+    const d1 = r.runDay(
+      10,
+      [
+        { ref: 'P1', day: 10, amountMinor: 100 },
+        { ref: 'P2', day: 10, amountMinor: 200 },
+        { ref: 'P3', day: 10, amountMinor: -300 },
+      ],
+      [],
+    );
+    expect(d1.found.map((b) => b.ref)).toEqual(['P1', 'P2', 'P3']);
+    // Day 12 (inside the window): an untraced 200 resolves P2; a -300 with the wrong sign as +300 does not touch P3.
+    const d2 = r.runDay(12, [], [
+      { ref: 'TRACE-A', day: 12, amountMinor: 200 },
+      { ref: 'TRACE-B', day: 12, amountMinor: 300 },
+    ]);
+    expect(d2.resolved.map((b) => [b.ref, BreakClass[b.cls], b.status, b.resolvedDay, b.bankAmountMinor])).toEqual([['P2', 'Timing', 'resolved', 12, 200]]);
+    expect(d2.found.map((b) => [BreakClass[b.cls], b.ref])).toEqual([['UnknownItem', 'TRACE-B']]);
+    // Day 13 (outside the window of day 10): an untraced 100 no longer matches P1.
+    const d3 = r.runDay(13, [], [{ ref: 'TRACE-C', day: 13, amountMinor: 100 }]);
+    expect(d3.resolved).toEqual([]);
+    expect(d3.found.map((b) => [BreakClass[b.cls], b.ref])).toEqual([['UnknownItem', 'TRACE-C']]);
+    expect(r.breaks.find((b) => b.ref === 'P1')!.status).toBe('open');
+    // Same day, a ledger item booked late (value day 11) and an untraced line of day 13: outside 2 days, no match.
+    const d4 = r.runDay(14, [{ ref: 'P4', day: 11, amountMinor: 50 }], [{ ref: 'TRACE-D', day: 14, amountMinor: 50 }]);
+    expect(d4.matched).toBe(0);
+    expect(d4.found.map((b) => [BreakClass[b.cls], b.ref])).toEqual([['MissingInBank', 'P4'], ['UnknownItem', 'TRACE-D']]);
+  });
 });

@@ -9,7 +9,9 @@
  * 3. By reference across days: an item that matches an open break of the other side from an
  *    earlier day within the window resolves that break as a timing difference.
  * 4. By amount and date window: a statement item whose reference we do not know matches an
- *    unmatched ledger item of the same signed amount within the window (the bank lost the reference).
+ *    unmatched ledger item of the same signed amount within the window (the bank lost the
+ *    reference), else an open missing-in-bank break of an earlier day within the window, which
+ *    resolves as timing (the bank lost the reference and was late).
  * 5. Leftovers: a ledger item is missing-in-bank; a statement item with one of our references is
  *    missing-in-ledger; any other statement item is an unknown-item.
  * A missing-in-bank or missing-in-ledger break whose counterpart arrives within the window is
@@ -164,15 +166,31 @@ export class Reconciler {
     for (let j = 0; j < bank.length; j++) {
       if (!bUsed[j] && resolveWith(BreakClass.MissingInBank, bank[j]!.ref, bank[j]!.amountMinor, bank[j]!.day)) bUsed[j] = 1;
     }
-    // 4. Amount and date window, for statement items without a reference we know.
+    // 4. Amount and date window, for statement items without a reference we know: first an
+    // unmatched ledger item of today's run, then an open missing-in-bank break of an earlier
+    // day (the bank lost the reference and was late: a timing difference, resolved).
     for (let j = 0; j < bank.length; j++) {
       const B = bank[j]!;
       if (bUsed[j] || o.paymentIdOf(B.ref) !== 0) continue;
       for (let i = 0; i < ledger.length; i++) {
-        if (lUsed[i] || ledger[i]!.amountMinor !== B.amountMinor) continue;
+        const L = ledger[i]!;
+        if (lUsed[i] || L.amountMinor !== B.amountMinor || !o.withinWindow(Math.min(L.day, B.day), Math.max(L.day, B.day))) continue;
         lUsed[i] = bUsed[j] = 1;
         matched++;
-        this.matchedKeys.add(key(ledger[i]!.ref, B.amountMinor));
+        this.matchedKeys.add(key(L.ref, B.amountMinor));
+        break;
+      }
+      if (bUsed[j]) continue;
+      for (const br of this.breaks) {
+        if (br.status !== 'open' || br.foundAs !== BreakClass.MissingInBank || br.day >= day || br.ledgerAmountMinor !== B.amountMinor) continue;
+        if (!o.withinWindow(br.day, B.day)) continue;
+        br.cls = BreakClass.Timing;
+        br.status = 'resolved';
+        br.resolvedDay = day;
+        br.bankAmountMinor = B.amountMinor;
+        this.matchedKeys.add(key(br.ref, B.amountMinor));
+        resolved.push(br);
+        bUsed[j] = 1;
         break;
       }
     }
@@ -187,6 +205,21 @@ export class Reconciler {
   }
 }
 
+/** How a break's amount counts toward its class total (`breakAmountMinor`). */
+export const BREAK_AMOUNT_RULE: Record<BreakClassName, string> = {
+  'missing-in-bank': 'abs(ledger amount)',
+  'missing-in-ledger': 'abs(bank amount)',
+  duplicate: 'abs(bank amount)',
+  'amount-mismatch': 'abs(bank amount - ledger amount)',
+  timing: 'abs(ledger amount, else bank amount)',
+  'unknown-item': 'abs(bank amount)',
+};
+
+/** What one break adds to its class total: the difference for an amount-mismatch, else the absolute amount of the side that has one. */
+export function breakAmountMinor(b: ReconBreak): number {
+  return b.cls === BreakClass.AmountMismatch ? Math.abs((b.bankAmountMinor ?? 0) - (b.ledgerAmountMinor ?? 0)) : Math.abs(b.ledgerAmountMinor ?? b.bankAmountMinor ?? 0);
+}
+
 /** Count and total (absolute, of whichever side has an amount) per final class. */
 export function breakTotals(breaks: readonly ReconBreak[]): Record<BreakClassName, { count: number; open: number; amountMinor: number }> {
   const out = {} as Record<BreakClassName, { count: number; open: number; amountMinor: number }>;
@@ -195,8 +228,7 @@ export function breakTotals(breaks: readonly ReconBreak[]): Record<BreakClassNam
     const t = out[BREAK_CLASS_NAME[b.cls]];
     t.count++;
     if (b.status === 'open') t.open++;
-    const amt = b.cls === BreakClass.AmountMismatch ? Math.abs((b.bankAmountMinor ?? 0) - (b.ledgerAmountMinor ?? 0)) : Math.abs(b.ledgerAmountMinor ?? b.bankAmountMinor ?? 0);
-    t.amountMinor += amt;
+    t.amountMinor += breakAmountMinor(b);
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { dayOfTs } from '../engine/calendar.js';
 import { type CallbackStatus, Direction, PaymentReason, Rail, paymentRef } from '../engine/payment.js';
 import { ACH_RETURN_CODE_LIST, type Rails } from '../engine/rails.js';
 import { BreakClass, type ReconItem } from '../engine/recon.js';
-import type { BankConfig, InjectedBreak, ScriptedOutcome } from './payments-config.js';
+import { LOST_REFERENCE, type BankConfig, type InjectedBreak, type ScriptedOutcome } from './payments-config.js';
 import { type Rng, rngStream } from './rng.js';
 
 export interface Scheduler {
@@ -74,6 +74,11 @@ export class SimBank {
 
   get transfers(): number {
     return this.accepted.size;
+  }
+
+  /** Every movement the bank booked (settlements and returns), as it happened: no injected statement discrepancy. */
+  get movements(): readonly ReconItem[] {
+    return this.booked;
   }
 
   /** A submission arrives at `nowNs`. The result is what the caller will see (after latency). */
@@ -166,7 +171,7 @@ export class SimBank {
   /**
    * The bank's statement of `day`: what it moved, as it reports it, including the
    * configured discrepancies (an item left out, listed twice, with another amount, a
-   * day late, or an item that is not ours).
+   * day late, without our reference, or an item that is not ours).
    */
   statement(day: number): ReconItem[] {
     const injectedByRef = new Map<string, InjectedBreak>();
@@ -185,11 +190,11 @@ export class SimBank {
       seen.add(it.ref);
       const inj = first ? injectedByRef.get(it.ref) : undefined;
       let shownDay = it.day;
-      if (inj?.cls === BreakClass.Timing) shownDay = this.rails.calendar.addBusinessDays(it.day, inj.delayDays);
+      if ((inj?.cls === BreakClass.Timing || inj?.cls === LOST_REFERENCE) && inj.delayDays > 0) shownDay = this.rails.calendar.addBusinessDays(it.day, inj.delayDays);
       if (shownDay !== day) continue;
       if (inj?.cls === BreakClass.MissingInBank) continue;
       const amountMinor = inj?.cls === BreakClass.AmountMismatch ? Math.sign(it.amountMinor) * inj.amountMinor : it.amountMinor;
-      out.push({ ref: it.ref, day, amountMinor });
+      out.push({ ref: inj?.cls === LOST_REFERENCE ? inj.reference : it.ref, day, amountMinor });
       if (inj?.cls === BreakClass.Duplicate) out.push({ ref: it.ref, day, amountMinor });
     }
     return out;

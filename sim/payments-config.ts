@@ -62,8 +62,18 @@ export interface PaymentRequestSpec {
   readonly outcome: ScriptedOutcome | null;
 }
 
+/**
+ * Not a break class: the bank prints a payment's line without our reference (under one of its
+ * own, `delayDays` business days late). Reconciliation must match it by amount and date window;
+ * it becomes a break only when that fails (outside the window).
+ */
+export const LOST_REFERENCE = 'lost-reference';
+export type InjectedClass = BreakClass | typeof LOST_REFERENCE;
+/** The reference the bank prints on a lost-reference line when the scenario names none. */
+export const LOST_REFERENCE_DEFAULT = 'NO-REFERENCE';
+
 export interface InjectedBreak {
-  readonly cls: BreakClass;
+  readonly cls: InjectedClass;
   /** Idempotency key of the payment whose statement item is altered (null for an unknown item). */
   readonly key: string | null;
   readonly bank: number;
@@ -71,7 +81,7 @@ export interface InjectedBreak {
   readonly day: number;
   readonly amountMinor: number;
   readonly reference: string;
-  /** For timing: how many business days late the item shows. */
+  /** For timing and lost-reference: how many business days late the item shows. */
   readonly delayDays: number;
 }
 

@@ -1,11 +1,13 @@
 /**
  * Payments outputs in the run directory:
  * - payments.sqlite: tables `payments` (one row per payment, with its fraud decision),
- *   `recon_breaks`, `statements` (every bank statement line) and `meta`. A separate file rather
+ *   `recon_breaks` (with the amount each adds to its class total), `recon_classes` (count, open,
+ *   resolved and amount per class, with the amount rule), `statements` (every bank statement
+ *   line) and `meta`. A separate file rather
  *   than tables in audit.sqlite: the audit log is written by the output thread until after
  *   components finish, is hash-chained over its own schema, and may be switched off (--no-audit,
  *   verify); payments tables must exist in every run and must not touch the chain.
- * - recon.csv and recon.json: every break, and counts and amounts per class.
+ * - recon.csv: every break; recon-classes.csv: counts and amounts per class; recon.json: both.
  * Read back by sim/payments-report.ts for `exsim report payments|recon`.
  */
 import Database from 'better-sqlite3';
@@ -13,12 +15,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDate } from '../engine/calendar.js';
 import { DIRECTION_NAME, PAYMENT_REASON_NAME, PAYMENT_STATE_NAME, RAIL_NAME, paymentRef } from '../engine/payment.js';
-import { BREAK_CLASS_NAME, type ReconBreak, breakTotals } from '../engine/recon.js';
+import { BREAK_AMOUNT_RULE, BREAK_CLASS_NAME, type ReconBreak, breakAmountMinor, breakTotals } from '../engine/recon.js';
 import type { PaymentsSystem } from './payments.js';
 
 export const PAYMENTS_DB = 'payments.sqlite';
 export const RECON_CSV = 'recon.csv';
 export const RECON_JSON = 'recon.json';
+export const RECON_CLASSES_CSV = 'recon-classes.csv';
 
 export interface ReconBreakRow {
   id: number;
@@ -32,11 +35,21 @@ export interface ReconBreakRow {
   paymentId: number | null;
   ledgerAmount: string | null;
   bankAmount: string | null;
+  /** What the break adds to its class total (BREAK_AMOUNT_RULE). */
+  amount: string;
+}
+
+export interface ReconClassRow {
+  count: number;
+  open: number;
+  amount: string;
+  /** How each break's amount is taken (the difference for amount-mismatch). */
+  amountRule: string;
 }
 
 export interface ReconJson {
   currency: string;
-  classes: Record<string, { count: number; open: number; amount: string }>;
+  classes: Record<string, ReconClassRow>;
   breaks: ReconBreakRow[];
 }
 
@@ -53,17 +66,19 @@ function breakRow(s: PaymentsSystem, b: ReconBreak): ReconBreakRow {
     paymentId: b.paymentId === 0 ? null : b.paymentId,
     ledgerAmount: b.ledgerAmountMinor === null ? null : s.money(b.ledgerAmountMinor),
     bankAmount: b.bankAmountMinor === null ? null : s.money(b.bankAmountMinor),
+    amount: s.money(breakAmountMinor(b)),
   };
 }
 
 export function reconJson(s: PaymentsSystem): ReconJson {
   const t = breakTotals(s.breaks);
   const classes: ReconJson['classes'] = {};
-  for (const n of BREAK_CLASS_NAME) classes[n] = { count: t[n].count, open: t[n].open, amount: s.money(t[n].amountMinor) };
+  for (const n of BREAK_CLASS_NAME) classes[n] = { count: t[n].count, open: t[n].open, amount: s.money(t[n].amountMinor), amountRule: BREAK_AMOUNT_RULE[n] };
   return { currency: s.cfg.currency.code, classes, breaks: s.breaks.map((b) => breakRow(s, b)) };
 }
 
-const CSV_COLUMNS = ['id', 'bank', 'date', 'foundAs', 'class', 'status', 'resolvedDate', 'reference', 'paymentId', 'ledgerAmount', 'bankAmount'] as const;
+const CSV_COLUMNS = ['id', 'bank', 'date', 'foundAs', 'class', 'status', 'resolvedDate', 'reference', 'paymentId', 'ledgerAmount', 'bankAmount', 'amount'] as const;
+const CLASS_CSV_COLUMNS = ['class', 'count', 'open', 'amount', 'amountRule'] as const;
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -77,10 +92,18 @@ export function reconCsv(rows: readonly ReconBreakRow[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** One row per break class (every class, also those with no break), in BREAK_CLASS_NAME order. */
+export function reconClassesCsv(classes: ReconJson['classes']): string {
+  const lines = [CLASS_CSV_COLUMNS.join(',')];
+  for (const [cls, r] of Object.entries(classes)) lines.push([cls, r.count, r.open, r.amount, r.amountRule].map(csvCell).join(','));
+  return lines.join('\n') + '\n';
+}
+
 export function writePaymentsOutputs(s: PaymentsSystem, dir: string, scenario: string, seed: number): void {
   const recon = reconJson(s);
   writeFileSync(join(dir, RECON_JSON), JSON.stringify(recon, null, 2) + '\n');
   writeFileSync(join(dir, RECON_CSV), reconCsv(recon.breaks));
+  writeFileSync(join(dir, RECON_CLASSES_CSV), reconClassesCsv(recon.classes));
   const db = new Database(join(dir, PAYMENTS_DB));
   try {
     db.exec(`
@@ -94,7 +117,10 @@ export function writePaymentsOutputs(s: PaymentsSystem, dir: string, scenario: s
       CREATE TABLE recon_breaks (
         id INTEGER PRIMARY KEY, bank TEXT NOT NULL, date TEXT NOT NULL, found_as TEXT NOT NULL, class TEXT NOT NULL,
         status TEXT NOT NULL, resolved_date TEXT, reference TEXT NOT NULL, payment_id INTEGER,
-        ledger_amount_minor INTEGER, bank_amount_minor INTEGER);
+        ledger_amount_minor INTEGER, bank_amount_minor INTEGER, amount_minor INTEGER NOT NULL);
+      CREATE TABLE recon_classes (
+        class TEXT PRIMARY KEY, count INTEGER NOT NULL, open INTEGER NOT NULL, resolved INTEGER NOT NULL,
+        amount_minor INTEGER NOT NULL, amount_rule TEXT NOT NULL);
       CREATE TABLE statements (bank TEXT NOT NULL, date TEXT NOT NULL, reference TEXT NOT NULL, amount_minor INTEGER NOT NULL);
     `);
     const tx = db.transaction(() => {
@@ -113,11 +139,14 @@ export function writePaymentsOutputs(s: PaymentsSystem, dir: string, scenario: s
           f.decision, f.rule, f.score, f.alert ? 1 : 0,
         );
       }
-      const br = db.prepare('INSERT INTO recon_breaks VALUES (?,?,?,?,?,?,?,?,?,?,?)');
+      const br = db.prepare('INSERT INTO recon_breaks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)');
       for (const b of s.breaks) {
         br.run(b.id, s.cfg.banks[b.bank]!.name, formatDate(b.day), BREAK_CLASS_NAME[b.foundAs], BREAK_CLASS_NAME[b.cls], b.status,
-          b.resolvedDay === null ? null : formatDate(b.resolvedDay), b.ref, b.paymentId === 0 ? null : b.paymentId, b.ledgerAmountMinor, b.bankAmountMinor);
+          b.resolvedDay === null ? null : formatDate(b.resolvedDay), b.ref, b.paymentId === 0 ? null : b.paymentId, b.ledgerAmountMinor, b.bankAmountMinor, breakAmountMinor(b));
       }
+      const totals = breakTotals(s.breaks);
+      const cl = db.prepare('INSERT INTO recon_classes VALUES (?,?,?,?,?,?)');
+      for (const n of BREAK_CLASS_NAME) cl.run(n, totals[n].count, totals[n].open, totals[n].count - totals[n].open, totals[n].amountMinor, BREAK_AMOUNT_RULE[n]);
       const st = db.prepare('INSERT INTO statements VALUES (?,?,?,?)');
       for (const x of s.statements) st.run(s.cfg.banks[x.bank]!.name, formatDate(x.day), x.ref, x.amountMinor);
     });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatScaled } from '../engine/decimal.js';
 import { UserError } from './errors.js';
-import { PAYMENTS_DB, RECON_CSV, RECON_JSON, type ReconJson } from './payments-output.js';
+import { PAYMENTS_DB, RECON_CLASSES_CSV, RECON_CSV, RECON_JSON, type ReconJson } from './payments-output.js';
 
 export interface PaymentRow {
   id: number;
@@ -85,4 +85,8 @@ export function reconReport(runDir: string): ReconJson {
 
 export function reconCsvText(runDir: string): string {
   return readFileSync(need(runDir, RECON_CSV), 'utf8');
+}
+
+export function reconClassesCsvText(runDir: string): string {
+  return readFileSync(need(runDir, RECON_CLASSES_CSV), 'utf8');
 }

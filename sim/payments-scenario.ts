@@ -12,7 +12,7 @@ import { DEFAULT_FRAUD_SCORES, KYC_NAME, KycStatus, type FraudAccount } from '..
 import { Direction, PaymentReason, RAIL_NAME, Rail } from '../engine/payment.js';
 import { ACH_RETURN_CODE_LIST } from '../engine/rails.js';
 import { BREAK_CLASS_NAME, BreakClass } from '../engine/recon.js';
-import type { BankConfig, InjectedBreak, PaymentRequestSpec, PaymentsConfig, ScriptedOutcome } from './payments-config.js';
+import { LOST_REFERENCE, LOST_REFERENCE_DEFAULT, type BankConfig, type InjectedBreak, type InjectedClass, type PaymentRequestSpec, type PaymentsConfig, type ScriptedOutcome } from './payments-config.js';
 import { DATE_EXPECTED, DATE_TIME_EXPECTED, DAYS_AFTER_SESSION_MAX, NS_PER_SECOND, TIME_OF_DAY_EXPECTED, TimeFormatError, parseDateDays, parseDateTimeNs, parseTimeOfDayNs } from './scenario-time.js';
 
 export const PAYMENTS_LIMITS = {
@@ -74,14 +74,14 @@ const requestSchema = obj(
 
 const breakSchema = obj(
   {
-    class: oneOf(BREAK_CLASS_NAME as unknown as [string, ...string[]]),
+    class: oneOf([...BREAK_CLASS_NAME, LOST_REFERENCE] as unknown as [string, ...string[]]),
     key: str('the idempotencyKey of a request', undefined, PAYMENTS_LIMITS.keyLengthMax).optional(),
     bank: str('a bank name (a string)', undefined, 100).optional(),
     date: date.optional(),
     amount: money.optional(),
     direction: oneOf(['credit', 'debit'] as const).optional(),
     reference: str('a statement reference of 1 to 64 characters', /^.{1,64}$/s).optional(),
-    days: int(1, 10).optional(),
+    days: int(0, 10).optional(),
   },
   'a break object like {"class": "missing-in-bank", "key": "d1"}',
 );
@@ -106,7 +106,8 @@ export const paymentsSchema = obj(
     ach: obj(
       {
         cutoffs: list(time, 'times of day', PAYMENTS_LIMITS.cutoffsMax, 1).default(['10:30:00', '14:30:00', '16:45:00']),
-        settlementDays: int(0, 5).default(1),
+        // ACH settles T+1 or T+2 (same-day ACH is a different product, not modelled).
+        settlementDays: int(1, 2).default(1),
         settleTime: time.default('08:30:00'),
         returnDelayDays: int(0, 10).default(2),
       },
@@ -346,7 +347,8 @@ export function normalisePayments(f: PaymentsFile, c: PaymentsContext): Payments
   const breaks: InjectedBreak[] = [];
   f.recon.breaks.forEach((b, i) => {
     const at = `recon.breaks[${i}]`;
-    const cls = BREAK_CLASS_NAME.indexOf(b.class as (typeof BREAK_CLASS_NAME)[number]) as BreakClass;
+    const lost = b.class === LOST_REFERENCE;
+    const cls: InjectedClass = lost ? LOST_REFERENCE : (BREAK_CLASS_NAME.indexOf(b.class as (typeof BREAK_CLASS_NAME)[number]) as BreakClass);
     const byKey = cls !== BreakClass.UnknownItem;
     let bank = lookupBank(`${at}.bank`, b.bank);
     let amountMinor = 0;
@@ -359,7 +361,9 @@ export function normalisePayments(f: PaymentsFile, c: PaymentsContext): Payments
         req = requests[keyAt.get(b.key)!]!;
         bank = req.bank;
       }
-      if (b.reference !== undefined) add(`${at}.reference`, `not allowed on a ${b.class} break (the statement shows our payment reference)`);
+      if (lost) {
+        if (b.reference !== undefined && /^PMT\d/.test(b.reference)) add(`${at}.reference`, `${JSON.stringify(b.reference)} looks like one of our payment references; a lost-reference line shows the bank's own`);
+      } else if (b.reference !== undefined) add(`${at}.reference`, `not allowed on a ${b.class} break (the statement shows our payment reference)`);
     } else {
       if (b.key !== undefined) add(`${at}.key`, 'not allowed on an unknown-item break (it is not one of our payments)');
       if (b.reference === undefined) add(`${at}.reference`, 'missing; an unknown item needs the reference the bank prints, like "FEE-0001"');
@@ -385,11 +389,14 @@ export function normalisePayments(f: PaymentsFile, c: PaymentsContext): Payments
       if (b.date !== undefined) add(`${at}.date`, `not allowed on a ${b.class} break (the payment's own settlement day is used)`);
       if (b.direction !== undefined) add(`${at}.direction`, `not allowed on a ${b.class} break`);
     }
-    if (cls === BreakClass.Timing && b.days === undefined) {
+    if (cls === BreakClass.Timing) {
       // one business day late by default
-    } else if (cls !== BreakClass.Timing && b.days !== undefined) add(`${at}.days`, `only a timing break has days`);
+      if (b.days === 0) add(`${at}.days`, 'expected 1 to 10 business days late for a timing break');
+    } else if (!lost && b.days !== undefined) add(`${at}.days`, `only a timing or lost-reference break has days`);
     if (req && req.type === 'hold') add(`${at}.key`, 'names a hold, which never reaches a bank');
-    breaks.push({ cls, key: b.key ?? null, bank, day, amountMinor, reference: b.reference ?? '', delayDays: b.days ?? 1 });
+    const reference = lost ? (b.reference ?? LOST_REFERENCE_DEFAULT) : (b.reference ?? '');
+    // A lost reference shows on the payment's own day unless `days` says how late.
+    breaks.push({ cls, key: b.key ?? null, bank, day, amountMinor, reference, delayDays: b.days ?? (lost ? 0 : 1) });
   });
   const seenKeys = new Map<string, number>();
   breaks.forEach((b, i) => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseDate } from '../engine/calendar.js';
 import { EventRecord, EventType } from '../engine/event.js';
 import { DEFAULT_FRAUD_SCORES, KycStatus } from '../engine/fraud.js';
-import { Direction, PaymentReason, PaymentState, Rail, isTerminal } from '../engine/payment.js';
+import { Direction, PaymentReason, PaymentState, Rail, isTerminal, paymentRef } from '../engine/payment.js';
+import { BreakClass } from '../engine/recon.js';
 import { TimerQueue } from './clock.js';
 import type { PaymentRequestSpec, PaymentsConfig } from './payments-config.js';
 import { type EventPublisher, PaymentsSystem } from './payments.js';
@@ -149,6 +150,49 @@ describe('payments under retries, duplicate and out-of-order callbacks and timeo
         expect(sys.postings.withdrawalHoldMinor(a), msg).toBe(0);
       }
       expect(sys.postings.bankMinor(0), msg).toBe(bank);
+      // The bank's own side: what each simulated bank booked, payment by payment. A double
+      // execution there (a retried call the bank processes twice) must show even if our
+      // ledger never hears of it.
+      const byRef = new Map(sys.payments.map((p) => [paymentRef(p.id), p]));
+      let bankSideNet = 0;
+      let cancelledButMoved = 0;
+      for (const b of sys.banks) {
+        const perRef = new Map<string, number[]>();
+        for (const m of b.movements) perRef.set(m.ref, [...(perRef.get(m.ref) ?? []), m.amountMinor]);
+        for (const [ref, moves] of perRef) {
+          const p = byRef.get(ref);
+          expect(p, `${msg}: bank ${b.index} booked ${ref}, which is no payment of ours`).toBeDefined();
+          expect(p!.bank, `${msg}: ${ref} booked at the wrong bank`).toBe(b.index);
+          const sign = p!.direction === Direction.Deposit ? 1 : -1;
+          // At most one execution, and at most one return of it: never paid or credited twice.
+          expect(moves.filter((x) => x === sign * p!.amountMinor), `${msg}: ${ref} executed ${moves.length} times by bank ${b.index}`).toHaveLength(1);
+          expect(moves.length, `${msg}: ${ref} moves ${moves.join(',')}`).toBeLessThanOrEqual(2);
+          if (moves.length === 2) expect(moves[1], `${msg}: ${ref}'s second movement is not its return`).toBe(-sign * p!.amountMinor);
+          const net = moves.reduce((s, x) => s + x, 0);
+          if (p!.state === PaymentState.Cancelled) {
+            // We gave up on a call the bank did process ("timeout but processed" on the last attempt):
+            // our ledger has no such payment, so reconciliation must report the bank's line.
+            cancelledButMoved++;
+            expect(sys.breaks.some((br) => br.ref === ref && br.foundAs === BreakClass.MissingInLedger), `${msg}: ${ref} moved at the bank but cancelled here, and recon did not flag it`).toBe(true);
+            continue;
+          }
+          // Our final state agrees with the bank: settled = one execution; returned = execution and return.
+          expect(net, `${msg}: ${ref} is ${PaymentState[p!.state]} here`).toBe(p!.state === PaymentState.Settled ? sign * p!.amountMinor : 0);
+          if (p!.state !== PaymentState.Settled) expect(p!.state, `${msg}: ${ref}`).toBe(PaymentState.Returned);
+          bankSideNet += net;
+        }
+      }
+      // Every payment we think settled (or returned) was booked by its bank.
+      for (const p of sys.payments) {
+        if (p.state === PaymentState.Settled || p.state === PaymentState.Returned) expect(sys.banks[p.bank]!.movements.some((m) => m.ref === paymentRef(p.id)), `${msg}: ${paymentRef(p.id)}`).toBe(true);
+      }
+      expect(bankSideNet, msg).toBe(bank);
+      expect(cancelledButMoved, msg).toBeLessThanOrEqual(sys.payments.filter((p) => p.state === PaymentState.Cancelled).length);
+      // With no injected discrepancy the statements print exactly what the banks booked (up to the last statement day).
+      const lastDay = Math.max(...sys.statements.map((x) => x.day), 0);
+      const printed = sys.statements.map((x) => `${x.bank}:${x.day}:${x.ref}:${x.amountMinor}`).sort();
+      const booked = sys.banks.flatMap((b) => b.movements.filter((m) => m.day <= lastDay).map((m) => `${b.index}:${m.day}:${m.ref}:${m.amountMinor}`)).sort();
+      expect(printed, msg).toEqual(booked);
       // The faults really happened (the test would prove nothing on a clean bank).
       const s = sys.summary() as { callbacks: { duplicate: number }; replays: number };
       expect(s.callbacks.duplicate, msg).toBeGreaterThan(0);
@@ -157,6 +201,13 @@ describe('payments under retries, duplicate and out-of-order callbacks and timeo
       expect(sys.bankCalls, msg).toBeGreaterThan(called);
     });
   }
+
+  it('the faults do reach a call the bank processed after we gave up (cancelled here, booked there)', () => {
+    // Seed 1 has two; the per-seed tests above check recon flags each one.
+    const { sys } = drive(1);
+    const cancelled = sys.payments.filter((p) => p.state === PaymentState.Cancelled);
+    expect(cancelled.filter((p) => sys.banks[p.bank]!.movements.some((m) => m.ref === paymentRef(p.id))).length).toBeGreaterThan(0);
+  });
 
   it('is deterministic: the same seed gives the same events', () => {
     const a = drive(7).rec.events.map((e) => JSON.stringify(e));

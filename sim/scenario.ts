@@ -1120,6 +1120,8 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
         });
 
   const sessions = sessionOk ? tradingSessions(p, f, openNs, closeNs) : [];
+  // Checked whatever uses the calendar, so a bad date is a clear error, not a crash later.
+  scenarioHolidays(p, f);
   const backOffice = normaliseBackOffice(p, f, drafts, killSwitches, marks, sessionOk ? parseDate(f.session.date) : 0);
   const strategies = normaliseStrategies(f, file, p, { lookupInstrument, lookupAccount, sessionOk, openNs, closeNs });
 
@@ -1145,8 +1147,11 @@ function normalise(f: ScenarioFile, file: string, raw: unknown, overrides: { see
   };
 }
 
-/** The scenario's calendar: weekends plus `calendar.holidays` (checked and reported here). */
-function scenarioCalendar(p: Problems, f: ScenarioFile): BusinessCalendar {
+/**
+ * `calendar.holidays` that are real dates; each bad one is reported (path and value). The
+ * schema only checks the shape, so "2026-02-30" gets here and would throw in the calendar.
+ */
+function scenarioHolidays(p: Problems, f: ScenarioFile): string[] {
   const good: string[] = [];
   (f.calendar?.holidays ?? []).forEach((h, k) => {
     try {
@@ -1156,7 +1161,12 @@ function scenarioCalendar(p: Problems, f: ScenarioFile): BusinessCalendar {
       p.add(`calendar.holidays[${k}]`, `expected ${DATE_EXPECTED}, got ${JSON.stringify(h)}`);
     }
   });
-  return new BusinessCalendar(good);
+  return good;
+}
+
+/** The scenario's calendar: weekends plus the valid `calendar.holidays`. */
+function scenarioCalendar(p: Problems, f: ScenarioFile): BusinessCalendar {
+  return new BusinessCalendar(scenarioHolidays(p, f));
 }
 
 const WEEKDAY_NAME = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -1296,7 +1306,7 @@ function normaliseBackOffice(
     if (l.maxNetExposure !== undefined) out.maxNetExposureMinor = moneyMinor(p, `${path}.maxNetExposure`, l.maxNetExposure, currency);
     for (const [sym, pl] of Object.entries(l.positions ?? {})) {
       const i = symbols.get(sym);
-      const pp = `${path}.positions${formatJsonPath([sym])}`;
+      const pp = `${path}.${formatJsonPath(['positions', sym])}`;
       if (i === undefined) {
         p.add(pp, `unknown instrument ${JSON.stringify(sym)}; ${listNames([...symbols.keys()])}`);
         continue;
@@ -1323,6 +1333,7 @@ function normaliseBackOffice(
 
   const usd = currencies[currencyIndex('accounts', 'USD')]!;
   const firmNames = (f.firms ?? []).map((x) => x.id);
+  const declaredFirms = firmNames.length;
   const firms: RiskFirmConfig[] = (f.firms ?? []).map((x, k) => {
     const r = limits(`firms[${k}].limits`, x.limits, usd, false);
     return { limits: r.limits, instrumentLimits: r.instrumentLimits };
@@ -1342,7 +1353,8 @@ function normaliseBackOffice(
     if (acc.firm !== undefined) {
       firm = seenFirm.get(acc.firm) ?? -1;
       if (firm < 0) {
-        p.add(`${at}.firm`, `unknown firm ${JSON.stringify(acc.firm)}; ${listNames(firmNames)}`);
+        // Only the declared firms: accounts without a firm are pushed onto firmNames as their own firms.
+        p.add(`${at}.firm`, `unknown firm ${JSON.stringify(acc.firm)}; ${listNames(firmNames.slice(0, declaredFirms))}`);
         firm = 0;
       }
     } else {
@@ -1378,7 +1390,7 @@ function normaliseBackOffice(
     accounts,
     firms,
     firmNames,
-    holidays: f.calendar?.holidays ?? [],
+    holidays: scenarioHolidays(p, f),
     settlementDays: f.calendar?.settlementDays ?? 1,
     scenarioDay,
     jobRetryNs: eod.retryAfterSeconds * 1_000_000_000,

@@ -8,11 +8,21 @@ import type { Scenario } from './scenario.js';
  * Golden files: a scenario's expected output, compared byte for byte.
  * Small runs keep their whole events.ndjson as the golden; large runs keep only
  * summary.json, whose eventsSha256 still pins every byte of the stream. Runs with
- * strategies also keep fills.csv, orders.csv and equity.csv.
+ * strategies also keep fills.csv, orders.csv and equity.csv; runs with accounts or
+ * payments also keep their report files (GOLDEN_REPORT_FILES).
  */
 export const GOLDEN_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
 /** Also kept for scenarios with strategies (docs/strategies.md); the NDJSON twins and report.html are the same data. */
 export const BACKTEST_GOLDEN_FILES = ['fills.csv', 'orders.csv', 'equity.csv'];
+
+/**
+ * Report files a run writes for some scenarios (accounts, payments), pinned beside the events:
+ * they are computed after the run from state the events do not carry byte for byte (positions,
+ * P&L, reconciliation). Compared and updated when the run writes them; a golden without one
+ * that the run writes is a difference. The SQLite files are not pinned (not byte-stable
+ * across SQLite versions); their content is in these files and in summary.json.
+ */
+export const GOLDEN_REPORT_FILES = ['positions.json', 'pnl.json', 'recon.json', 'recon.csv', 'recon-classes.csv'] as const;
 
 export interface GoldenDiff {
   file: string;
@@ -42,7 +52,12 @@ export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: 
     const { summary } = await runScenario({ ...opts, scenario, outDir, audit: false });
     // A backtest's tables are derived from the events but by code of their own (fills, orders,
     // equity per sample): pinned too, so a change there cannot pass as long as the metrics hold.
-    const files = ['summary.json', 'events.ndjson', ...(scenario.strategies.length > 0 ? BACKTEST_GOLDEN_FILES : [])];
+    const files = [
+      'summary.json',
+      'events.ndjson',
+      ...(scenario.strategies.length > 0 ? BACKTEST_GOLDEN_FILES : []),
+      ...GOLDEN_REPORT_FILES.filter((f) => existsSync(join(outDir, f))),
+    ];
     let diff: GoldenDiff | null = null;
     for (const f of files) {
       const golden = join(goldenDir, f);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../sim/run.js';
 import { loadScenario, parseScenario } from '../sim/scenario.js';
+import { queryAudit } from '../sim/sinks/audit-query.js';
 
 const base = {
   name: 't',
@@ -47,6 +48,30 @@ describe('scenario accounts section', () => {
     expect(() => parse({ instruments: [{ ...base.instruments[0], fees: { makerBps: -0.5, takerBps: 0.3 } }] })).toThrow('instruments[0].fees.makerBps: a rebate of 0.5 bp is larger than the taker fee');
   });
 
+  it('reports a holiday that is no real date as a scenario error (exit 2), not a crash of the calendar', () => {
+    for (const [k, h] of ['2026-02-30', '2026-13-01', '01/19/2026', '2026-1-19'].entries()) {
+      // One-day and multi-day sessions: the calendar is built on both paths.
+      expect(() => parse({ calendar: { holidays: ['2026-01-19', h] } }), `case ${k}`).toThrow(/^x\.json: calendar\.holidays\[1\]: /);
+      expect(() => parse({ session: { ...base.session, days: 2 }, calendar: { holidays: [h] } }), `case ${k}`).toThrow('x.json: calendar.holidays[0]: ');
+    }
+    try {
+      parse({ calendar: { holidays: ['2026-02-30'] } });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).constructor.name).toBe('UserError');
+      expect((e as Error).message).toBe('x.json: calendar.holidays[0]: expected a date "YYYY-MM-DD", like "2026-01-05", got "2026-02-30"');
+    }
+    // Scenarios without accounts check it too.
+    expect(() => parseScenario(JSON.stringify({ ...base, accounts: [{ id: 'alice' }], calendar: { holidays: ['2026-02-30'] } }), 'x.json')).toThrow('calendar.holidays[0]');
+  });
+
+  it('names paths and firms correctly in limits and firm errors', () => {
+    expect(() => parse({ accounts: [{ id: 'alice', limits: { positions: { ZZZ: { long: '1' } } } }] })).toThrow('x.json: accounts[0].limits.positions.ZZZ: unknown instrument "ZZZ"');
+    // bob is his own firm, not a firm alice can name.
+    expect(() => parse({ accounts: [{ id: 'bob' }, { id: 'alice', firm: 'bob' }] })).toThrow('x.json: accounts[1].firm: unknown firm "bob"; none are defined');
+    expect(() => parse({ firms: [{ id: 'desk' }], accounts: [{ id: 'bob' }, { id: 'alice', firm: 'nofirm' }] })).toThrow('unknown firm "nofirm"; expected one of "desk"');
+  });
+
   it('lays out business days for a multi-day session, skipping weekends and holidays', () => {
     const s = parse({ session: { ...base.session, date: '2026-01-15', days: 3 }, calendar: { holidays: ['2026-01-19'] } });
     expect(s.sessions.map((x) => x.day - s.sessions[0]!.day)).toEqual([0, 1, 5]);
@@ -70,7 +95,80 @@ describe('scenario accounts section', () => {
       } finally {
         db.close();
       }
-      expect(JSON.parse(readFileSync(join(dir, 'pnl.json'), 'utf8')).daily).toHaveLength(3);
+      const pnl = JSON.parse(readFileSync(join(dir, 'pnl.json'), 'utf8')) as { daily: Record<string, string>[]; firmDaily: Record<string, string>[] };
+      expect(pnl.daily).toHaveLength(3);
+      // Firm rows are the sums of their accounts' rows of the same date.
+      const cents = (x: string) => Math.round(Number(x) * 100);
+      expect(pnl.firmDaily.length).toBeGreaterThan(0);
+      for (const f of pnl.firmDaily) {
+        const rows = pnl.daily.filter((d) => d.date === f.date && d.firm === f.firm);
+        expect(rows.length).toBeGreaterThan(0);
+        for (const k of ['realized', 'unrealized', 'fees', 'total', 'day']) expect(cents(f[k]!), `${f.date} ${f.firm} ${k}`).toBe(rows.reduce((s, r) => s + cents(r[k]!), 0));
+      }
+      const positions = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8')) as { firms: { accounts: string[]; equity: string }[]; accounts: { account: string; equity: string }[] };
+      for (const f of positions.firms) expect(cents(f.equity)).toBe(f.accounts.reduce((s, a) => s + cents(positions.accounts.find((x) => x.account === a)!.equity), 0));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exposure-limits: net and gross exposure refusals, and buying power from half of an unsettled sale, end to end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-acc-'));
+    try {
+      const sc = loadScenario(join(import.meta.dirname, '..', 'scenarios', 'exposure-limits.json'));
+      await runScenario({ scenario: sc, outDir: dir, feedThread: 'inline', outputThread: 'inline', audit: false });
+      const ev = readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const outcome = (account: string, size: string, instrument: string) => {
+        const r = ev.find((e) => (e.type === 'accepted' || e.type === 'rejected') && e.account === account && e.size === size && e.instrument === instrument)!;
+        return r.type === 'rejected' ? r.reason : 'accepted';
+      };
+      expect(outcome('g', '90', 'ACME')).toBe('accepted');
+      expect(outcome('g', '30', 'BETA')).toBe('net-exposure-limit');
+      expect(outcome('g', '150', 'BETA')).toBe('gross-exposure-limit');
+      expect(outcome('g', '100', 'BETA')).toBe('accepted');
+      expect(outcome('c', '8', 'ACME')).toBe('insufficient-buying-power');
+      expect(outcome('c', '7', 'ACME')).toBe('accepted');
+      // 700.00 is more than c's settled cash: only half of the 500.00 receivable made it possible.
+      expect(sc.backOffice!.accounts[2]!.unsettledUseBps).toBe(5_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('follows one order from accepted to fill, cleared and settled (audit query by order id), with the delivery on the ledger', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exsim-acc-'));
+    try {
+      const sc = loadScenario(join(import.meta.dirname, '..', 'scenarios', 'settlement-holiday.json'));
+      await runScenario({ scenario: sc, outDir: dir, feedThread: 'inline', outputThread: 'inline', audit: true });
+      // buyer's sell of Friday 2026-01-16 (order 4): T+1 skips the weekend and Monday's holiday.
+      const rows = queryAudit(join(dir, 'audit.sqlite'), { orderId: 4 });
+      expect(rows.map((r) => r.type)).toEqual(['accepted', 'trade', 'cleared', 'trade-settled']);
+      const [, trade, cleared, settled] = rows;
+      expect(cleared).toMatchObject({ account: 'buyer', tradeId: trade!.tradeId, orderId: 4, side: 'sell', price: '101.00', size: '5', amount: '505.00', settleDate: '2026-01-20' });
+      expect(settled).toMatchObject({ account: 'buyer', tradeId: trade!.tradeId, orderId: 4, side: 'sell', size: '5', amount: '505.00', date: '2026-01-20' });
+      const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
+      try {
+        const legs = db
+          .prepare("SELECT a.name AS name, j.amount AS amount FROM journal j JOIN ledger_accounts a ON a.id = j.account WHERE j.code = 'settlement' AND a.name LIKE 'buyer:%' ORDER BY j.rowid")
+          .all() as { name: string; amount: number }[];
+        // Thursday's buy delivered on Friday, Friday's sell delivered on Tuesday: cash and lots in the same transfer.
+        expect(legs).toEqual([
+          { name: 'buyer:cash-unsettled', amount: -100_000 },
+          { name: 'buyer:cash-available', amount: 100_000 },
+          { name: 'buyer:ACME:unsettled', amount: 10 },
+          { name: 'buyer:ACME', amount: -10 },
+          { name: 'buyer:cash-unsettled', amount: 50_500 },
+          { name: 'buyer:cash-available', amount: -50_500 },
+          { name: 'buyer:ACME:unsettled', amount: -5 },
+          { name: 'buyer:ACME', amount: 5 },
+        ]);
+      } finally {
+        db.close();
+      }
+      const pos = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8')) as { accounts: { account: string; initialRequirement: string | null }[]; positions: { account: string; settled: string; unsettled: string }[] };
+      expect(pos.positions.find((p) => p.account === 'buyer')).toMatchObject({ position: '5', settled: '5', unsettled: '0' });
+      expect(pos.accounts.find((a) => a.account === 'buyer')!.initialRequirement).toBeNull();
+      expect(pos.accounts.find((a) => a.account === 'mm')!.initialRequirement).toBe('252.50');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -14,8 +14,12 @@ import { rngStream } from '../sim/rng.js';
  * The back office driven through the REAL exchange by random order flow from a seed, over
  * several days with end-of-day jobs and intraday liquidation. After every event: the ledger
  * balances per asset; cash + positions at mark = equity from P&L for every account; no cash
- * account is negative; customers' positions per instrument sum to zero and the clearing
+ * account is negative, neither in total nor in settled cash (cash-available); customers' positions per instrument sum to zero and the clearing
  * securities account is flat. After every command: ledger = portfolio = risk positions.
+ * Clearing lifecycle from the events alone: every trade side is `cleared` once (its trade and
+ * order ids), later `trade-settled` once with the same figures on its settle date; the lots
+ * cleared and not yet settled are the ledger's `<acct>:SYM:unsettled`, and the net of an
+ * account's trade-settled lots of a day is its `securities-settled`.
  */
 
 const USD = { code: 'USD', minorExponent: 2 };
@@ -70,16 +74,83 @@ function backOfficeConfig(): BackOfficeConfig {
   };
 }
 
+interface ClearedSide {
+  orderId: number;
+  instrument: number;
+  side: number;
+  lots: number;
+  cash: number;
+  settleDay: number;
+  settled: boolean;
+}
+
 class CheckingSink implements EventSink {
   bo: BackOffice | null = null;
   events = 0;
   readonly byType = new Map<number, number>();
   readonly rejects = new Map<number, number>();
+  /** `${tradeId}:${account}:${orderId}` -> its clearing record, from the events. */
+  readonly cleared = new Map<string, ClearedSide>();
+  /** Trade sides announced by trade events and not yet cleared: `${tradeId}:${account}:${orderId}`. */
+  private readonly expectCleared = new Set<string>();
+  /** Per (account, instrument), from the events: lots cleared and not yet settled. */
+  private readonly pendingLots = new Float64Array(ACCOUNTS.length * INSTRUMENTS.length);
+  /** Per (account, instrument, day) `${a}:${i}:${day}`: net lots of trade-settled events. */
+  private readonly settledNet = new Map<string, number>();
   emit(e: EventRecord): void {
     this.events++;
     this.byType.set(e.type, (this.byType.get(e.type) ?? 0) + 1);
     if (e.type === EventType.OrderRejected) this.rejects.set(e.reason, (this.rejects.get(e.reason) ?? 0) + 1);
+    this.followClearing(e);
     if (this.bo !== null) checkLedger(this.bo, e);
+    // Fees, clearing and settlement records come out one trade side at a time, after the
+    // ledger moved for all of them (one transfer per trade, per account per settlement).
+    const midGroup = e.type === EventType.Fee || e.type === EventType.Cleared || e.type === EventType.TradeSettled;
+    if (this.bo !== null && !midGroup && this.expectCleared.size === 0) this.checkUnsettled(e);
+  }
+
+  private followClearing(e: EventRecord): void {
+    const nI = INSTRUMENTS.length;
+    const where = `seq ${e.seq}`;
+    if (e.type === EventType.Trade) {
+      this.expectCleared.add(`${e.tradeId}:${e.account}:${e.orderId}`);
+      this.expectCleared.add(`${e.tradeId}:${e.makerAccount}:${e.makerOrderId}`);
+    } else if (e.type === EventType.Cleared) {
+      // With the order id: an account may be on both sides of a trade (no self-trade prevention here).
+      const k = `${e.tradeId}:${e.account}:${e.orderId}`;
+      if (!this.expectCleared.delete(k)) throw new Error(`${where}: cleared ${k} order ${e.orderId} matches no trade side`);
+      if (this.cleared.has(k)) throw new Error(`${where}: trade side ${k} cleared twice`);
+      const lots = e.side === Side.Buy ? e.sizeLots : -e.sizeLots;
+      this.cleared.set(k, { orderId: e.orderId, instrument: e.instrument, side: e.side, lots, cash: e.amountMinor, settleDay: e.ref, settled: false });
+      this.pendingLots[e.account * nI + e.instrument] += lots;
+    } else if (e.type === EventType.TradeSettled) {
+      const k = `${e.tradeId}:${e.account}:${e.orderId}`;
+      const c = this.cleared.get(k);
+      if (c === undefined || c.settled) throw new Error(`${where}: trade-settled ${k} was ${c === undefined ? 'never cleared' : 'settled already'}`);
+      c.settled = true;
+      const lots = e.side === Side.Buy ? e.sizeLots : -e.sizeLots;
+      if (c.orderId !== e.orderId || c.side !== e.side || c.lots !== lots || c.cash !== e.amountMinor || c.instrument !== e.instrument) throw new Error(`${where}: trade-settled ${k} differs from its cleared record`);
+      // A failed settlement job catches up later: never early, possibly late.
+      if (e.ref < c.settleDay) throw new Error(`${where}: ${k} settled on day ${e.ref}, before its settle date ${c.settleDay}`);
+      this.pendingLots[e.account * nI + e.instrument] -= lots;
+      const nk = `${e.account}:${e.instrument}:${e.ref}`;
+      this.settledNet.set(nk, (this.settledNet.get(nk) ?? 0) + lots);
+    } else if (e.type === EventType.SecuritiesSettled) {
+      const nk = `${e.account}:${e.instrument}:${e.ref}`;
+      if (this.settledNet.get(nk) !== e.sizeLots) throw new Error(`${where}: securities-settled ${nk} is ${e.sizeLots}, its trades settled ${this.settledNet.get(nk)}`);
+      this.settledNet.delete(nk);
+    }
+  }
+
+  private checkUnsettled(e: EventRecord): void {
+    const cl = this.bo!.clearing;
+    for (let a = 0; a < ACCOUNTS.length; a++) {
+      for (let i = 0; i < INSTRUMENTS.length; i++) {
+        const fromEvents = this.pendingLots[a * INSTRUMENTS.length + i]!;
+        if (cl.unsettledLots(a, i) !== fromEvents) throw new Error(`after seq ${e.seq} (${EventType[e.type]}): account ${a} instrument ${i}: ledger unsettled ${cl.unsettledLots(a, i)} lots, events ${fromEvents}`);
+        if (cl.settledLots(a, i) + cl.unsettledLots(a, i) !== cl.portfolio.position(a, i)) throw new Error(`after seq ${e.seq}: settled + unsettled != position (${a}, ${i})`);
+      }
+    }
   }
 }
 
@@ -95,6 +166,9 @@ function checkLedger(bo: BackOffice, e: EventRecord): void {
     const fromPnl = cl.portfolio.accountEquityMinor(a, marks);
     if (equity !== fromPnl) throw new Error(`account ${a}: cash + positions at mark ${equity} != equity from P&L ${fromPnl} ${where}`);
     if (!bo.isMarginAccount(a) && cl.cashMinor(a) < 0) throw new Error(`cash account ${a} negative: ${cl.cashMinor(a)} ${where}`);
+    // Stronger: settled cash alone (cash-available), not only settled + unsettled.
+    const available = L.normalBalance(cl.cashAvailableAccount(a));
+    if (!bo.isMarginAccount(a) && available < 0) throw new Error(`cash account ${a}: cash-available negative: ${available} ${where}`);
   }
   for (let i = 0; i < bo.instrumentCount; i++) {
     let sum = 0;
@@ -200,6 +274,13 @@ describe('back office through the real exchange', () => {
       expect(sink.byType.get(EventType.Trade) ?? 0, `seed ${seed}`).toBeGreaterThan(200);
       expect(sink.byType.get(EventType.Fee) ?? 0, `seed ${seed}`).toBeGreaterThan(100);
       expect(sink.byType.get(EventType.CashSettled) ?? 0, `seed ${seed}`).toBeGreaterThan(0);
+      // Every trade side cleared once; the days' trades (all but the last day's) settled.
+      expect(sink.byType.get(EventType.Cleared), `seed ${seed}`).toBe(2 * sink.byType.get(EventType.Trade)!);
+      expect(sink.byType.get(EventType.TradeSettled) ?? 0, `seed ${seed}`).toBeGreaterThan(100);
+      expect(sink.byType.get(EventType.SecuritiesSettled) ?? 0, `seed ${seed}`).toBeGreaterThan(0);
+      const unsettled = [...sink.cleared.values()].filter((c) => !c.settled);
+      expect(unsettled.length, `seed ${seed}`).toBeGreaterThan(0);
+      expect(new Set(unsettled.map((c) => c.settleDay)).size, `seed ${seed}: only the last day's trades wait`).toBe(1);
       expect(sink.rejects.get(RejectReason.ShortPositionLimit) ?? 0, `seed ${seed}`).toBeGreaterThan(0);
       const riskRejects = [...sink.rejects.entries()].filter(([r]) => r >= RejectReason.KillSwitch).reduce((s, [, n]) => s + n, 0);
       expect(riskRejects, `seed ${seed}`).toBeGreaterThan(10);

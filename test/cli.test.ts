@@ -136,6 +136,23 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(exsim('verify', join(root, 'scenarios/stops.json'), '--golden', golden).code).toBe(0);
   });
 
+  it('verify pins the report files of runs with accounts or payments (positions.json, pnl.json, recon files)', () => {
+    const golden = join(work, 'golden-recon');
+    cpSync(join(root, 'fixtures/golden/payments-recon'), golden, { recursive: true });
+    const sc = join(root, 'scenarios/payments-recon.json');
+    expect(exsim('verify', sc, '--golden', golden).code).toBe(0);
+    const p = join(golden, 'recon-classes.csv');
+    writeFileSync(p, readFileSync(p, 'utf8').replace('amount-mismatch,1,1,0.10', 'amount-mismatch,1,1,0.11'));
+    const r = exsim('verify', sc, '--golden', golden);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('recon-classes.csv line 5');
+    // A golden without a report file the run writes is a difference too.
+    expect(exsim('verify', sc, '--golden', golden, '--update').code).toBe(0);
+    rmSync(join(golden, 'recon.json'));
+    expect(exsim('verify', sc, '--golden', golden).out).toContain('recon.json');
+    expect(exsim('verify', sc, '--golden', golden).code).toBe(1);
+  });
+
   it('audit verify: 0 on an intact log, 1 and the first bad row when tampered; query filters', () => {
     expect(exsim('run', join(root, 'scenarios/stops.json'), '--out', 'o2').code).toBe(0);
     const db = join(work, 'o2/audit.sqlite');

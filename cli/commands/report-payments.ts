@@ -1,7 +1,7 @@
 import { tableStyle } from '../table-style.js';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { paymentsReport, reconCsvText, reconReport } from '../../sim/payments-report.js';
+import { paymentsReport, reconClassesCsvText, reconCsvText, reconReport } from '../../sim/payments-report.js';
 
 /** `exsim report payments|recon <run-dir>`: adds to an existing `report` command or creates it. */
 export function registerPaymentsReports(program: Command): void {
@@ -27,13 +27,14 @@ export function registerPaymentsReports(program: Command): void {
     });
   report
     .command('recon')
-    .description('reconciliation breaks of a run, with counts and amounts per class (recon.json)')
+    .description('reconciliation breaks of a run, with counts and amounts per class (recon.json; also recon.csv, recon-classes.csv and payments.sqlite tables recon_breaks, recon_classes)')
     .argument('<run-dir>', 'output directory of a run')
     .option('--json', 'print JSON')
-    .option('--csv', 'print CSV (recon.csv)')
-    .action((dir: string, o: { json?: boolean; csv?: boolean }) => {
+    .option('--csv', 'print CSV: the breaks (recon.csv), or with --classes the counts and amounts per class (recon-classes.csv)')
+    .option('--classes', 'with --csv: the per-class totals instead of the breaks')
+    .action((dir: string, o: { json?: boolean; csv?: boolean; classes?: boolean }) => {
       if (o.csv) {
-        process.stdout.write(reconCsvText(dir));
+        process.stdout.write(o.classes ? reconClassesCsvText(dir) : reconCsvText(dir));
         return;
       }
       const r = reconReport(dir);
@@ -43,8 +44,8 @@ export function registerPaymentsReports(program: Command): void {
       }
       const t = new Table({ style: tableStyle(), head: ['id', 'bank', 'date', 'class', 'found as', 'status', 'resolved', 'reference', 'ledger', 'bank amt'] });
       for (const b of r.breaks) t.push([b.id, b.bank, b.date, b.class, b.foundAs, b.status, b.resolvedDate ?? '-', b.reference, b.ledgerAmount ?? '-', b.bankAmount ?? '-']);
-      const c = new Table({ style: tableStyle(), head: ['class', 'count', 'open', `amount ${r.currency}`] });
-      for (const [k, v] of Object.entries(r.classes)) c.push([k, v.count, v.open, v.amount]);
+      const c = new Table({ style: tableStyle(), head: ['class', 'count', 'open', `amount ${r.currency}`, 'amount rule'] });
+      for (const [k, v] of Object.entries(r.classes)) c.push([k, v.count, v.open, v.amount, v.amountRule]);
       process.stdout.write(`${t.toString()}\n${c.toString()}\n${r.breaks.length} breaks\n`);
     });
 }

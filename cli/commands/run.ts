@@ -16,7 +16,17 @@ import { strategyMetricsTable } from '../backtest-print.js';
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a scenario: writes DIR/events.ndjson, DIR/summary.json and DIR/audit.sqlite; with strategies also fills, orders, equity and metrics (.csv and .ndjson), report.html and strategy.log (see docs/strategies.md)')
+    .description('run a scenario into DIR: events.ndjson, summary.json, audit.sqlite, and by scenario the accounts, payments and strategy files (run --help lists every file)')
+    .addHelpText(
+      'after',
+      `
+Files a run may write into DIR:
+  always            events.ndjson, summary.json, scenario.json, book.json; audit.sqlite (not with --no-audit)
+  accounts          positions.json, pnl.json, ledger.sqlite           (read by: exsim report positions|pnl)
+  payments          payments.sqlite, recon.csv, recon-classes.csv, recon.json  (read by: exsim report payments|recon)
+  strategies        fills, orders, equity and metrics as .csv and .ndjson, report.html, strategy.log (docs/strategies.md)
+  --record-lobster  <SYMBOL>_message.csv, <SYMBOL>_orderbook.csv`,
+    )
     .argument('<scenario>', 'scenario file (JSON, see docs/scenarios.md)')
     .option('-o, --out <dir>', 'output directory', 'out/<scenario name>')
     .option('--seed <n>', "override the scenario's seed (non-negative integer)")

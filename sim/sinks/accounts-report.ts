@@ -35,8 +35,9 @@ export interface AccountRow {
   cashHeld: string;
   cashUnsettled: string;
   equity: string;
-  initialRequirement: string;
-  maintenanceRequirement: string;
+  /** Margin accounts only (null for cash accounts, which buy with settled cash and have no requirement). */
+  initialRequirement: string | null;
+  maintenanceRequirement: string | null;
   realized: string;
   unrealized: string;
   fees: string;
@@ -48,6 +49,9 @@ export interface PositionRow {
   firm: string;
   instrument: string;
   position: string;
+  /** Of the position: lots delivered (T+N settled) and lots traded but not yet delivered (futures: all settled, never delivered). */
+  settled: string;
+  unsettled: string;
   /** Cost per unit at the instrument's tick (average cost, rounded to the tick); null when flat. */
   avgPrice: string | null;
   cost: string;
@@ -62,6 +66,9 @@ export interface FirmRow {
   firm: string;
   accounts: string[];
   positions: Record<string, string>;
+  /** Sums over the firm's accounts (one currency: the scenario loader requires it). */
+  cash: string;
+  equity: string;
   pnl: string;
 }
 
@@ -84,9 +91,21 @@ export interface PnlDayRow {
   day: string;
 }
 
+export interface PnlFirmDayRow {
+  date: string;
+  firm: string;
+  realized: string;
+  unrealized: string;
+  fees: string;
+  total: string;
+  day: string;
+}
+
 export interface PnlFile {
   scenario: string;
   daily: PnlDayRow[];
+  /** The daily rows summed per firm and date (firms in scenario order within a date). */
+  firmDaily: PnlFirmDayRow[];
   totals: { account: string; firm: string; realized: string; unrealized: string; fees: string; total: string }[];
   firms: { firm: string; total: string }[];
 }
@@ -128,8 +147,8 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
       cashHeld: money(a, L.normalBalance(cl.cashHeldAccount(a))),
       cashUnsettled: money(a, L.normalBalance(cl.cashUnsettledAccount(a))),
       equity: money(a, cl.equityMinor(a, marks)),
-      initialRequirement: money(a, bo.margin.initialRequirementMinor(a, marks)),
-      maintenanceRequirement: money(a, bo.margin.maintenanceRequirementMinor(a, marks)),
+      initialRequirement: acc.type === 'margin' ? money(a, bo.margin.initialRequirementMinor(a, marks)) : null,
+      maintenanceRequirement: acc.type === 'margin' ? money(a, bo.margin.maintenanceRequirementMinor(a, marks)) : null,
       realized: money(a, pf.accountRealizedMinor(a)),
       unrealized: money(a, pf.accountUnrealizedMinor(a, marks)),
       fees: money(a, pf.accountFeesMinor(a)),
@@ -137,7 +156,8 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
     });
     for (let i = 0; i < bo.instrumentCount; i++) {
       const p = pf.position(a, i);
-      if (p === 0 && pf.realizedMinor(a, i) === 0 && pf.feesMinor(a, i) === 0) continue;
+      const unsettled = cl.unsettledLots(a, i);
+      if (p === 0 && unsettled === 0 && pf.realizedMinor(a, i) === 0 && pf.feesMinor(a, i) === 0) continue;
       const ins = spec.instruments[i]!;
       // cost / (|p| x value of one tick-lot) = the average price in ticks.
       const avgTicks = p === 0 ? 0 : Math.round((pf.costMinor(a, i) * ins.den) / (ins.num * p));
@@ -146,6 +166,8 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
         firm: firmName(a),
         instrument: sym(i),
         position: size(i, p),
+        settled: size(i, cl.settledLots(a, i)),
+        unsettled: size(i, unsettled),
         avgPrice: p === 0 ? null : px(i, avgTicks),
         cost: money(a, pf.costMinor(a, i)),
         mark: px(i, marks[i]!),
@@ -163,7 +185,14 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
       const q = pf.firmPosition(f, i);
       if (q !== 0) pos[sym(i)] = size(i, q);
     }
-    return { firm, accounts: members.map((a) => spec.accounts[a]!.name), positions: pos, pnl: money(members[0] ?? 0, pf.firmPnlMinor(f, marks)) };
+    let cashMinor = 0;
+    let equityMinor = 0;
+    for (const a of members) {
+      cashMinor += cl.cashMinor(a);
+      equityMinor += cl.equityMinor(a, marks);
+    }
+    const m0 = members[0] ?? 0;
+    return { firm, accounts: members.map((a) => spec.accounts[a]!.name), positions: pos, cash: money(m0, cashMinor), equity: money(m0, equityMinor), pnl: money(m0, pf.firmPnlMinor(f, marks)) };
   });
   const markRec: Record<string, string> = {};
   for (let i = 0; i < bo.instrumentCount; i++) markRec[sym(i)] = px(i, marks[i]!);
@@ -178,11 +207,35 @@ export function accountsReport(sc: Scenario, bo: BackOffice): AccountsReport {
     total: money(r.account, r.totalMinor),
     day: money(r.account, r.dayMinor),
   }));
+  // Per firm and date: sums of the accounts' rows (history is in date order, accounts within a date).
+  const firmDays = new Map<string, { day: number; firm: number; account: number; realized: number; unrealized: number; fees: number; total: number; dayPnl: number }>();
+  for (const r of pf.history) {
+    const f = spec.accounts[r.account]!.firm;
+    const k = `${r.day}:${f}`;
+    const x = firmDays.get(k) ?? { day: r.day, firm: f, account: r.account, realized: 0, unrealized: 0, fees: 0, total: 0, dayPnl: 0 };
+    x.realized += r.realizedMinor;
+    x.unrealized += r.unrealizedMinor;
+    x.fees += r.feesMinor;
+    x.total += r.totalMinor;
+    x.dayPnl += r.dayMinor;
+    firmDays.set(k, x);
+  }
+  const firmDaily: PnlFirmDayRow[] = [...firmDays.values()]
+    .sort((p, q) => p.day - q.day || p.firm - q.firm)
+    .map((x) => ({
+      date: formatDate(x.day),
+      firm: spec.firmNames[x.firm]!,
+      realized: money(x.account, x.realized),
+      unrealized: money(x.account, x.unrealized),
+      fees: money(x.account, x.fees),
+      total: money(x.account, x.total),
+      day: money(x.account, x.dayPnl),
+    }));
   const totals = accounts.map((x) => ({ account: x.account, firm: x.firm, realized: x.realized, unrealized: x.unrealized, fees: x.fees, total: x.pnl }));
   const tb = L.trialBalance();
   return {
     positions: { scenario: sc.name, marks: markRec, accounts, positions, firms },
-    pnl: { scenario: sc.name, daily, totals, firms: firms.map((f) => ({ firm: f.firm, total: f.pnl })) },
+    pnl: { scenario: sc.name, daily, firmDaily, totals, firms: firms.map((f) => ({ firm: f.firm, total: f.pnl })) },
     summary: {
       accounts: accounts.map((x, a) => {
         const pos: Record<string, string> = {};

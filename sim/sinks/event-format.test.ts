@@ -147,8 +147,10 @@ describe('createEventFormatter', () => {
       [EventType.LiquidationOrder, {}, ['instrument', 'account', 'clOrdId', 'side', 'size']],
       [EventType.Job, { reason: 1 }, ['job', 'date', 'attempt', 'status']],
       [EventType.KillSwitch, {}, ['account', 'scope', 'on']],
+      [EventType.Cleared, {}, ['instrument', 'account', 'tradeId', 'orderId', 'side', 'price', 'size', 'amount', 'settleDate']],
+      [EventType.TradeSettled, {}, ['instrument', 'account', 'tradeId', 'orderId', 'side', 'size', 'amount', 'date']],
     ];
-    expect(new Set(cases.map((c) => c[0])).size).toBe(41);
+    expect(new Set(cases.map((c) => c[0])).size).toBe(43);
     for (const [type, fields, keys] of cases) {
       const line = fmt(ev(type, fields));
       expect(line.includes('\n'), line).toBe(false);
@@ -180,6 +182,13 @@ describe('createEventFormatter', () => {
     expect(f(ev(EventType.SecuritiesSettled, { instrument: 1, account: 0, ref: day, sizeLots: -1500 }))).toBe(
       '{"seq":7,"ts":1000000123,"type":"securities-settled","instrument":"BTC-USD","account":"alice","date":"2026-01-15","size":"-1.500"}',
     );
+    expect(f(ev(EventType.Cleared, { instrument: 1, account: 1, tradeId: 9, orderId: 4, side: Side.Sell, priceTicks: 4, sizeLots: 1500, amountMinor: 6000, ref: day }))).toBe(
+      '{"seq":7,"ts":1000000123,"type":"cleared","instrument":"BTC-USD","account":"bob","tradeId":9,"orderId":4,"side":"sell","price":"2.0","size":"1.500","amount":"6000","settleDate":"2026-01-15"}',
+    );
+    expect(f(ev(EventType.TradeSettled, { instrument: 0, account: 0, tradeId: 9, orderId: 5, side: Side.Buy, sizeLots: 10, amountMinor: -100_007, ref: day + 1 }))).toBe(
+      '{"seq":7,"ts":1000000123,"type":"trade-settled","instrument":"ACME","account":"alice","tradeId":9,"orderId":5,"side":"buy","size":"10","amount":"-1000.07","date":"2026-01-16"}',
+    );
+    expect(() => f(ev(EventType.Cleared, { instrument: 0, side: 7 }))).toThrow(/side/);
     expect(f(ev(EventType.Job, { code: 2, ref: day, flags: 2, reason: 2 }))).toBe('{"seq":7,"ts":1000000123,"type":"job","job":"settlement","date":"2026-01-15","attempt":2,"status":"retrying"}');
     expect(f(ev(EventType.KillSwitch, { account: 0, code: 1, flags: 1 }))).toBe('{"seq":7,"ts":1000000123,"type":"kill-switch","account":"alice","scope":"firm","on":true}');
     expect(() => f(ev(EventType.Job, { code: 9, reason: 1 }))).toThrow(/job/);

@@ -117,6 +117,7 @@ const K = {
   alert: enc(',"alert":'),
   breakId: enc(',"breakId":'),
   date: enc(',"date":'),
+  settleDate: enc(',"settleDate":'),
   cls: enc(',"class":'),
   ledgerAmountMinor: enc(',"ledgerAmountMinor":'),
   bankAmountMinor: enc(',"bankAmountMinor":'),
@@ -618,6 +619,32 @@ export class CanonicalLineWriter {
         this.key(K.scope, this.enumOf(SCOPE_BYTES, e.code, 'kill-switch scope'));
         this.key(K.on, (e.flags & 1) !== 0 ? TRUE : FALSE);
         break;
+      case EventType.Cleared: {
+        const s = this.ins(e.instrument);
+        this.key(K.account, this.acct(e.account));
+        this.keyInt(K.tradeId, e.tradeId);
+        this.keyInt(K.orderId, e.orderId);
+        this.key(K.side, this.enumOf(SIDE_BYTES, e.side, 'side'));
+        this.bytes(K.price);
+        this.price(s, e.priceTicks);
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        this.money(K.amount, e.account, e.amountMinor);
+        this.date(e.ref, K.settleDate);
+        break;
+      }
+      case EventType.TradeSettled: {
+        const s = this.ins(e.instrument);
+        this.key(K.account, this.acct(e.account));
+        this.keyInt(K.tradeId, e.tradeId);
+        this.keyInt(K.orderId, e.orderId);
+        this.key(K.side, this.enumOf(SIDE_BYTES, e.side, 'side'));
+        this.bytes(K.size);
+        this.size(s, e.sizeLots);
+        this.money(K.amount, e.account, e.amountMinor);
+        this.date(e.ref);
+        break;
+      }
       default: {
         const never: never = e.type;
         badEnum('type', never);
@@ -641,14 +668,14 @@ export class CanonicalLineWriter {
     this.scaled(known, minor, 1, known ? this.moneyScale[account]! : 0, known ? this.moneyPow[account]! : 1);
   }
 
-  /** `,"date":"YYYY-MM-DD"` of an epoch day. */
-  private date(day: number): void {
+  /** `,"date":"YYYY-MM-DD"` (or another key) of an epoch day. */
+  private date(day: number, key: Uint8Array = K.date): void {
     let b = this.dates.get(day);
     if (b === undefined) {
       b = enc(JSON.stringify(formatDate(day)));
       this.dates.set(day, b);
     }
-    this.key(K.date, b);
+    this.key(key, b);
   }
 
   /** Writes the instrument key and returns its scaler. */
@@ -805,6 +832,8 @@ export const EVENT_HAS_ACCOUNT: ReadonlySet<EventType> = new Set([
   EventType.LiquidationStart,
   EventType.LiquidationOrder,
   EventType.KillSwitch,
+  EventType.Cleared,
+  EventType.TradeSettled,
 ]);
 export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.OrderAccepted,
@@ -817,4 +846,6 @@ export const EVENT_HAS_ORDER_ID: ReadonlySet<EventType> = new Set([
   EventType.StopTriggered,
   EventType.OrderRested,
   EventType.Fill,
+  EventType.Cleared,
+  EventType.TradeSettled,
 ]);
