@@ -18,14 +18,20 @@
  *     cash account, buys: reserve(order) <= settled + unsettledUse * max(unsettled, 0)
  *                                             + min(unsettled, 0) - reserved(open buys)
  *                                                          -> InsufficientBuyingPower
- *     margin account, any side: initial margin(order) <= equity - IM(positions) - reserved IM(open orders)
+ *     margin account: growth of the reserved IM <= equity - IM(positions) - reserved IM(open orders)
  *                                                          -> InsufficientMargin
+ *     (reserved IM per instrument: the margin of the open lots that would open or grow a
+ *     position, see `opening`; an order that only closes part of the position needs none)
  * A passing check counts towards the rate limit; nothing else changes until `onAccepted`.
  *
- * Reservations are linear in lots so that partial fills release exactly what was reserved:
- * cash reserve per lot = ceil(notional of one lot) + fee on it at the instrument's highest rate;
- * margin reserve per lot = `Margin.initialPerLotMinor`. A market order must be checked and
- * reported with the same price each time (the price it may trade at worst, e.g. the band edge).
+ * Cash reservations are linear in lots so that partial fills release exactly what was reserved:
+ * cash reserve per lot = ceil(notional of one lot) + fee on it at the instrument's highest rate.
+ * Margin is kept per (account, instrument) as the linear margin of the open buys and of the
+ * open sells (`Margin.initialPerLotMinor` per lot at each order's price); the reservation is
+ * a function of those and the position, and every accept, fill and cancel moves the account's
+ * reservation by that function's change, so it returns to 0 with the orders. A market order
+ * must be checked and reported with the same price each time (the price it may trade at worst,
+ * e.g. the band edge).
  *
  * Exposure is maintained incrementally: each (entity, instrument) contributes
  * max(|pos + openBuys|, |pos - openSells|) * notional-per-lot at the reference price current
@@ -152,16 +158,22 @@ const X_NET_SHORT = 2;
 const X_MAX_GROSS = 3;
 const X_MAX_NET = 4;
 
-// Cell per (entity, instrument).
-const CS = 8;
+// Cell per (entity, instrument). What a check reads comes first, in the first 64 bytes; the
+// exposure figures (kept only under exposure limits) follow; 16 fields keep a cell on whole
+// cache lines.
+const CS = 16;
 const C_POS = 0;
 const C_BUY = 1;
 const C_SELL = 2;
 const C_MAX_LONG = 3;
 const C_MAX_SHORT = 4;
-const C_GROSS = 5;
-const C_LONG = 6;
-const C_SHORT = 7;
+/** Margin accounts: the linear initial margin of the open buys / sells at their order prices. */
+const C_BUY_IM = 5;
+const C_SELL_IM = 6;
+if (C_SELL !== C_BUY + Side.Sell || C_SELL_IM !== C_BUY_IM + Side.Sell) throw new InvariantError('risk: cell layout indexes the sides by Side');
+const C_GROSS = 8;
+const C_LONG = 9;
+const C_SHORT = 10;
 
 // Instrument block.
 const IS = 8;
@@ -309,9 +321,63 @@ export class Risk {
     return k;
   }
 
-  private reserveOf(account: number, instrument: number, side: Side, priceTicks: number, lots: number): number {
-    if (this.ent[account * ES + E_MARGIN] === 1) return lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+  /** A cash account's reservation: buys only, linear in lots. */
+  private cashReserveOf(instrument: number, side: Side, priceTicks: number, lots: number): number {
     return side === Side.Buy ? lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+  }
+
+  /**
+   * Margin reserved for one side of a margin account's open orders in one instrument: the
+   * margin of the lots that would OPEN or grow a position if all of them filled. `closable`
+   * is what that side can close first (the short for buys, the long for sells; <= 0: none),
+   * `lots` and `im` the side's open lots and their linear margin; the opening lots are valued
+   * at the side's average margin per lot, rounded up. The two sides add up (conservative: at
+   * most one side can fill against the position), so with no position, or on the side that
+   * grows it, this is the linear per-order reservation.
+   *
+   * Written for the branch predictor: whether a side grows or closes the position follows the
+   * order flow's side, which a predictor cannot guess, so that choice is a multiplication by
+   * the comparison's 0/1; the only branch is the rare side whose orders would close the whole
+   * position and open the other way (0 < closable < lots; the sign of a product is exact).
+   */
+  private static opening(closable: number, lots: number, im: number): number {
+    if (closable * (lots - closable) > 0) return mulDivCeil(lots - closable, im, lots);
+    return im * +(closable <= 0);
+  }
+
+  /**
+   * Growth of a margin account's reservation if its open orders on `side` in the instrument
+   * (cell `k`) changed by `lots` with linear margin `im` (both signed), the position staying.
+   */
+  private marginGrowth(k: number, side: Side, lots: number, im: number): number {
+    const c = this.cell;
+    // Buy = 0, Sell = 1: the buys can close -position, the sells +position; C_SELL* = C_BUY* + 1.
+    const closable = (side + side - 1) * c[k + C_POS]!;
+    const open = c[k + C_BUY + side]!;
+    const openIm = c[k + C_BUY_IM + side]!;
+    return Risk.opening(closable, open + lots, openIm + im) - Risk.opening(closable, open, openIm);
+  }
+
+  /**
+   * Before a margin account's fill of `lots` with linear margin `im` on `side` (cell `k`):
+   * updates the side's margin and returns the change of the reservation. The fill moves the
+   * position, so both sides' opening lots can change: the filled side's closable lots shrink
+   * with its open lots, the other side can close more.
+   */
+  private marginFill(k: number, side: Side, lots: number, im: number): number {
+    const c = this.cell;
+    const closable = (side + side - 1) * c[k + C_POS]!;
+    const open = c[k + C_BUY + side]!;
+    const openIm = c[k + C_BUY_IM + side]!;
+    c[k + C_BUY_IM + side] = openIm - im;
+    const other = c[k + C_SELL - side]!;
+    const otherIm = c[k + C_SELL_IM - side]!;
+    return (
+      Risk.opening(closable - lots, open - lots, openIm - im) -
+      Risk.opening(closable, open, openIm) +
+      Risk.opening(lots - closable, other, otherIm) -
+      Risk.opening(-closable, other, otherIm)
+    );
   }
 
   /** Notional of one lot at the instrument's reference price (for exposure), recomputed only after the reference moved. */
@@ -362,11 +428,12 @@ export class Risk {
       const expReason = this.checkExposure(account, instrument, side, sizeLots) || this.checkExposure(firmE, instrument, side, sizeLots);
       if (expReason !== 0) return expReason;
     }
-    const need = this.reserveOf(account, instrument, side, priceTicks, sizeLots);
-    if (need > 0) {
-      if (ent[a + E_MARGIN] === 1) {
-        if (need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
-      } else {
+    if (ent[a + E_MARGIN] === 1) {
+      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots, sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+    } else if (side === Side.Buy) {
+      const need = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
+      if (need > 0) {
         const u = this.view.unsettledCashMinor(account);
         const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
         if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
@@ -414,15 +481,18 @@ export class Risk {
         if (expReason !== 0) return expReason;
       }
     }
-    const need = this.reserveOf(account, instrument, side, priceTicks, sizeLots) - this.reserveOf(account, instrument, side, oldPriceTicks, oldLeavesLots);
+    if (ent[a + E_MARGIN] === 1) {
+      const rc = this.rc;
+      const im = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_MARGIN]!;
+      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots - oldLeavesLots, im);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+      return 0;
+    }
+    const need = this.cashReserveOf(instrument, side, priceTicks, sizeLots) - this.cashReserveOf(instrument, side, oldPriceTicks, oldLeavesLots);
     if (need > 0) {
-      if (ent[a + E_MARGIN] === 1) {
-        if (need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
-      } else {
-        const u = this.view.unsettledCashMinor(account);
-        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
-        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
-      }
+      const u = this.view.unsettledCashMinor(account);
+      const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
+      if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
     }
     return 0;
   }
@@ -488,9 +558,22 @@ export class Risk {
   }
 
   onAccepted(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): void {
+    this.reserve(account, instrument, side, priceTicks, sizeLots);
     this.addOpen(account, instrument, side, sizeLots, 1);
     this.addOpen(this.firmOf[account]!, instrument, side, sizeLots, 1);
-    this.ent[account * ES + E_RESERVED] += this.reserveOf(account, instrument, side, priceTicks, sizeLots);
+  }
+
+  /** Before the account's open orders on `side` change by `lots` (signed) at `priceTicks`, its position staying: its reservation follows. */
+  private reserve(account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
+    const a = account * ES;
+    if (this.ent[a + E_MARGIN] === 1) {
+      const k = (account * this.nI + instrument) * CS;
+      const im = lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+      this.ent[a + E_RESERVED] += this.marginGrowth(k, side, lots, im);
+      this.cell[k + C_BUY_IM + side] += im;
+    } else if (side === Side.Buy) {
+      this.ent[a + E_RESERVED] += lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
+    }
   }
 
   onFilled(account: number, instrument: number, side: Side, orderPriceTicks: number, fillLots: number, leavesLots: number): void {
@@ -498,20 +581,22 @@ export class Risk {
     const d = side === Side.Buy ? fillLots : -fillLots;
     const kA = (account * this.nI + instrument) * CS;
     const firmE = this.firmOf[account]!;
+    const a = account * ES;
+    if (this.ent[a + E_MARGIN] === 1) this.ent[a + E_RESERVED] += this.marginFill(kA, side, fillLots, fillLots * this.rc[this.reserveSlot(instrument, orderPriceTicks) + R_MARGIN]!);
+    else if (side === Side.Buy) this.ent[a + E_RESERVED] -= fillLots * this.rc[this.reserveSlot(instrument, orderPriceTicks) + R_CASH]!;
     this.cell[kA + C_POS] += d;
     this.cell[(firmE * this.nI + instrument) * CS + C_POS] += d;
     this.addOpen(account, instrument, side, -fillLots, done);
     this.addOpen(firmE, instrument, side, -fillLots, done);
-    this.ent[account * ES + E_RESERVED] -= this.reserveOf(account, instrument, side, orderPriceTicks, fillLots);
     if (!(this.cell[kA + C_BUY]! >= 0 && this.cell[kA + C_SELL]! >= 0 && this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: fill of more than was open');
   }
 
   onCancelled(account: number, instrument: number, side: Side, orderPriceTicks: number, cancelledLots: number, leavesLots: number): void {
     const done = leavesLots === 0 ? -1 : 0;
     const firmE = this.firmOf[account]!;
+    this.reserve(account, instrument, side, orderPriceTicks, -cancelledLots);
     this.addOpen(account, instrument, side, -cancelledLots, done);
     this.addOpen(firmE, instrument, side, -cancelledLots, done);
-    this.ent[account * ES + E_RESERVED] -= this.reserveOf(account, instrument, side, orderPriceTicks, cancelledLots);
     if (!(this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: cancel of more than was open');
   }
 
