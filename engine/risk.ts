@@ -170,6 +170,8 @@ const C_MAX_SHORT = 4;
 /** Margin accounts: the linear initial margin of the open buys / sells at their order prices. */
 const C_BUY_IM = 5;
 const C_SELL_IM = 6;
+/** Margin accounts: what the cell reserves now (`opening` of both sides). */
+const C_RESERVED = 7;
 if (C_SELL !== C_BUY + Side.Sell || C_SELL_IM !== C_BUY_IM + Side.Sell) throw new InvariantError('risk: cell layout indexes the sides by Side');
 const C_GROSS = 8;
 const C_LONG = 9;
@@ -358,26 +360,13 @@ export class Risk {
     return Risk.opening(closable, open + lots, openIm + im) - Risk.opening(closable, open, openIm);
   }
 
-  /**
-   * Before a margin account's fill of `lots` with linear margin `im` on `side` (cell `k`):
-   * updates the side's margin and returns the change of the reservation. The fill moves the
-   * position, so both sides' opening lots can change: the filled side's closable lots shrink
-   * with its open lots, the other side can close more.
-   */
-  private marginFill(k: number, side: Side, lots: number, im: number): number {
+  /** After a change of a margin account's cell `k` (entity offset `a`): the account's reservation follows the cell's. */
+  private marginSync(a: number, k: number): void {
     const c = this.cell;
-    const closable = (side + side - 1) * c[k + C_POS]!;
-    const open = c[k + C_BUY + side]!;
-    const openIm = c[k + C_BUY_IM + side]!;
-    c[k + C_BUY_IM + side] = openIm - im;
-    const other = c[k + C_SELL - side]!;
-    const otherIm = c[k + C_SELL_IM - side]!;
-    return (
-      Risk.opening(closable - lots, open - lots, openIm - im) -
-      Risk.opening(closable, open, openIm) +
-      Risk.opening(lots - closable, other, otherIm) -
-      Risk.opening(-closable, other, otherIm)
-    );
+    const p = c[k + C_POS]!;
+    const need = Risk.opening(-p, c[k + C_BUY]!, c[k + C_BUY_IM]!) + Risk.opening(p, c[k + C_SELL]!, c[k + C_SELL_IM]!);
+    this.ent[a + E_RESERVED] += need - c[k + C_RESERVED]!;
+    c[k + C_RESERVED] = need;
   }
 
   /** Notional of one lot at the instrument's reference price (for exposure), recomputed only after the reference moved. */
@@ -428,22 +417,32 @@ export class Risk {
       const expReason = this.checkExposure(account, instrument, side, sizeLots) || this.checkExposure(firmE, instrument, side, sizeLots);
       if (expReason !== 0) return expReason;
     }
-    if (ent[a + E_MARGIN] === 1) {
-      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots, sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!);
-      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
-    } else if (side === Side.Buy) {
-      const need = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
-      if (need > 0) {
-        const u = this.view.unsettledCashMinor(account);
-        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
-        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
-      }
-    }
+    const fundsReason = this.checkFunds(account, instrument, side, priceTicks, sizeLots);
+    if (fundsReason !== 0) return fundsReason;
     if ((limits & LIMITS_RATE) !== 0) {
       ent[a + E_RATE_WIN] = sec;
       ent[a + E_RATE_CNT] = rA + 1;
       ent[f + E_RATE_WIN] = sec;
       ent[f + E_RATE_CNT] = rF + 1;
+    }
+    return 0;
+  }
+
+  /** Check 9: buying power or margin for a new order. Out of `check` to keep that small enough to inline into the exchange's submit. */
+  private checkFunds(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): 0 | RejectReason {
+    const ent = this.ent;
+    const a = account * ES;
+    const slot = this.reserveSlot(instrument, priceTicks);
+    if (ent[a + E_MARGIN] === 1) {
+      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots, sizeLots * this.rc[slot + R_MARGIN]!);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+    } else if (side === Side.Buy) {
+      const need = sizeLots * this.rc[slot + R_CASH]!;
+      if (need > 0) {
+        const u = this.view.unsettledCashMinor(account);
+        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
+        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
+      }
     }
     return 0;
   }
@@ -558,21 +557,25 @@ export class Risk {
   }
 
   onAccepted(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): void {
-    this.reserve(account, instrument, side, priceTicks, sizeLots);
     this.addOpen(account, instrument, side, sizeLots, 1);
     this.addOpen(this.firmOf[account]!, instrument, side, sizeLots, 1);
+    this.reserve(account, instrument, side, priceTicks, sizeLots);
   }
 
-  /** Before the account's open orders on `side` change by `lots` (signed) at `priceTicks`, its position staying: its reservation follows. */
+  /**
+   * After the account's open lots on `side` changed by `lots` (signed) at `priceTicks`, and its
+   * position with them on a fill: its reservation follows (a cash account's is linear in lots;
+   * a margin account's is recomputed from its cell).
+   */
   private reserve(account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
     const a = account * ES;
+    const slot = this.reserveSlot(instrument, priceTicks);
     if (this.ent[a + E_MARGIN] === 1) {
       const k = (account * this.nI + instrument) * CS;
-      const im = lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
-      this.ent[a + E_RESERVED] += this.marginGrowth(k, side, lots, im);
-      this.cell[k + C_BUY_IM + side] += im;
+      this.cell[k + C_BUY_IM + side] += lots * this.rc[slot + R_MARGIN]!;
+      this.marginSync(a, k);
     } else if (side === Side.Buy) {
-      this.ent[a + E_RESERVED] += lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
+      this.ent[a + E_RESERVED] += lots * this.rc[slot + R_CASH]!;
     }
   }
 
@@ -581,22 +584,20 @@ export class Risk {
     const d = side === Side.Buy ? fillLots : -fillLots;
     const kA = (account * this.nI + instrument) * CS;
     const firmE = this.firmOf[account]!;
-    const a = account * ES;
-    if (this.ent[a + E_MARGIN] === 1) this.ent[a + E_RESERVED] += this.marginFill(kA, side, fillLots, fillLots * this.rc[this.reserveSlot(instrument, orderPriceTicks) + R_MARGIN]!);
-    else if (side === Side.Buy) this.ent[a + E_RESERVED] -= fillLots * this.rc[this.reserveSlot(instrument, orderPriceTicks) + R_CASH]!;
     this.cell[kA + C_POS] += d;
     this.cell[(firmE * this.nI + instrument) * CS + C_POS] += d;
     this.addOpen(account, instrument, side, -fillLots, done);
     this.addOpen(firmE, instrument, side, -fillLots, done);
+    this.reserve(account, instrument, side, orderPriceTicks, -fillLots);
     if (!(this.cell[kA + C_BUY]! >= 0 && this.cell[kA + C_SELL]! >= 0 && this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: fill of more than was open');
   }
 
   onCancelled(account: number, instrument: number, side: Side, orderPriceTicks: number, cancelledLots: number, leavesLots: number): void {
     const done = leavesLots === 0 ? -1 : 0;
     const firmE = this.firmOf[account]!;
-    this.reserve(account, instrument, side, orderPriceTicks, -cancelledLots);
     this.addOpen(account, instrument, side, -cancelledLots, done);
     this.addOpen(firmE, instrument, side, -cancelledLots, done);
+    this.reserve(account, instrument, side, orderPriceTicks, -cancelledLots);
     if (!(this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: cancel of more than was open');
   }
 
