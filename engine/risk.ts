@@ -553,7 +553,9 @@ export class Risk {
     if (side === Side.Buy) this.cell[k + C_BUY] += lots;
     else this.cell[k + C_SELL] += lots;
     this.ent[e * ES + E_OPEN] += orders;
-    this.refresh(e, instrument);
+    // Tested here, not only in `refresh`: addOpen runs twice per accept, fill and cancel, and when
+    // V8's inlining budget of the caller is spent, `refresh` stays a call even when it has nothing to do.
+    if (this.ent[e * ES + E_EXPOSURE] !== 0) this.refresh(e, instrument);
   }
 
   onAccepted(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): void {
