@@ -1,3 +1,4 @@
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { Risk, type RiskAccountConfig, type RiskAccountView, type RiskFirmConfig } from './risk.js';
 import { RejectReason, Side } from './types.js';
@@ -170,5 +171,126 @@ describe('risk', () => {
     r2.setKillSwitch(0, true);
     expect(r2.checkModify(0, 0, B, 10_000, 5, 9_900, 5)).toBe(RejectReason.KillSwitch);
     expect(r2.checkModify(0, 0, B, 10_000, 5, 10_000, 4)).toBe(0);
+  });
+
+  // initialPerLotMinor = ceil(price / 2): 5_000 per lot at 10_000.
+  it('asks no margin of orders that close a position, at or below the margin limit', () => {
+    const { risk, view } = make([{ firm: 0, type: 'margin' }, { firm: 0, type: 'margin' }], [{}], 0, 50_000);
+    risk.onAccepted(0, 0, B, 10_000, 10);
+    risk.onFilled(0, 0, B, 10_000, 10, 0); // long 10
+    risk.onAccepted(1, 0, S, 10_000, 10);
+    risk.onFilled(1, 0, S, 10_000, 10, 0); // short 10
+    expect(risk.reservedMinor(0)).toBe(0);
+    view.excess = 0; // the positions take all the margin
+    expect(risk.check(0, 0, S, 10_000, 10, 0)).toBe(0); // sell to close
+    expect(risk.check(1, 0, B, 10_000, 10, 0)).toBe(0); // buy to close
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientMargin); // adding to the long is not free
+    expect(risk.check(1, 0, S, 10_000, 1, 0)).toBe(RejectReason.InsufficientMargin);
+    view.excess = -1_000_000; // under water: closing is still allowed
+    expect(risk.check(0, 0, S, 10_000, 10, 0)).toBe(0);
+    expect(risk.check(1, 0, B, 9_000, 3, 0)).toBe(0);
+    // The part of a reducing order that flips the position needs margin, priced at the order.
+    view.excess = 10_000;
+    expect(risk.check(0, 0, S, 10_000, 12, 0)).toBe(0); // 2 * 5_000
+    expect(risk.check(0, 0, S, 10_000, 13, 0)).toBe(RejectReason.InsufficientMargin);
+    expect(risk.check(1, 0, B, 10_000, 12, 0)).toBe(0);
+    expect(risk.check(1, 0, B, 10_000, 13, 0)).toBe(RejectReason.InsufficientMargin);
+    risk.onAccepted(0, 0, S, 10_000, 12);
+    expect(risk.reservedMinor(0)).toBe(10_000);
+    risk.onFilled(0, 0, S, 10_000, 11, 1); // short 1, 1 open: both lots open a short now
+    expect(risk.position(0, 0)).toBe(-1);
+    expect(risk.reservedMinor(0)).toBe(5_000);
+    risk.onFilled(0, 0, S, 10_000, 1, 0);
+    expect(risk.reservedMinor(0)).toBe(0);
+  });
+
+  it('counts open orders on the reducing side: closing orders pass only while together they do not flip the position', () => {
+    const { risk, view } = make([{ firm: 0, type: 'margin' }], [{}], 0, 50_000);
+    risk.onAccepted(0, 0, B, 10_000, 10);
+    risk.onFilled(0, 0, B, 10_000, 10, 0);
+    view.excess = 0;
+    expect(risk.check(0, 0, S, 10_000, 10, 0)).toBe(0);
+    risk.onAccepted(0, 0, S, 10_000, 10);
+    expect(risk.reservedMinor(0)).toBe(0);
+    expect(risk.check(0, 0, S, 10_000, 10, 0)).toBe(RejectReason.InsufficientMargin); // both filled: short 10
+    expect(risk.check(0, 0, S, 10_000, 1, 0)).toBe(RejectReason.InsufficientMargin);
+    // A modify of the closing order: a new price is free, more lots than the position are not.
+    expect(risk.checkModify(0, 0, S, 10_000, 10, 10_500, 10)).toBe(0);
+    expect(risk.checkModify(0, 0, S, 10_000, 10, 10_000, 11)).toBe(RejectReason.InsufficientMargin);
+    view.excess = 55_000;
+    expect(risk.check(0, 0, S, 12_000, 10, 0)).toBe(0);
+    risk.onAccepted(0, 0, S, 12_000, 10);
+    // Opening lots are valued at the side's average margin per lot: 10 * (10 * 5_000 + 10 * 6_000) / 20.
+    expect(risk.reservedMinor(0)).toBe(55_000);
+    risk.onFilled(0, 0, S, 10_000, 4, 6); // long 6, sells 16 open: 10 opening lots at (6 * 5_000 + 60_000) / 16
+    expect(risk.reservedMinor(0)).toBe(Math.ceil((10 * 90_000) / 16));
+    risk.onCancelled(0, 0, S, 12_000, 10, 0); // long 6, sells 6 open
+    expect(risk.reservedMinor(0)).toBe(0);
+    // A buy while closing sells are open: the long can grow again, so it needs margin as before.
+    view.excess = 0;
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientMargin);
+  });
+
+  it('keeps a cash account\'s rules: a sell of held shares needs no cash, buys do', () => {
+    const { risk, view } = make([{ firm: 0, type: 'cash' }], [{}], 200_000);
+    risk.onAccepted(0, 0, B, 10_000, 10);
+    risk.onFilled(0, 0, B, 10_000, 10, 0);
+    view.settled = 0;
+    expect(risk.check(0, 0, S, 10_000, 10, 0)).toBe(0);
+    expect(risk.check(0, 0, S, 10_000, 11, 0)).toBe(RejectReason.ShortPositionLimit);
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientBuyingPower);
+  });
+
+  it('keeps the margin reservation equal to a recomputation from the open orders, and releases it all (random flow)', () => {
+    for (const seed of ['close-1', 'close-2', 'close-3']) {
+      const rnd = seedrandom(seed);
+      const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+      const { risk, view } = make([{ firm: 0, type: 'margin' }], [{}], 0, 1e12);
+      const open: { side: Side; px: number; leaves: number }[] = [];
+      let pos = 0;
+      const im = (px: number) => Math.ceil(px / 2);
+      const recompute = () => {
+        let b = 0, s = 0, bi = 0, si = 0;
+        for (const o of open) {
+          if (o.side === B) { b += o.leaves; bi += o.leaves * im(o.px); } else { s += o.leaves; si += o.leaves * im(o.px); }
+        }
+        const openLong = Math.max(pos + b, 0) - Math.max(pos, 0);
+        const openShort = Math.max(s - pos, 0) - Math.max(-pos, 0);
+        return (b === 0 ? 0 : Math.ceil((openLong * bi) / b)) + (s === 0 ? 0 : Math.ceil((openShort * si) / s));
+      };
+      for (let n = 0; n < 2_000; n++) {
+        const u = rnd();
+        if (u < 0.4 || open.length === 0) {
+          const side = rnd() < 0.5 ? B : S;
+          const px = int(9_000, 11_000);
+          const size = int(1, 30);
+          // A closing order whose side's total stays within the position needs nothing.
+          const sameSide = open.filter((o) => o.side === side).reduce((t, o) => t + o.leaves, 0);
+          view.excess = -1;
+          const closes = side === S ? sameSide + size <= pos : sameSide + size <= -pos;
+          expect(risk.check(0, 0, side, px, size, 0) === 0, `${seed} #${n}`).toBe(closes);
+          view.excess = 1e12;
+          expect(risk.check(0, 0, side, px, size, 0)).toBe(0);
+          risk.onAccepted(0, 0, side, px, size);
+          open.push({ side, px, leaves: size });
+        } else {
+          const k = int(0, open.length - 1);
+          const o = open[k]!;
+          const lots = int(1, o.leaves);
+          o.leaves -= lots;
+          if (u < 0.75) {
+            pos += o.side === B ? lots : -lots;
+            risk.onFilled(0, 0, o.side, o.px, lots, o.leaves);
+          } else {
+            risk.onCancelled(0, 0, o.side, o.px, lots, o.leaves);
+          }
+          if (o.leaves === 0) open.splice(k, 1);
+        }
+        expect(risk.position(0, 0), `${seed} #${n}`).toBe(pos);
+        expect(risk.reservedMinor(0), `${seed} #${n}`).toBe(recompute());
+      }
+      for (const o of open) risk.onCancelled(0, 0, o.side, o.px, o.leaves, 0);
+      expect(risk.reservedMinor(0), seed).toBe(0);
+    }
   });
 });

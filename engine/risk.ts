@@ -18,14 +18,20 @@
  *     cash account, buys: reserve(order) <= settled + unsettledUse * max(unsettled, 0)
  *                                             + min(unsettled, 0) - reserved(open buys)
  *                                                          -> InsufficientBuyingPower
- *     margin account, any side: initial margin(order) <= equity - IM(positions) - reserved IM(open orders)
+ *     margin account: growth of the reserved IM <= equity - IM(positions) - reserved IM(open orders)
  *                                                          -> InsufficientMargin
+ *     (reserved IM per instrument: the margin of the open lots that would open or grow a
+ *     position, see `opening`; an order that only closes part of the position needs none)
  * A passing check counts towards the rate limit; nothing else changes until `onAccepted`.
  *
- * Reservations are linear in lots so that partial fills release exactly what was reserved:
- * cash reserve per lot = ceil(notional of one lot) + fee on it at the instrument's highest rate;
- * margin reserve per lot = `Margin.initialPerLotMinor`. A market order must be checked and
- * reported with the same price each time (the price it may trade at worst, e.g. the band edge).
+ * Cash reservations are linear in lots so that partial fills release exactly what was reserved:
+ * cash reserve per lot = ceil(notional of one lot) + fee on it at the instrument's highest rate.
+ * Margin is kept per (account, instrument) as the linear margin of the open buys and of the
+ * open sells (`Margin.initialPerLotMinor` per lot at each order's price); the reservation is
+ * a function of those and the position, and every accept, fill and cancel moves the account's
+ * reservation by that function's change, so it returns to 0 with the orders. A market order
+ * must be checked and reported with the same price each time (the price it may trade at worst,
+ * e.g. the band edge).
  *
  * Exposure is maintained incrementally: each (entity, instrument) contributes
  * max(|pos + openBuys|, |pos - openSells|) * notional-per-lot at the reference price current
@@ -152,16 +158,24 @@ const X_NET_SHORT = 2;
 const X_MAX_GROSS = 3;
 const X_MAX_NET = 4;
 
-// Cell per (entity, instrument).
-const CS = 8;
+// Cell per (entity, instrument). What a check reads comes first, in the first 64 bytes; the
+// exposure figures (kept only under exposure limits) follow; 16 fields keep a cell on whole
+// cache lines.
+const CS = 16;
 const C_POS = 0;
 const C_BUY = 1;
 const C_SELL = 2;
 const C_MAX_LONG = 3;
 const C_MAX_SHORT = 4;
-const C_GROSS = 5;
-const C_LONG = 6;
-const C_SHORT = 7;
+/** Margin accounts: the linear initial margin of the open buys / sells at their order prices. */
+const C_BUY_IM = 5;
+const C_SELL_IM = 6;
+/** Margin accounts: what the cell reserves now (`opening` of both sides). */
+const C_RESERVED = 7;
+if (C_SELL !== C_BUY + Side.Sell || C_SELL_IM !== C_BUY_IM + Side.Sell) throw new InvariantError('risk: cell layout indexes the sides by Side');
+const C_GROSS = 8;
+const C_LONG = 9;
+const C_SHORT = 10;
 
 // Instrument block.
 const IS = 8;
@@ -309,9 +323,50 @@ export class Risk {
     return k;
   }
 
-  private reserveOf(account: number, instrument: number, side: Side, priceTicks: number, lots: number): number {
-    if (this.ent[account * ES + E_MARGIN] === 1) return lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+  /** A cash account's reservation: buys only, linear in lots. */
+  private cashReserveOf(instrument: number, side: Side, priceTicks: number, lots: number): number {
     return side === Side.Buy ? lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+  }
+
+  /**
+   * Margin reserved for one side of a margin account's open orders in one instrument: the
+   * margin of the lots that would OPEN or grow a position if all of them filled. `closable`
+   * is what that side can close first (the short for buys, the long for sells; <= 0: none),
+   * `lots` and `im` the side's open lots and their linear margin; the opening lots are valued
+   * at the side's average margin per lot, rounded up. The two sides add up (conservative: at
+   * most one side can fill against the position), so with no position, or on the side that
+   * grows it, this is the linear per-order reservation.
+   *
+   * Written for the branch predictor: whether a side grows or closes the position follows the
+   * order flow's side, which a predictor cannot guess, so that choice is a multiplication by
+   * the comparison's 0/1; the only branch is the rare side whose orders would close the whole
+   * position and open the other way (0 < closable < lots; the sign of a product is exact).
+   */
+  private static opening(closable: number, lots: number, im: number): number {
+    if (closable * (lots - closable) > 0) return mulDivCeil(lots - closable, im, lots);
+    return im * +(closable <= 0);
+  }
+
+  /**
+   * Growth of a margin account's reservation if its open orders on `side` in the instrument
+   * (cell `k`) changed by `lots` with linear margin `im` (both signed), the position staying.
+   */
+  private marginGrowth(k: number, side: Side, lots: number, im: number): number {
+    const c = this.cell;
+    // Buy = 0, Sell = 1: the buys can close -position, the sells +position; C_SELL* = C_BUY* + 1.
+    const closable = (side + side - 1) * c[k + C_POS]!;
+    const open = c[k + C_BUY + side]!;
+    const openIm = c[k + C_BUY_IM + side]!;
+    return Risk.opening(closable, open + lots, openIm + im) - Risk.opening(closable, open, openIm);
+  }
+
+  /** After a change of a margin account's cell `k` (entity offset `a`): the account's reservation follows the cell's. */
+  private marginSync(a: number, k: number): void {
+    const c = this.cell;
+    const p = c[k + C_POS]!;
+    const need = Risk.opening(-p, c[k + C_BUY]!, c[k + C_BUY_IM]!) + Risk.opening(p, c[k + C_SELL]!, c[k + C_SELL_IM]!);
+    this.ent[a + E_RESERVED] += need - c[k + C_RESERVED]!;
+    c[k + C_RESERVED] = need;
   }
 
   /** Notional of one lot at the instrument's reference price (for exposure), recomputed only after the reference moved. */
@@ -362,21 +417,32 @@ export class Risk {
       const expReason = this.checkExposure(account, instrument, side, sizeLots) || this.checkExposure(firmE, instrument, side, sizeLots);
       if (expReason !== 0) return expReason;
     }
-    const need = this.reserveOf(account, instrument, side, priceTicks, sizeLots);
-    if (need > 0) {
-      if (ent[a + E_MARGIN] === 1) {
-        if (need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
-      } else {
-        const u = this.view.unsettledCashMinor(account);
-        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
-        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
-      }
-    }
+    const fundsReason = this.checkFunds(account, instrument, side, priceTicks, sizeLots);
+    if (fundsReason !== 0) return fundsReason;
     if ((limits & LIMITS_RATE) !== 0) {
       ent[a + E_RATE_WIN] = sec;
       ent[a + E_RATE_CNT] = rA + 1;
       ent[f + E_RATE_WIN] = sec;
       ent[f + E_RATE_CNT] = rF + 1;
+    }
+    return 0;
+  }
+
+  /** Check 9: buying power or margin for a new order. Out of `check` to keep that small enough to inline into the exchange's submit. */
+  private checkFunds(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): 0 | RejectReason {
+    const ent = this.ent;
+    const a = account * ES;
+    const slot = this.reserveSlot(instrument, priceTicks);
+    if (ent[a + E_MARGIN] === 1) {
+      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots, sizeLots * this.rc[slot + R_MARGIN]!);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+    } else if (side === Side.Buy) {
+      const need = sizeLots * this.rc[slot + R_CASH]!;
+      if (need > 0) {
+        const u = this.view.unsettledCashMinor(account);
+        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
+        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
+      }
     }
     return 0;
   }
@@ -414,15 +480,18 @@ export class Risk {
         if (expReason !== 0) return expReason;
       }
     }
-    const need = this.reserveOf(account, instrument, side, priceTicks, sizeLots) - this.reserveOf(account, instrument, side, oldPriceTicks, oldLeavesLots);
+    if (ent[a + E_MARGIN] === 1) {
+      const rc = this.rc;
+      const im = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_MARGIN]!;
+      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots - oldLeavesLots, im);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+      return 0;
+    }
+    const need = this.cashReserveOf(instrument, side, priceTicks, sizeLots) - this.cashReserveOf(instrument, side, oldPriceTicks, oldLeavesLots);
     if (need > 0) {
-      if (ent[a + E_MARGIN] === 1) {
-        if (need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
-      } else {
-        const u = this.view.unsettledCashMinor(account);
-        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
-        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
-      }
+      const u = this.view.unsettledCashMinor(account);
+      const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
+      if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
     }
     return 0;
   }
@@ -484,13 +553,32 @@ export class Risk {
     if (side === Side.Buy) this.cell[k + C_BUY] += lots;
     else this.cell[k + C_SELL] += lots;
     this.ent[e * ES + E_OPEN] += orders;
-    this.refresh(e, instrument);
+    // Tested here, not only in `refresh`: addOpen runs twice per accept, fill and cancel, and when
+    // V8's inlining budget of the caller is spent, `refresh` stays a call even when it has nothing to do.
+    if (this.ent[e * ES + E_EXPOSURE] !== 0) this.refresh(e, instrument);
   }
 
   onAccepted(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): void {
     this.addOpen(account, instrument, side, sizeLots, 1);
     this.addOpen(this.firmOf[account]!, instrument, side, sizeLots, 1);
-    this.ent[account * ES + E_RESERVED] += this.reserveOf(account, instrument, side, priceTicks, sizeLots);
+    this.reserve(account, instrument, side, priceTicks, sizeLots);
+  }
+
+  /**
+   * After the account's open lots on `side` changed by `lots` (signed) at `priceTicks`, and its
+   * position with them on a fill: its reservation follows (a cash account's is linear in lots;
+   * a margin account's is recomputed from its cell).
+   */
+  private reserve(account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
+    const a = account * ES;
+    const slot = this.reserveSlot(instrument, priceTicks);
+    if (this.ent[a + E_MARGIN] === 1) {
+      const k = (account * this.nI + instrument) * CS;
+      this.cell[k + C_BUY_IM + side] += lots * this.rc[slot + R_MARGIN]!;
+      this.marginSync(a, k);
+    } else if (side === Side.Buy) {
+      this.ent[a + E_RESERVED] += lots * this.rc[slot + R_CASH]!;
+    }
   }
 
   onFilled(account: number, instrument: number, side: Side, orderPriceTicks: number, fillLots: number, leavesLots: number): void {
@@ -502,7 +590,7 @@ export class Risk {
     this.cell[(firmE * this.nI + instrument) * CS + C_POS] += d;
     this.addOpen(account, instrument, side, -fillLots, done);
     this.addOpen(firmE, instrument, side, -fillLots, done);
-    this.ent[account * ES + E_RESERVED] -= this.reserveOf(account, instrument, side, orderPriceTicks, fillLots);
+    this.reserve(account, instrument, side, orderPriceTicks, -fillLots);
     if (!(this.cell[kA + C_BUY]! >= 0 && this.cell[kA + C_SELL]! >= 0 && this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: fill of more than was open');
   }
 
@@ -511,7 +599,7 @@ export class Risk {
     const firmE = this.firmOf[account]!;
     this.addOpen(account, instrument, side, -cancelledLots, done);
     this.addOpen(firmE, instrument, side, -cancelledLots, done);
-    this.ent[account * ES + E_RESERVED] -= this.reserveOf(account, instrument, side, orderPriceTicks, cancelledLots);
+    this.reserve(account, instrument, side, orderPriceTicks, -cancelledLots);
     if (!(this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: cancel of more than was open');
   }
 
