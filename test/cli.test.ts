@@ -90,6 +90,27 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(exsim('verify', join(root, 'scenarios/stops.json'), '--golden', golden).code).toBe(0);
   });
 
+  it('verify: a changed scenario reports the first differing event, not the summary hash line', () => {
+    // The golden is untouched; the scenario changes, so events AND summary.json differ.
+    const changed = scenarioWith((s) => {
+      const a = s.actions.find((x: { price?: string }) => x.price === '100.20');
+      a.price = '100.25';
+    }, 'stops-changed.json');
+    const r = exsim('verify', changed, '--golden', join(root, 'fixtures/golden/stops'));
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toContain('events.ndjson line 7');
+    expect(r.out).not.toContain('summary.json');
+    expect(r.out).toMatch(/expected: \{"seq":7,.*"type":"accepted".*"price":"100\.20"/);
+    expect(r.out).toMatch(/actual: +\{"seq":7,.*"type":"accepted".*"price":"100\.25"/);
+  });
+
+  it('verify: a missing golden directory is bad input (exit 2), named', () => {
+    const r = exsim('verify', join(root, 'scenarios/stops.json'), '--golden', join(work, 'no-such-golden'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no-such-golden: golden directory not found');
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
   it('audit verify: 0 on an intact log, 1 and the first bad row when tampered; query filters', () => {
     expect(exsim('run', join(root, 'scenarios/stops.json'), '--out', 'o2').code).toBe(0);
     const db = join(work, 'o2/audit.sqlite');
