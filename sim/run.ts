@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UserError } from './errors.js';
 import { CommandRecord, commandToRecord } from '../engine/command.js';
 import { EventRecord, EventType, EVENT_TYPE_NAME, type EventSink } from '../engine/event.js';
 import { Exchange, type OrderHooks } from '../engine/exchange.js';
@@ -144,6 +145,7 @@ class CountingSink implements EventSink {
 
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const sc = opts.scenario;
+  checkOutDir(opts.outDir);
   const now = opts.wallMs;
   const t0 = now?.() ?? 0;
   // Built before anything is written: a replay feed's --strict error or a strategy that
@@ -152,8 +154,12 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const hooked = components.filter((c) => c.orderHooks !== undefined);
   if (hooked.length > 1) throw new InvariantError(`only one component may hook orders; ${hooked.map((c) => c.name).join(', ')} do`);
   const tmpDir = `${opts.outDir}.partial-${process.pid}`;
-  rmSync(tmpDir, { recursive: true, force: true });
-  mkdirSync(tmpDir, { recursive: true });
+  try {
+    rmSync(tmpDir, { recursive: true, force: true });
+    mkdirSync(tmpDir, { recursive: true });
+  } catch (err) {
+    throw new UserError(`${opts.outDir}: cannot write the output directory here (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 
   let output: ReturnType<typeof openOutput>;
   try {
@@ -298,6 +304,24 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     const r = src.next(into);
     feedWaitMs += now() - a;
     return r;
+  }
+}
+
+/**
+ * A bad output path is bad input: found before the run starts (not after a long
+ * run, at publish time) and reported as one line naming the path.
+ */
+export function checkOutDir(outDir: string): void {
+  if (outDir.length === 0) throw new UserError('output directory: empty path');
+  let p = resolve(outDir);
+  if (existsSync(p) && !statSync(p).isDirectory()) throw new UserError(`${outDir}: exists and is not a directory`);
+  for (;;) {
+    const up = dirname(p);
+    if (up === p) return;
+    p = up;
+    if (!existsSync(p)) continue;
+    if (!statSync(p).isDirectory()) throw new UserError(`${outDir}: ${p} is not a directory`);
+    return;
   }
 }
 

@@ -61,6 +61,19 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(r.err).toMatch(/broken\.json:3:\d+: invalid JSON/);
   });
 
+  it('a bad --out: exit 2, one line naming the path, no stack trace', () => {
+    const file = join(work, 'plain-file');
+    writeFileSync(file, 'x');
+    for (const out of [file, join(file, 'sub')]) {
+      const r = exsim('run', join(root, 'scenarios/stops.json'), '--out', out);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toContain(out);
+      expect(r.err).toContain('is not a directory');
+      expect(r.out).toBe('');
+    }
+  });
+
   it('usage errors exit 2; help exits 0 and documents the options', () => {
     expect(exsim('run').code).toBe(2);
     expect(exsim('run', join(root, 'scenarios/stops.json'), '--feed-thread', 'sideways').code).toBe(2);
