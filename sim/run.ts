@@ -153,7 +153,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const components = [...(await builtInComponents(sc, opts)), ...(opts.components ?? [])];
   const hooked = components.filter((c) => c.orderHooks !== undefined);
   if (hooked.length > 1) throw new InvariantError(`only one component may hook orders; ${hooked.map((c) => c.name).join(', ')} do`);
-  const tmpDir = `${opts.outDir}.partial-${process.pid}`;
+  const tmpDir = partialDirOf(opts.outDir);
   try {
     rmSync(tmpDir, { recursive: true, force: true });
     mkdirSync(tmpDir, { recursive: true });
@@ -244,27 +244,38 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     let ai = 0;
     const actions = sc.actions;
 
-    for (let n = 0; ; n++) {
-      const tTimer = timers.peekTime();
-      const tAct = ai < actions.length ? actions[ai]!.atNs : Infinity;
-      const tFeed = haveFeed ? fcmd.tsNs : Infinity;
-      if (tTimer === Infinity && tAct === Infinity && tFeed === Infinity) break;
-      if (tTimer <= tAct && tTimer <= tFeed) {
-        nowNs = tTimer;
-        timers.pop()!(tTimer);
-      } else if (tAct <= tFeed) {
-        const a = actions[ai++]!;
-        nowNs = a.atNs;
-        exchange.noteAction(a.atNs, a.index, a.command.account, a.command.clOrdId);
-        exchange.apply(commandToRecord({ ...a.command, tsNs: a.atNs }, acmd, a.index));
-        commands++;
-      } else {
-        nowNs = fcmd.tsNs;
-        exchange.apply(fcmd);
-        commands++;
-        haveFeed = pull(feed!, fcmd);
+    // The loop runs in synchronous slices of SLICE_INPUTS with a turn of the event
+    // loop between them (~15 per million inputs), so the CLI's SIGINT/SIGTERM
+    // handler can run and remove the partial directory. An await inside the loop
+    // itself measured ~30% slower (loop state lives in the async frame). The order
+    // of inputs does not depend on the slicing.
+    const slice = (): boolean => {
+      for (let k = 0; k < SLICE_INPUTS; k++) {
+        const tTimer = timers.peekTime();
+        const tAct = ai < actions.length ? actions[ai]!.atNs : Infinity;
+        const tFeed = haveFeed ? fcmd.tsNs : Infinity;
+        if (tTimer === Infinity && tAct === Infinity && tFeed === Infinity) return false;
+        if (tTimer <= tAct && tTimer <= tFeed) {
+          nowNs = tTimer;
+          timers.pop()!(tTimer);
+        } else if (tAct <= tFeed) {
+          const a = actions[ai++]!;
+          nowNs = a.atNs;
+          exchange.noteAction(a.atNs, a.index, a.command.account, a.command.clOrdId);
+          exchange.apply(commandToRecord({ ...a.command, tsNs: a.atNs }, acmd, a.index));
+          commands++;
+        } else {
+          nowNs = fcmd.tsNs;
+          exchange.apply(fcmd);
+          commands++;
+          haveFeed = pull(feed!, fcmd);
+        }
       }
-      if ((n & 0xffff) === 0 && opts.progress) opts.progress(nowNs, counting.events);
+      return true;
+    };
+    while (slice()) {
+      if (opts.progress) opts.progress(nowNs, counting.events);
+      await yieldTurn();
     }
     const extra: Record<string, unknown> = {};
     for (const c of components) await c.finish?.(ctx, tmpDir, extra);
@@ -305,6 +316,18 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     feedWaitMs += now() - a;
     return r;
   }
+}
+
+/** Inputs (timers, actions, feed commands) between two turns of the event loop. */
+const SLICE_INPUTS = 0x10000;
+
+/** Where a run writes before it is published; the CLI removes it when interrupted. */
+export function partialDirOf(outDir: string): string {
+  return `${outDir}.partial-${process.pid}`;
+}
+
+function yieldTurn(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 /**

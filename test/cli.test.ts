@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -72,6 +72,32 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
       expect(r.err).toContain('is not a directory');
       expect(r.out).toBe('');
     }
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s mid-run removes the partial directory and exits %i', async (sig, code) => {
+    const out = join(work, `killed-${sig}`);
+    const child = spawn(process.execPath, [bin, 'run', join(root, 'scenarios/synthetic-1m.json'), '--out', out, '--no-audit'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const partial = `${out}.partial-${child.pid}`;
+    const events = join(partial, '.events.ndjson.partial');
+    // Signal only once the run has written events, so the cleanup really has something to remove.
+    const t0 = Date.now();
+    while (!(existsSync(events) && statSync(events).size > 0)) {
+      expect(Date.now() - t0, 'the run never started writing').toBeLessThan(20_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill(sig);
+    expect(await exited, err).toBe(code);
+    expect(existsSync(partial)).toBe(false);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.startsWith(`killed-${sig}`))).toEqual([]);
+    expect(err).toContain(`interrupted (${sig})`);
+    expect(err).not.toMatch(/\n\s+at /);
   });
 
   it('usage errors exit 2; help exits 0 and documents the options', () => {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { loadScenario } from '../../sim/scenario.js';
-import { runScenario } from '../../sim/run.js';
+import { partialDirOf, runScenario } from '../../sim/run.js';
+import { cleanUpOnSignal } from '../interrupt.js';
 import { parseSeed, parseThreading } from '../options.js';
 import { printRunResult, progressPrinter } from '../print.js';
 import { LOBSTER_RECORD_LEVELS_DEFAULT } from '../../sim/replay/lobster-record.js';
@@ -30,6 +31,7 @@ export function registerRun(program: Command): void {
       const scenario = loadScenario(file, { seed: parseSeed(o.seed) });
       const outDir = o.out === 'out/<scenario name>' ? `out/${scenario.name}` : o.out;
       const wallMs = () => performance.now();
+      const release = cleanUpOnSignal(() => [partialDirOf(outDir)]);
       const result = await runScenario({
         scenario,
         outDir,
@@ -41,7 +43,7 @@ export function registerRun(program: Command): void {
         ...(o.recordLobster === undefined
           ? {}
           : { recordLobster: { levels: parseLevels(o.recordLevels), ...(typeof o.recordLobster === 'string' ? { dir: o.recordLobster } : {}) } }),
-      });
+      }).finally(release);
       printRunResult(scenario, outDir, result, o.json === true);
       const metrics = o.json ? null : strategyMetricsTable(result.summary);
       if (metrics) process.stdout.write(`strategies (fills.csv, orders.csv, equity.csv, metrics.csv and report.html in ${outDir}):\n${metrics}\n`);
