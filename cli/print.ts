@@ -53,20 +53,30 @@ function fmtMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 }
 
+export interface ProgressPrinter {
+  (virtualNs: number, events: number): void;
+  /** End the line on a terminal (the progress line is rewritten in place with \r), so what follows starts on its own line. */
+  end(): void;
+}
+
 /** A progress line on stderr for runs longer than a couple of seconds. */
-export function progressPrinter(wallMs: () => number): (virtualNs: number, events: number) => void {
+export function progressPrinter(wallMs: () => number, tty = process.stderr.isTTY === true, write: (s: string) => void = (s) => void process.stderr.write(s)): ProgressPrinter {
   const start = wallMs();
   let last = start;
-  let printed = false;
-  const tty = process.stderr.isTTY === true;
+  let open = false;
   const every = tty ? 250 : 5000;
-  return (virtualNs, events) => {
+  const update = (virtualNs: number, events: number) => {
     const t = wallMs();
     if (t - start < 2000 || t - last < every) return;
     last = t;
-    printed = true;
     const line = `  virtual ${formatNs(virtualNs)}  events ${events.toLocaleString('en-US')}  ${((t - start) / 1000).toFixed(1)} s`;
-    process.stderr.write(tty ? `\r${line}` : `${line}\n`);
-    if (tty && !printed) process.stderr.write('\n');
+    write(tty ? `\r${line}` : `${line}\n`);
+    open = tty;
   };
+  return Object.assign(update, {
+    end() {
+      if (open) write('\n');
+      open = false;
+    },
+  });
 }

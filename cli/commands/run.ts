@@ -31,6 +31,7 @@ export function registerRun(program: Command): void {
       const scenario = loadScenario(file, { seed: parseSeed(o.seed) });
       const outDir = o.out === 'out/<scenario name>' ? `out/${scenario.name}` : o.out;
       const wallMs = () => performance.now();
+      const progress = o.json ? undefined : progressPrinter(wallMs);
       const release = cleanUpOnSignal(() => [partialDirOf(outDir)]);
       const result = await runScenario({
         scenario,
@@ -39,11 +40,14 @@ export function registerRun(program: Command): void {
         outputThread: parseThreading(o.outputThread, '--output-thread'),
         audit: o.audit,
         wallMs,
-        progress: o.json ? undefined : progressPrinter(wallMs),
+        ...(progress ? { progress } : {}),
         ...(o.recordLobster === undefined
           ? {}
           : { recordLobster: { levels: parseLevels(o.recordLevels), ...(typeof o.recordLobster === 'string' ? { dir: o.recordLobster } : {}) } }),
-      }).finally(release);
+      }).finally(() => {
+        release();
+        progress?.end();
+      });
       printRunResult(scenario, outDir, result, o.json === true);
       const metrics = o.json ? null : strategyMetricsTable(result.summary);
       if (metrics) process.stdout.write(`strategies (fills.csv, orders.csv, equity.csv, metrics.csv and report.html in ${outDir}):\n${metrics}\n`);
