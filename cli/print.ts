@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import type { RunResult } from '../sim/run.js';
 import type { Scenario } from '../sim/scenario.js';
 import { formatNs } from '../sim/scenario-time.js';
+import { join } from 'node:path';
 
 export function printRunResult(sc: Scenario, outDir: string, r: RunResult, json: boolean): void {
   if (json) {
@@ -36,6 +37,7 @@ export function printRunResult(sc: Scenario, outDir: string, r: RunResult, json:
   for (const [k, v] of Object.entries(s.cancels)) rej.push([`cancel: ${k}`, v]);
   out.push(counts.toString());
   if (rej.length > 0) out.push(rej.toString());
+  out.push(...deadLetterLines(sc, outDir, s));
   out.push(`events: ${s.events}  sha256: ${s.eventsSha256}`);
   if (r.timings) {
     const tm = r.timings;
@@ -47,6 +49,26 @@ export function printRunResult(sc: Scenario, outDir: string, r: RunResult, json:
     );
   }
   process.stdout.write(out.join('\n') + '\n');
+}
+
+interface ReplayFeedSummary {
+  instrument: string;
+  deadLetters: number;
+  deadLetterFile?: string;
+}
+
+/** One line per replay feed with bad rows: how many were skipped and where they are. */
+export function deadLetterLines(sc: Scenario, outDir: string, s: RunResult['summary']): string[] {
+  const feeds = (s.extra?.replay as { feeds?: ReplayFeedSummary[] } | undefined)?.feeds ?? [];
+  const specs = sc.feeds.flatMap((f) => (f.kind === 'synthetic' ? [] : [f]));
+  const out: string[] = [];
+  feeds.forEach((f, i) => {
+    if (f.deadLetters === 0) return;
+    const spec = specs[i];
+    const where = spec !== undefined && spec.deadLetter !== null ? spec.deadLetter : join(outDir, f.deadLetterFile ?? '');
+    out.push(chalk.yellow(`dead letters: ${f.instrument} ${f.deadLetters.toLocaleString('en-US')} malformed rows skipped`) + ` (file:line, reason and raw row in ${where})`);
+  });
+  return out;
 }
 
 function fmtMs(ms: number): string {

@@ -17,7 +17,7 @@ import type { Scenario } from './scenario.js';
 import { paymentsComponent } from './payments-component.js';
 import { openOutput, type OutputResult } from './sinks/output.js';
 import { LobsterRecordComponent, type LobsterRecordOptions } from './replay/lobster-record.js';
-import { ReplayReportComponent } from './replay/replay-report.js';
+import { DEAD_LETTER_FILE_PREFIX, ReplayReportComponent } from './replay/replay-report.js';
 import { strategyComponents } from './strategy/backtest.js';
 import { BACKTEST_FILES } from './strategy/outputs.js';
 
@@ -411,7 +411,9 @@ export const RUN_FILES = ['events.ndjson', 'summary.json', 'scenario.json', 'aud
 function publishRun(tmpDir: string, outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   const written = new Set(readdirSync(tmpDir));
-  for (const f of new Set([...RUN_FILES, ...written])) {
+  // A dead-letter file from an earlier run of this directory would pass for this run's.
+  const staleDeadLetters = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.startsWith(DEAD_LETTER_FILE_PREFIX) && f.endsWith('.csv')) : [];
+  for (const f of new Set([...RUN_FILES, ...staleDeadLetters, ...written])) {
     const dst = join(outDir, f);
     for (const side of ['-wal', '-shm']) rmSync(dst + side, { force: true });
     if (written.has(f)) renameSync(join(tmpDir, f), dst);
