@@ -14,6 +14,13 @@ function parseLevels(s: string): number {
 }
 import { strategyMetricsTable } from '../backtest-print.js';
 
+const CHECK_INVARIANTS_EVERY_DEFAULT = 10_000;
+
+function parsePositive(s: string, flag: string): number {
+  if (!/^[0-9]{1,9}$/.test(s) || Number(s) < 1) throw new UserError(`${flag} must be a whole number of inputs from 1, got ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -24,13 +31,15 @@ export function registerRun(program: Command): void {
     .option('--feed-thread <mode>', 'run the feed in a worker thread or inline: worker|inline|auto (auto: a worker when more than 2 cores)', 'auto')
     .option('--output-thread <mode>', 'write events and audit in a worker thread or inline: worker|inline', 'worker')
     .option('--no-audit', 'do not write audit.sqlite')
+    .option('--check-invariants [n]', "check the engine's invariants as it runs: the books' full consistency check (brute-force BBO, order pool, levels) every n inputs (default 10000) and at the end, quantity conservation and one terminal state per order from the event stream; a broken one fails the run (exit 70, the invariant named). Same output bytes")
     .option('--json', 'print the summary as JSON instead of a table')
     .option('--record-lobster [dir]', 'also write <SYMBOL>_message.csv and <SYMBOL>_orderbook.csv (LOBSTER format) per order-book instrument, into dir (default: the output directory)')
     .option('--record-levels <n>', 'levels per recorded LOBSTER order book row', String(LOBSTER_RECORD_LEVELS_DEFAULT))
-    .action(async (file: string, o: { out: string; seed?: string; feedThread: string; outputThread: string; audit: boolean; json?: boolean; recordLobster?: string | boolean; recordLevels: string }) => {
+    .action(async (file: string, o: { out: string; seed?: string; feedThread: string; outputThread: string; audit: boolean; checkInvariants?: string | boolean; json?: boolean; recordLobster?: string | boolean; recordLevels: string }) => {
       const scenario = loadScenario(file, { seed: parseSeed(o.seed) });
       const outDir = o.out === 'out/<scenario name>' ? `out/${scenario.name}` : o.out;
       const wallMs = () => performance.now();
+      const checkInvariantsEvery = o.checkInvariants === undefined ? 0 : o.checkInvariants === true ? CHECK_INVARIANTS_EVERY_DEFAULT : parsePositive(String(o.checkInvariants), '--check-invariants');
       const progress = o.json ? undefined : progressPrinter(wallMs);
       const release = cleanUpOnSignal(() => [partialDirOf(outDir)]);
       const result = await runScenario({
@@ -39,6 +48,7 @@ export function registerRun(program: Command): void {
         feedThread: parseThreading(o.feedThread, '--feed-thread'),
         outputThread: parseThreading(o.outputThread, '--output-thread'),
         audit: o.audit,
+        checkInvariantsEvery,
         wallMs,
         ...(progress ? { progress } : {}),
         ...(o.recordLobster === undefined
