@@ -100,6 +100,13 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(err).not.toMatch(/\n\s+at /);
   });
 
+  it('--record-lobster on a scenario whose instruments are all replayed says so (exit 2, before the run)', () => {
+    const r = exsim('run', join(root, 'scenarios/replay-aapl.json'), '--out', 'rec-aapl', '--record-lobster');
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toContain('--record-lobster: every instrument of replay-aapl (AAPL) is replayed from recorded data');
+    expect(existsSync(join(work, 'rec-aapl'))).toBe(false);
+  });
+
   it('usage errors exit 2; help exits 0 and documents the options', () => {
     expect(exsim('run').code).toBe(2);
     expect(exsim('run', join(root, 'scenarios/stops.json'), '--feed-thread', 'sideways').code).toBe(2);

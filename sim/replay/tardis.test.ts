@@ -53,12 +53,14 @@ describe('parseTardisL2', () => {
         'x,BTC,10,11,true,ask,100.01',
         'x,BTC,10,11,true,ask,100.01,1,9',
         'x,BTC,1e3,11,true,ask,100.01,1',
+        'x,BTC,10,11,true,ask,100.01,-1.5',
+        'x,BTC,10,11,true,ask,-100.01,1',
         'x,BTC,10,11,true,ask,100.01,1',
       ]),
       { ...GRID, file: 'l2.csv', deadLetters: dl },
     );
     expect(l2.count).toBe(1);
-    expect(l2.line[0]).toBe(9);
+    expect(l2.line[0]).toBe(11);
     expect(dl.entries.map((e) => [e.line, e.reason])).toEqual([
       [2, 'price is not a multiple of the tick size 0.01'],
       [3, 'amount is not a multiple of the lot size 0.000001'],
@@ -67,6 +69,8 @@ describe('parseTardisL2', () => {
       [6, 'expected 8 columns'],
       [7, 'expected 8 columns'],
       [8, 'timestamp is not an integer of microseconds'],
+      [9, 'negative amount (sizes are never below 0)'],
+      [10, 'negative price'],
     ]);
     expect(() => parseTardisL2(csv(TARDIS_L2_HEADER, ['x,BTC,10,11,true,ask,100.005,1']), { ...GRID, file: 'l2.csv', strict: true })).toThrow(
       /^l2\.csv:2: price is not a multiple of the tick size/,
