@@ -24,12 +24,12 @@ function parsePositive(s: string, flag: string): number {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a scenario: writes DIR/events.ndjson, DIR/summary.json and DIR/audit.sqlite')
+    .description('run a scenario: writes DIR/events.ndjson, DIR/summary.json, DIR/audit.sqlite, DIR/book.json (the final book: L2 and every resting order, L3) and DIR/scenario.json')
     .argument('<scenario>', 'scenario file (JSON, see docs/scenarios.md)')
     .option('-o, --out <dir>', 'output directory', 'out/<scenario name>')
     .option('--seed <n>', "override the scenario's seed (non-negative integer)")
     .option('--feed-thread <mode>', 'run the feed in a worker thread or inline: worker|inline|auto (auto: a worker when more than 2 cores)', 'auto')
-    .option('--output-thread <mode>', 'write events and audit in a worker thread or inline: worker|inline', 'worker')
+    .option('--output-thread <mode>', 'write events and audit in a worker thread or inline: worker|inline|auto (auto: a worker when more than 2 cores)', 'worker')
     .option('--no-audit', 'do not write audit.sqlite')
     .option('--check-invariants [n]', "check the engine's invariants as it runs: the books' full consistency check (brute-force BBO, order pool, levels) every n inputs (default 10000) and at the end, quantity conservation and one terminal state per order from the event stream; a broken one fails the run (exit 70, the invariant named). Same output bytes")
     .option('--json', 'print the summary as JSON instead of a table')
