@@ -113,7 +113,7 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(exsim('run', join(root, 'scenarios/stops.json'), '--seed', '-1').code).toBe(2);
     const h = exsim('run', '--help');
     expect(h.code).toBe(0);
-    for (const o of ['--out', '--seed', '--feed-thread', '--no-audit']) expect(h.out).toContain(o);
+    for (const o of ['--out', '--seed', '--feed-thread', '--no-audit', '--check-invariants', 'book.json', 'worker|inline|auto']) expect(h.out).toContain(o);
     for (const cmd of ['verify', 'audit', 'lobster']) expect(exsim('--help').out).toContain(cmd);
   });
 
