@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../../test/shared-data.js';
 import { LevelBook } from '../../engine/level-book.js';
 import { Side } from '../../engine/types.js';
 import { DeadLetters } from './dead-letter.js';
 import { parseTardisL2, parseTardisTrades, replayTardisL2, TARDIS_L2_HEADER, TARDIS_TRADES_HEADER } from './tardis.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/tardis/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
-if (!HAVE_DATA) console.warn(`skipping Tardis data tests: ${DATA} not found`);
+const SHARED = sharedData('tardis');
+const DATA = SHARED.dir + '/';
+const HAVE_DATA = SHARED.have;
 const L2 = DATA + 'tardis_binance_BTCUSDT_incremental_book_L2_2019-12-01_rows_1_2050.csv';
 const TRADES = DATA + 'tardis_binance_BTCUSDT_trades_2019-12-01_rows_1_100.csv';
 const GRID = { tickSize: '0.01', lotSize: '0.000001' };
@@ -79,7 +79,7 @@ describe('parseTardisL2', () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)('on the shared Tardis files', () => {
+describe.skipIf(!HAVE_DATA)(SHARED.title('on the shared Tardis files'), () => {
   it('replays the Binance BTCUSDT snapshot and its 50 updates', () => {
     const dl = new DeadLetters();
     const l2 = parseTardisL2(readFileSync(L2), { ...GRID, deadLetters: dl });
