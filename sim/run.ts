@@ -168,7 +168,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const tmpDir = partialDirOf(opts.outDir);
   try {
     rmSync(tmpDir, { recursive: true, force: true });
-    mkdirSync(tmpDir, { recursive: true });
+    // The last level without `recursive`: Node's recursive mkdirSync spins forever where
+    // mkdir answers ENOENT under an existing parent (e.g. /proc/x); plain mkdir reports it.
+    if (!existsSync(dirname(tmpDir))) mkdirSync(dirname(tmpDir), { recursive: true });
+    mkdirSync(tmpDir);
   } catch (err) {
     throw new UserError(`${opts.outDir}: cannot write the output directory here (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
