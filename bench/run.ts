@@ -20,13 +20,13 @@ const sections: Section[] = [
   { name: 'lobster', what: 'LOBSTER AAPL hour: parse only vs parse + replay', run: async () => formatLobsterBench(runLobsterBench()) },
   {
     name: 'e2e',
-    what: 'exsim run of the 1,000,000-command day: audit on/off, feed in a worker/inline',
+    what: 'exsim run of the 1,000,000-order day: audit on/off, feed in a worker/inline',
     run: async () => {
       printE2EBench(await runE2EBench('scenarios/synthetic-1m.json', 1));
       return '';
     },
   },
-  { name: 'backtest', what: 'a market maker on the 1,000,000-command day vs the same run without a strategy', run: async () => formatBacktestBench(await runBacktestBench(1)) },
+  { name: 'backtest', what: 'a market maker on the 1,000,000-order day vs the same run without a strategy', run: async () => formatBacktestBench(await runBacktestBench(1)) },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

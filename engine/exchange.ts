@@ -233,6 +233,13 @@ export class Exchange implements BookListener, ReplayListener {
     return b instanceof ReplayVenue ? b : null;
   }
   /** Orders resting at the venue for an instrument (own orders only on a replayed one). */
+  /**
+   * Every book's full consistency check (brute-force BBO, order pool, levels): O(book),
+   * for tests and the run's --check-invariants mode, never on the hot path.
+   */
+  checkInvariants(): void {
+    for (const b of this.books) b.checkInvariants();
+  }
   restingCount(instrument: number): number {
     return this.books[instrument]!.restingCount();
   }

@@ -110,6 +110,19 @@ export class ReplayVenue {
   private readonly free: Int32Array;
   private freeCount: number;
 
+  /** The recorded levels' order and sizes, and the own-order slots' bookkeeping; for tests and --check-invariants. */
+  checkInvariants(): void {
+    this.hist.checkInvariants();
+    if (this.liveCount < 0 || this.freeCount < 0 || this.liveCount + this.freeCount !== this.ownOrdersMax) {
+      throw new InvariantError(`replay venue: ${this.liveCount} live + ${this.freeCount} free own-order slots != ${this.ownOrdersMax}`);
+    }
+    for (let i = 0; i < this.liveCount; i++) {
+      const s = this.live[i]!;
+      const leaves = this.oLeaves[s]!;
+      if (!(leaves > 0 && Number.isSafeInteger(leaves))) throw new InvariantError(`replay venue: own order ${this.oId[s]} live with leaves ${leaves}`);
+    }
+  }
+
   constructor(
     private readonly listener: ReplayListener,
     readonly queueModel: QueueModel = QueueModel.Pessimistic,

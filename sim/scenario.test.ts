@@ -246,6 +246,8 @@ describe('a valid scenario', () => {
     const text = JSON.stringify(base());
     expect(parseScenario(text, F, { seed: 7 }).seed).toBe(7);
     expect(() => parseScenario(text, F, { seed: -1 })).toThrow('--seed: expected a non-negative whole number up to 9007199254740991, got -1');
+    // JSON.parse reads 1e400 as Infinity; the message says it was out of range.
+    expect(() => parseScenario(text.replace('"seed":42', '"seed":1e400'), F)).toThrow('seed: expected a non-negative whole number up to 9007199254740991, got a number beyond the range of a double (parsed as Infinity)');
   });
 
   it('allows actions after the close and on later days, and equal times', () => {

@@ -654,6 +654,8 @@ function showValue(v: unknown): string {
   if (Array.isArray(v)) return `an array of ${v.length} ${v.length === 1 ? 'entry' : 'entries'}`;
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  // JSON.parse turns 1e400 into Infinity: show that it was out of range, not "Infinity".
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v < 0 ? 'a negative' : 'a'} number beyond the range of a double (parsed as ${v})`;
   return String(v);
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScenario, type RunOptions, type Summary } from './run.js';
 import type { Scenario } from './scenario.js';
+import { UserError } from './errors.js';
 
 /**
  * Golden files: a scenario's expected output, compared byte for byte.
@@ -45,16 +46,24 @@ export interface VerifyOptions extends Pick<RunOptions, 'feedThread' | 'outputTh
 }
 
 export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  // Checked before the run: a mistyped --golden is bad input, not "different".
+  if (!opts.update) {
+    if (!existsSync(goldenDir)) throw new UserError(`${goldenDir}: golden directory not found (create it with --update)`);
+    if (!statSync(goldenDir).isDirectory()) throw new UserError(`${goldenDir}: not a directory`);
+  }
   const work = mkdtempSync(join(tmpdir(), 'exsim-verify-'));
   try {
     const outDir = join(work, 'out');
     // The audit log is a view of the same events; goldens pin the events themselves.
     const { summary } = await runScenario({ ...opts, scenario, outDir, audit: false });
-    // A backtest's tables are derived from the events but by code of their own (fills, orders,
-    // equity per sample): pinned too, so a change there cannot pass as long as the metrics hold.
+    // events.ndjson first: any change to the events also changes summary.json's
+    // eventsSha256 (and often its counts), and the first differing event is what a
+    // reader needs, not the hash line. A backtest's tables are derived from the events
+    // but by code of their own (fills, orders, equity per sample): pinned too, so a
+    // change there cannot pass as long as the metrics hold.
     const files = [
-      'summary.json',
       'events.ndjson',
+      'summary.json',
       ...(scenario.strategies.length > 0 ? BACKTEST_GOLDEN_FILES : []),
       ...GOLDEN_REPORT_FILES.filter((f) => existsSync(join(outDir, f))),
     ];
@@ -90,7 +99,7 @@ export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: 
 }
 
 function compareFiles(goldenPath: string, actualPath: string, name: string): GoldenDiff | null {
-  if (!existsSync(goldenPath)) return { file: name, line: 0, expected: null, actual: '(golden file missing)' };
+  if (!existsSync(goldenPath)) return { file: name, line: 1, expected: '(no golden file)', actual: firstLine(actualPath) };
   const a = readFileSync(goldenPath);
   const b = readFileSync(actualPath);
   if (a.equals(b)) return null;
@@ -101,6 +110,11 @@ function compareFiles(goldenPath: string, actualPath: string, name: string): Gol
     if (al[i] !== bl[i]) return { file: name, line: i + 1, expected: al[i] ?? null, actual: bl[i] ?? null };
   }
   return { file: name, line: n, expected: '(bytes differ)', actual: '(bytes differ)' };
+}
+
+function firstLine(path: string): string | null {
+  const s = readFileSync(path, 'utf8');
+  return s.length === 0 ? null : s.slice(0, s.indexOf('\n') < 0 ? s.length : s.indexOf('\n'));
 }
 
 function describeChange(name: string, before: string | null, after: string): string {

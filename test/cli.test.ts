@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -61,13 +61,59 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(r.err).toMatch(/broken\.json:3:\d+: invalid JSON/);
   });
 
+  it('a bad --out: exit 2, one line naming the path, no stack trace', () => {
+    const file = join(work, 'plain-file');
+    writeFileSync(file, 'x');
+    for (const out of [file, join(file, 'sub')]) {
+      const r = exsim('run', join(root, 'scenarios/stops.json'), '--out', out);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toContain(out);
+      expect(r.err).toContain('is not a directory');
+      expect(r.out).toBe('');
+    }
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s mid-run removes the partial directory and exits %i', async (sig, code) => {
+    const out = join(work, `killed-${sig}`);
+    const child = spawn(process.execPath, [bin, 'run', join(root, 'scenarios/synthetic-1m.json'), '--out', out, '--no-audit'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const partial = `${out}.partial-${child.pid}`;
+    const events = join(partial, '.events.ndjson.partial');
+    // Signal only once the run has written events, so the cleanup really has something to remove.
+    const t0 = Date.now();
+    while (!(existsSync(events) && statSync(events).size > 0)) {
+      expect(Date.now() - t0, 'the run never started writing').toBeLessThan(20_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill(sig);
+    expect(await exited, err).toBe(code);
+    expect(existsSync(partial)).toBe(false);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.startsWith(`killed-${sig}`))).toEqual([]);
+    expect(err).toContain(`interrupted (${sig})`);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('--record-lobster on a scenario whose instruments are all replayed says so (exit 2, before the run)', () => {
+    const r = exsim('run', join(root, 'scenarios/replay-aapl.json'), '--out', 'rec-aapl', '--record-lobster');
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toContain('--record-lobster: every instrument of replay-aapl (AAPL) is replayed from recorded data');
+    expect(existsSync(join(work, 'rec-aapl'))).toBe(false);
+  });
+
   it('usage errors exit 2; help exits 0 and documents the options', () => {
     expect(exsim('run').code).toBe(2);
     expect(exsim('run', join(root, 'scenarios/stops.json'), '--feed-thread', 'sideways').code).toBe(2);
     expect(exsim('run', join(root, 'scenarios/stops.json'), '--seed', '-1').code).toBe(2);
     const h = exsim('run', '--help');
     expect(h.code).toBe(0);
-    for (const o of ['--out', '--seed', '--feed-thread', '--no-audit']) expect(h.out).toContain(o);
+    for (const o of ['--out', '--seed', '--feed-thread', '--no-audit', '--check-invariants', 'book.json', 'worker|inline|auto']) expect(h.out).toContain(o);
     for (const cmd of ['verify', 'audit', 'lobster']) expect(exsim('--help').out).toContain(cmd);
   });
 
@@ -151,6 +197,27 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     rmSync(join(golden, 'recon.json'));
     expect(exsim('verify', sc, '--golden', golden).out).toContain('recon.json');
     expect(exsim('verify', sc, '--golden', golden).code).toBe(1);
+  });
+
+  it('verify: a changed scenario reports the first differing event, not the summary hash line', () => {
+    // The golden is untouched; the scenario changes, so events AND summary.json differ.
+    const changed = scenarioWith((s) => {
+      const a = s.actions.find((x: { price?: string }) => x.price === '100.20');
+      a.price = '100.25';
+    }, 'stops-changed.json');
+    const r = exsim('verify', changed, '--golden', join(root, 'fixtures/golden/stops'));
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toContain('events.ndjson line 7');
+    expect(r.out).not.toContain('summary.json');
+    expect(r.out).toMatch(/expected: \{"seq":7,.*"type":"accepted".*"price":"100\.20"/);
+    expect(r.out).toMatch(/actual: +\{"seq":7,.*"type":"accepted".*"price":"100\.25"/);
+  });
+
+  it('verify: a missing golden directory is bad input (exit 2), named', () => {
+    const r = exsim('verify', join(root, 'scenarios/stops.json'), '--golden', join(work, 'no-such-golden'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no-such-golden: golden directory not found');
+    expect(r.err).not.toMatch(/\n\s+at /);
   });
 
   it('audit verify: 0 on an intact log, 1 and the first bad row when tampered; query filters', () => {

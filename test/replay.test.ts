@@ -7,6 +7,7 @@ import { loadScenario, parseScenario } from '../sim/scenario.js';
 import { replayLobster } from '../sim/replay/lobster-replay.js';
 import { queryAudit } from '../sim/sinks/audit-query.js';
 import { verifyAudit } from '../sim/sinks/audit.js';
+import { deadLetterLines } from '../cli/print.js';
 
 /**
  * Recorded data inside scenarios: tiny LOBSTER and Tardis files written here,
@@ -82,7 +83,7 @@ describe('a LOBSTER feed in a scenario', () => {
       ['10.04', '7', 'buy', 'hidden'],
     ]);
     expect(r.summary.extra).toEqual({
-      replay: { feeds: [{ feed: 'feeds[0]', type: 'lobster', instrument: 'XYZ', files: ['m.csv', 'b.csv'], rows: 7, deadLetters: 2 }] },
+      replay: { feeds: [{ feed: 'feeds[0]', type: 'lobster', instrument: 'XYZ', files: ['m.csv', 'b.csv'], rows: 7, deadLetters: 2, deadLetterFile: 'dead.csv' }] },
     });
     const dead = readFileSync(join(work, 'dead.csv'), 'utf8');
     expect(dead).toContain(',4,type is not one of 1..7,');
@@ -91,6 +92,29 @@ describe('a LOBSTER feed in a scenario', () => {
     const audited = queryAudit(join(out, 'audit.sqlite'), { type: 'fill' });
     expect(audited).toEqual([fills[0]]);
     expect(verifyAudit(join(out, 'audit.sqlite')).ok).toBe(true);
+  });
+
+  it('without a deadLetter path, bad rows go to deadletter-<SYMBOL>.csv in the run directory and the printed summary says so', async () => {
+    const { deadLetter: _d, ...noPath } = feed;
+    const sc = parseScenario(scenarioText(noPath, actions), join(work, 'tiny.json'));
+    const out = join(work, 'out-lobster-default-dl');
+    const r = await runScenario({ scenario: sc, outDir: out, feedThread: 'inline', outputThread: 'inline', audit: false });
+    expect((r.summary.extra as { replay: { feeds: Json[] } }).replay.feeds[0]).toMatchObject({ deadLetters: 2, deadLetterFile: 'deadletter-XYZ.csv' });
+    const dead = readFileSync(join(out, 'deadletter-XYZ.csv'), 'utf8').trim().split('\n');
+    expect(dead[0]).toBe('file,line,reason,raw');
+    expect(dead.slice(1)).toEqual([
+      expect.stringMatching(/m\.csv,4,type is not one of 1\.\.7,"34200\.7,oops,3,20,100000,1"$/),
+      expect.stringMatching(/m\.csv,5,price 100001 is not a whole number of ticks of 0\.01,"34200\.8,1,4,5,100001,1"$/),
+    ]);
+    const printed = deadLetterLines(sc, out, r.summary);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toContain('dead letters: XYZ 2 malformed rows skipped');
+    expect(printed[0]).toContain(join(out, 'deadletter-XYZ.csv'));
+    // An explicit path is what the printed line names.
+    const sc2 = parseScenario(scenarioText(feed, actions), join(work, 'tiny.json'));
+    const r2 = await runScenario({ scenario: sc2, outDir: join(work, 'out-lobster-dl2'), feedThread: 'inline', outputThread: 'inline', audit: false });
+    expect(deadLetterLines(sc2, join(work, 'out-lobster-dl2'), r2.summary)[0]).toContain(join(work, 'dead.csv'));
+    expect(existsSync(join(work, 'out-lobster-dl2', 'deadletter-XYZ.csv'))).toBe(false);
   });
 
   it('--strict stops before the run with the file and line; a missing file names the JSON path', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { loadScenario } from '../sim/scenario.js';
 import { runScenario } from '../sim/run.js';
 import { verifyAudit } from '../sim/sinks/audit.js';
 import { queryAudit } from '../sim/sinks/audit-query.js';
+import { UserError } from '../sim/errors.js';
 
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'exsim-run-'));
@@ -60,5 +61,23 @@ describe('runScenario', () => {
     await expect(runScenario({ scenario: sc, outDir: d, feedThread: 'inline', outputThread: 'worker', audit: true, components: [boom] })).rejects.toThrow('component failed');
     expect(existsSync(d)).toBe(false);
     expect(readdirSync(work).filter((f) => f.startsWith('failing'))).toEqual([]);
+  });
+
+  it('a bad output path is bad input, found before the run starts', async () => {
+    const sc = loadScenario(join(root, 'scenarios/stops.json'));
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'x');
+    let started = 0;
+    const spy = { name: 'spy', start: () => void started++ };
+    for (const [outDir, msg] of [
+      [file, `${file}: exists and is not a directory`],
+      [join(file, 'sub'), `${join(file, 'sub')}: ${file} is not a directory`],
+    ] as const) {
+      const p = runScenario({ scenario: sc, outDir, feedThread: 'inline', outputThread: 'inline', audit: false, components: [spy] });
+      await expect(p).rejects.toThrow(UserError);
+      await expect(p).rejects.toThrow(msg);
+    }
+    expect(started).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 });

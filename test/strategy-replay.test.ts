@@ -16,7 +16,8 @@ const scenarioFile = join(root, 'scenarios', 'replay-aapl-queue.json');
 const raw = JSON.parse(readFileSync(scenarioFile, 'utf8')) as { feeds: { messages: string; orderbook: string }[]; strategies: Record<string, unknown>[] };
 const data = resolve(dirname(scenarioFile), raw.feeds[0]!.messages);
 const haveData = existsSync(data);
-if (!haveData) console.warn(`strategy-replay tests skipped: ${data} is absent (see ../shared/data/README)`);
+/** The suite's title says why when it skips (vitest's output and the summary's skipped list show it). */
+const title = (name: string): string => (haveData ? name : `${name} [SKIPPED: ${data} not found]`);
 
 const work = mkdtempSync(join(tmpdir(), 'exsim-strat-replay-'));
 const temp: string[] = [];
@@ -38,7 +39,7 @@ function events(dir: string): Record<string, unknown>[] {
   return readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-describe.skipIf(!haveData)('queue-join on the AAPL first-672 slice (scenarios/replay-aapl-queue.json)', () => {
+describe.skipIf(!haveData)(title('queue-join on the AAPL first-672 slice (scenarios/replay-aapl-queue.json)'), () => {
   const dir = join(work, 'queue');
   let fillEvents: Record<string, unknown>[];
   beforeAll(async () => {
@@ -96,7 +97,7 @@ describe.skipIf(!haveData)('queue-join on the AAPL first-672 slice (scenarios/re
   });
 });
 
-describe.skipIf(!haveData)('the tape and a taker fill on a replayed market', () => {
+describe.skipIf(!haveData)(title('the tape and a taker fill on a replayed market'), () => {
   it('onTrade gets the recorded prints; a crossing order is a taker fill without queue fields', async () => {
     const sc = { ...raw, name: 'replay-tape', strategies: [{ module: './tape.ts', account: 'quant' }] } as Record<string, unknown>;
     sc['feeds'] = raw.feeds.map((f) => ({ ...f, messages: resolve(dirname(scenarioFile), f.messages), orderbook: resolve(dirname(scenarioFile), f.orderbook) }));
@@ -125,7 +126,7 @@ describe.skipIf(!haveData)('the tape and a taker fill on a replayed market', () 
   });
 });
 
-describe.skipIf(!haveData)('a strategy on a replayed market with accounts', () => {
+describe.skipIf(!haveData)(title('a strategy on a replayed market with accounts'), () => {
   // The back office clears fills against a recorded market through its onFill hook (on main since
   // the integ merge). Without the hook the run must stop, never report a P&L without them.
   const clearsReplay = typeof (BackOffice.prototype as unknown as Record<string, unknown>)['onFill'] === 'function';

@@ -39,7 +39,9 @@ describe('syntheticFeed', () => {
     const a = encodeAll(syntheticFeed(baseParams, 42));
     const b = encodeAll(syntheticFeed(baseParams, 42));
     const c = encodeAll(syntheticFeed(baseParams, 43));
-    expect(a.length).toBe(baseParams.ordersMax);
+    // ordersMax counts orders; the cancels come on top.
+    expect(a.filter((r) => r[0] === CommandType.Submit)).toHaveLength(baseParams.ordersMax);
+    expect(a.length).toBeGreaterThan(baseParams.ordersMax * 1.2);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
   });
@@ -78,7 +80,8 @@ describe('syntheticFeed', () => {
         } else problems++;
       }
       expect(problems, `seed ${seed}`).toBe(0);
-      expect(n).toBe(baseParams.ordersMax);
+      expect(nextId - baseParams.clOrdIdStart).toBe(baseParams.ordersMax);
+      expect(n).toBe(baseParams.ordersMax + cancelled.size);
       expect(dayOrders / submittedLimits.size).toBeGreaterThan(0.25);
       expect(dayOrders / submittedLimits.size).toBeLessThan(0.35);
     }

@@ -12,7 +12,10 @@ export interface SyntheticFeedParams {
   /** Session window in virtual ns (ns since midnight of the scenario date). */
   startNs: number;
   endNs: number;
-  /** Stop after this many commands (submits + cancels), or at endNs, whichever comes first. */
+  /**
+   * Stop after this many orders submitted (limit and market; cancels do not count),
+   * or at endNs, whichever comes first: a scenario's `orders` is a count of orders.
+   */
   ordersMax: number;
   /** Poisson arrival rates per second of virtual time (numbers, not money). */
   limitRatePerSec: number;
@@ -60,7 +63,7 @@ class SyntheticFeed implements FeedSource {
   private readonly dayOrderFraction: number;
   private readonly meanDepthTicks: number;
   private nowNs: number;
-  private emitted = 0;
+  private ordersEmitted = 0;
   private nextClOrdId: number;
   private reference: number;
   /** clOrdIds this feed believes are resting; swap-remove keeps it dense. */
@@ -136,7 +139,7 @@ class SyntheticFeed implements FeedSource {
         out.tif = TimeInForce.IOC;
         out.sizeLots = rng.int(p.sizeMinLots, p.sizeMaxLots);
       }
-      if (++this.emitted >= p.ordersMax) this.done = true;
+      if (out.type === CommandType.Submit && ++this.ordersEmitted >= p.ordersMax) this.done = true;
       return true;
     }
     return false;

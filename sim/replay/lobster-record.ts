@@ -54,6 +54,12 @@ export class LobsterRecordComponent implements RunComponent {
       }
       return new LobsterRecorder({ levels: opts.levels, pricePerTick });
     });
+    // Checked before the run: otherwise it would run, write nothing and say nothing.
+    if (this.recorders.every((r) => r === null)) {
+      throw new UserError(
+        `--record-lobster: every instrument of ${sc.name} (${sc.instruments.map((i) => i.symbol).join(', ')}) is replayed from recorded data, so there is no order book to record; its recorded files are already the record`,
+      );
+    }
   }
 
   onEvent(e: EventRecord): void {

@@ -1,19 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../../test/shared-data.js';
 import { UserError } from '../errors.js';
 import { replayLobster } from './lobster-replay.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/lobster/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
-if (!HAVE_DATA) console.warn(`skipping LOBSTER replay floors: ${DATA} not found`);
+const SHARED = sharedData('lobster');
+const DATA = SHARED.dir + '/';
+const HAVE_DATA = SHARED.have;
 
 const AAPL672_MSG = DATA + 'AAPL_2012-06-21_message_50_first672.csv';
 const AAPL672_OB = DATA + 'AAPL_2012-06-21_orderbook_50_first672.csv';
 
-describe.skipIf(!HAVE_DATA)('replayLobster floors on the shared files', () => {
+describe.skipIf(!HAVE_DATA)(SHARED.title('replayLobster floors on the shared files'), () => {
   it('AAPL first 672, 50 levels, top 49: 671 of 671 matched', () => {
     const r = replayLobster({ messages: AAPL672_MSG, orderbook: AAPL672_OB, compare: 49 });
     expect(r).toMatchObject({ rows: 671, matched: 671, resynced: 0, firstMismatchRow: null, levels: 50, deadLetterCount: 0 });

@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../../test/shared-data.js';
 import { UserError } from '../errors.js';
 import { DeadLetters } from './dead-letter.js';
 import { LobsterType, parseLobsterMessages, parseLobsterOrderbook, readInput } from './lobster.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/lobster/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
-if (!HAVE_DATA) console.warn(`skipping LOBSTER data tests: ${DATA} not found`);
+const SHARED = sharedData('lobster');
+const DATA = SHARED.dir + '/';
+const HAVE_DATA = SHARED.have;
 
 const buf = (s: string) => Buffer.from(s, 'latin1');
 
@@ -90,7 +90,7 @@ describe('parseLobsterOrderbook', () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)('on the shared LOBSTER files', () => {
+describe.skipIf(!HAVE_DATA)(SHARED.title('on the shared LOBSTER files'), () => {
   it('parses the AAPL hour, including its float-noise row, without dead letters', () => {
     const dl = new DeadLetters();
     const m = parseLobsterMessages(readFileSync(DATA + 'AAPL_2012-06-21_34200000_37800000_message_50.csv'), { deadLetters: dl });

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { prepareLobsterFeed, prepareTardisFeed, type ReplayFeedReport } from '../feeds/replay-feed.js';
 import type { RunComponent } from '../run.js';
 import type { LobsterFeedSpec, Scenario, TardisFeedSpec } from '../scenario.js';
@@ -24,19 +24,40 @@ export class ReplayReportComponent implements RunComponent {
     return this.reports.length > 0;
   }
 
-  finish(_ctx: unknown, _runDir: string, extra: Record<string, unknown>): void {
-    const feeds = this.reports.map(({ spec, report }) => {
-      if (spec.deadLetter !== null) report.deadLetters.write(spec.deadLetter);
+  finish(_ctx: unknown, runDir: string, extra: Record<string, unknown>): void {
+    const used = new Set<string>();
+    const feeds = this.reports.map(({ spec, report }, i) => {
+      const symbol = this.sc.instruments[report.instrument]!.symbol;
+      const dl = report.deadLetters;
+      // Never only a count: without an explicit path the rows go beside the run's
+      // other files, so each can be found by file:line and read raw.
+      let file: string | null = null;
+      if (dl.count > 0) {
+        const path = spec.deadLetter ?? join(runDir, defaultDeadLetterFile(symbol, i, used));
+        dl.write(path);
+        file = basename(path);
+      } else if (spec.deadLetter !== null) dl.write(spec.deadLetter);
       return {
         feed: spec.path,
         type: report.type,
-        instrument: this.sc.instruments[report.instrument]!.symbol,
+        instrument: symbol,
         // Base names only: the summary is a golden file and must not depend on where the data lives.
         files: report.files.map((f) => basename(f)),
         rows: report.rows,
-        deadLetters: report.deadLetters.count,
+        deadLetters: dl.count,
+        ...(file !== null ? { deadLetterFile: file } : {}),
       };
     });
     extra.replay = { feeds };
   }
+}
+
+/** deadletter-<SYMBOL>.csv in the run directory; a second feed on the same symbol adds its index. */
+export const DEAD_LETTER_FILE_PREFIX = 'deadletter-';
+
+function defaultDeadLetterFile(symbol: string, feedIndex: number, used: Set<string>): string {
+  let name = `${DEAD_LETTER_FILE_PREFIX}${symbol}.csv`;
+  if (used.has(name)) name = `${DEAD_LETTER_FILE_PREFIX}${symbol}-${feedIndex}.csv`;
+  used.add(name);
+  return name;
 }

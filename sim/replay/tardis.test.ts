@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../../test/shared-data.js';
 import { LevelBook } from '../../engine/level-book.js';
 import { Side } from '../../engine/types.js';
 import { DeadLetters } from './dead-letter.js';
 import { parseTardisL2, parseTardisTrades, replayTardisL2, TARDIS_L2_HEADER, TARDIS_TRADES_HEADER } from './tardis.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/tardis/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
-if (!HAVE_DATA) console.warn(`skipping Tardis data tests: ${DATA} not found`);
+const SHARED = sharedData('tardis');
+const DATA = SHARED.dir + '/';
+const HAVE_DATA = SHARED.have;
 const L2 = DATA + 'tardis_binance_BTCUSDT_incremental_book_L2_2019-12-01_rows_1_2050.csv';
 const TRADES = DATA + 'tardis_binance_BTCUSDT_trades_2019-12-01_rows_1_100.csv';
 const GRID = { tickSize: '0.01', lotSize: '0.000001' };
@@ -53,12 +53,14 @@ describe('parseTardisL2', () => {
         'x,BTC,10,11,true,ask,100.01',
         'x,BTC,10,11,true,ask,100.01,1,9',
         'x,BTC,1e3,11,true,ask,100.01,1',
+        'x,BTC,10,11,true,ask,100.01,-1.5',
+        'x,BTC,10,11,true,ask,-100.01,1',
         'x,BTC,10,11,true,ask,100.01,1',
       ]),
       { ...GRID, file: 'l2.csv', deadLetters: dl },
     );
     expect(l2.count).toBe(1);
-    expect(l2.line[0]).toBe(9);
+    expect(l2.line[0]).toBe(11);
     expect(dl.entries.map((e) => [e.line, e.reason])).toEqual([
       [2, 'price is not a multiple of the tick size 0.01'],
       [3, 'amount is not a multiple of the lot size 0.000001'],
@@ -67,6 +69,8 @@ describe('parseTardisL2', () => {
       [6, 'expected 8 columns'],
       [7, 'expected 8 columns'],
       [8, 'timestamp is not an integer of microseconds'],
+      [9, 'negative amount (sizes are never below 0)'],
+      [10, 'negative price'],
     ]);
     expect(() => parseTardisL2(csv(TARDIS_L2_HEADER, ['x,BTC,10,11,true,ask,100.005,1']), { ...GRID, file: 'l2.csv', strict: true })).toThrow(
       /^l2\.csv:2: price is not a multiple of the tick size/,
@@ -75,7 +79,7 @@ describe('parseTardisL2', () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)('on the shared Tardis files', () => {
+describe.skipIf(!HAVE_DATA)(SHARED.title('on the shared Tardis files'), () => {
   it('replays the Binance BTCUSDT snapshot and its 50 updates', () => {
     const dl = new DeadLetters();
     const l2 = parseTardisL2(readFileSync(L2), { ...GRID, deadLetters: dl });

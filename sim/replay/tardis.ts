@@ -246,10 +246,13 @@ export function parseTardisL2(src: Uint8Array, o: TardisOptions): TardisL2 {
     if (s < 0) return 'is_snapshot is not true or false';
     const sd = wordField(b, end, W_BID, W_ASK);
     if (sd < 0) return 'side is not bid or ask';
+    if (b[cur] === 45) return 'negative price';
     const p = decField(b, end, g.scale);
     if (p !== p) return 'price is not a decimal number';
     if (offGrid || p % g.tickUnits !== 0) return `price is not a multiple of the tick size ${o.tickSize}`;
     if (!commaAfter) return 'expected 8 columns';
+    // A sign is not part of the decimal grammar; say what it is rather than "not a number".
+    if (b[cur] === 45) return 'negative amount (sizes are never below 0)';
     const a = decField(b, end, g.scale);
     if (a !== a) return 'amount is not a decimal number';
     if (commaAfter) return 'expected 8 columns';
@@ -296,10 +299,13 @@ export function parseTardisTrades(src: Uint8Array, o: TardisOptions): TardisTrad
     // Ids are venue-specific (some are not numbers); only integers are kept.
     const tid = uintField(b, end);
     const sd = wordField(b, end, W_BUY, W_SELL);
+    if (b[cur] === 45) return 'negative price';
     const p = decField(b, end, g.scale);
     if (p !== p) return 'price is not a decimal number';
     if (offGrid || p % g.tickUnits !== 0) return `price is not a multiple of the tick size ${o.tickSize}`;
     if (!commaAfter) return 'expected 8 columns';
+    // A sign is not part of the decimal grammar; say what it is rather than "not a number".
+    if (b[cur] === 45) return 'negative amount (sizes are never below 0)';
     const a = decField(b, end, g.scale);
     if (a !== a) return 'amount is not a decimal number';
     if (commaAfter) return 'expected 8 columns';
