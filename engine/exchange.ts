@@ -79,6 +79,7 @@ export interface ExchangeConfig {
 export const ORDERS_MAX_DEFAULT = 50_000_000;
 /** Deepest L2 view the venue publishes. */
 export const L2_LEVELS_MAX = 50;
+/** Per-order arrays at start; they double when full. */
 const ORDER_CHUNK = 1 << 16;
 
 /** Per-order lifecycle, kept by the exchange beside the book. */
@@ -434,7 +435,9 @@ export class Exchange implements BookListener, ReplayListener {
       return;
     }
     const id = this.nextOrderId++;
-    if (id >= this.oState.length) this.grow(this.oState.length + ORDER_CHUNK);
+    // Doubling: a fixed chunk copied every per-order array O(orders^2 / chunk) times over a run
+    // (0.29 s of a 1M-order day in a profile, the 16th growth copying ~60 MB).
+    if (id >= this.oState.length) this.grow(this.oState.length * 2);
     this.oAccount[id] = account;
     this.oInstrument[id] = instrument;
     this.oClOrdId[id] = c.clOrdId;
