@@ -2,17 +2,11 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { InvariantError } from '../../engine/assert.js';
 import { workerScript } from '../worker-url.js';
 import { AUDIT_BLOCK_ROWS, BlockColumns, ROW_BYTES } from './audit-block.js';
-import { AuditStore, type AuditMeta, type AuditResult } from './audit-store.js';
+import { AuditStore, type AuditMeta, type AuditResult, type BlockScalars } from './audit-store.js';
 import { LINE_BYTES_MAX } from './event-format.js';
 
-/** A block's scalars, as the writer publishes them. */
-export interface BlockHeader {
-  id: number;
-  firstSeq: number;
-  lastSeq: number;
-  minTs: number;
-  maxTs: number;
-  rows: number;
+/** A block's scalars, as the writer publishes them, and the length of its lines. */
+export interface BlockHeader extends BlockScalars {
   linesLen: number;
 }
 

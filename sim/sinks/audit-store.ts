@@ -22,14 +22,18 @@ export interface AuditResult {
   linesSha256: string;
 }
 
-/** A block the writer has filled, on its way to the store (possibly on another thread). */
-export interface SealedBlock {
+/** A block's scalars (its row in the blocks table, but the hash and blobs). */
+export interface BlockScalars {
   id: number;
   firstSeq: number;
   lastSeq: number;
   minTs: number;
   maxTs: number;
   rows: number;
+}
+
+/** A block the writer has filled, on its way to the store (possibly on another thread). */
+export interface SealedBlock extends BlockScalars {
   /** BlockColumns buffer of AUDIT_BLOCK_ROWS capacity; the store fills row_crc. */
   cols: Buffer;
   /** The rows' lines, each followed by "\n", exactly; row_end in cols indexes it. */
