@@ -44,29 +44,32 @@ const INSTRUMENT: Instrument = { index: 0, symbol: 'ACME', tickSize: '0.01', lot
 const OPEN_MAX = 40;
 
 /**
- * Limits, so that each of risk's checks runs and each can refuse. One lot is ~10,000 minor
- * units (100.00 at the mid); the flow's accounts keep ~250 lots of working orders a side and
- * their positions wander by several hundred lots. Per account: net exposure ~750 lots and
- * gross ~1,000 of worst-case position (open orders on a side included), and per instrument
- * 800 lots long and short (odd accounts 600, so that the position limit binds for some
- * accounts and the exposure limit for others: with one instrument both measure the same
- * lots); cash accounts can never be short. Per firm (four accounts, whose positions partly
- * offset): gross ~900 lots, net ~1,200.
+ * Limits on every account, so that each of risk's checks runs and each can refuse. One lot is
+ * ~10,000 minor units (100.00 at the mid); the flow's accounts keep ~250 lots of working
+ * orders a side and their positions wander by several hundred lots. Per instrument 800 lots
+ * long and short (odd accounts 600); cash accounts can never be short. Gross and net
+ * exposure of worst-case position (open orders on a side included) ~750 and ~1,000 lots, or
+ * the other way round, or both ~1,000: with one instrument gross and net exposure and the
+ * position measure the same lots, so the accounts differ in which limit binds first. Firms
+ * limit open orders only (firm exposure limits would add a second exposure update per event).
  */
-const LIMITS: RiskLimits = {
-  maxOrderLots: 100_000,
-  collarBps: 5_000,
-  maxOrderNotionalMinor: 1e12,
-  maxOpenOrders: 1e7,
-  maxOrdersPerSecond: 1e9,
-  maxGrossExposureMinor: 10_000_000,
-  maxNetExposureMinor: 7_500_000,
-};
+function accountLimits(a: number): RiskLimits {
+  const k = a % 3;
+  return {
+    maxOrderLots: 100_000,
+    collarBps: 5_000,
+    maxOrderNotionalMinor: 1e12,
+    maxOpenOrders: 1e7,
+    maxOrdersPerSecond: 1e9,
+    maxGrossExposureMinor: k === 1 ? 7_500_000 : 10_000_000,
+    maxNetExposureMinor: k === 0 ? 7_500_000 : 10_000_000,
+  };
+}
 const instrumentLimits = (a: number): readonly InstrumentPositionLimits[] => {
   const lots = a % 2 === 0 ? 800 : 600;
   return [{ instrument: 0, maxLongLots: lots, maxShortLots: lots }];
 };
-const FIRM: RiskFirmConfig = { limits: { maxOpenOrders: 1e8, maxLongLots: 1e12, maxShortLots: 1e12, maxGrossExposureMinor: 9_000_000, maxNetExposureMinor: 12_000_000 } };
+const FIRM: RiskFirmConfig = { limits: { maxOpenOrders: 1e8, maxLongLots: 1e12, maxShortLots: 1e12 } };
 
 interface Stream {
   n: number;
@@ -200,7 +203,7 @@ function riskHooks(): RiskHooks {
       accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
         firm: a % FIRMS,
         type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
-        limits: LIMITS,
+        limits: accountLimits(a),
         instrumentLimits: instrumentLimits(a),
       })),
       firms: Array.from({ length: FIRMS }, () => FIRM),
@@ -221,7 +224,7 @@ function backOffice(): BackOffice {
       firm: a % FIRMS,
       type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
       depositMinor: 1e13,
-      limits: LIMITS,
+      limits: accountLimits(a),
       instrumentLimits: instrumentLimits(a),
     })),
     firms: Array.from({ length: FIRMS }, () => FIRM),
