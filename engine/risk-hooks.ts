@@ -104,7 +104,10 @@ export class RiskHooks implements OrderHooks {
       this.wSz = new Float64Array(cap);
       this.wCt = new Float64Array(cap);
     }
-    // Most market orders end within the first few levels: copy those, and the rest only if needed.
+    // Most market orders end at the best level: copy it alone first (the walk below would
+    // return its price too); else the first few levels, and the rest only if needed.
+    book.depth(opp, 1, this.wPx, this.wSz, this.wCt);
+    if (this.wSz[0]! >= sizeLots) return this.wPx[0]!;
     let k = book.depth(opp, n < WALK_FIRST_LEVELS ? n : WALK_FIRST_LEVELS, this.wPx, this.wSz, this.wCt);
     if (k < n) {
       let top = 0;
