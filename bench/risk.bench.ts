@@ -1,11 +1,20 @@
 /**
  * What pre-trade risk and post-trade clearing cost: the same command stream through the
- * exchange alone and through the exchange with the back office hooked in (risk checks on
- * every submit, a ledger transfer, fees and portfolio update on every trade, fee events),
- * measured in the same process. Each repetition runs the three modes back to back (A, B, C,
- * A, B, C, ...) and the ratios are taken within a repetition, then the median over
- * repetitions: load on this shared machine comes and goes over seconds, and a ratio of two
- * runs a few hundred ms apart cancels most of it, where a ratio of two separate medians does not.
+ * exchange alone, through the exchange with the product's pre-trade risk hooks (RiskHooks,
+ * engine/risk-hooks.ts: the class the back office delegates its pre-trade half to, with the
+ * market-order book walk and the modify re-check), and through the exchange with the whole
+ * back office hooked in (that risk, plus a ledger transfer, fees and portfolio update on every
+ * trade, fee events), measured in the same process. Each repetition runs the three modes back
+ * to back (A, B, C, A, B, C, ...) and the ratios are taken within a repetition, then the
+ * median over repetitions: load on this shared machine comes and goes over seconds, and a
+ * ratio of two runs a few hundred ms apart cancels most of it, where a ratio of two separate
+ * medians does not.
+ *
+ * The stream is made so that every check risk has does run: accounts carry per-instrument
+ * long and short position limits and gross and net exposure limits (tight enough that some
+ * orders are refused, loose enough that most pass), cash accounts sell only what they hold,
+ * ~6% of commands modify a recent order's price and/or size (re-checked by checkModify), and
+ * market orders are reserved at the price their walk of the book ends at.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/risk.bench.js [commands] [reps]
  *
@@ -17,18 +26,50 @@ import seedrandom from 'seedrandom';
 import { BackOffice } from '../engine/back-office.js';
 import { BusinessCalendar, parseDate } from '../engine/calendar.js';
 import { CommandRecord, CommandType } from '../engine/command.js';
-import type { EventRecord, EventSink } from '../engine/event.js';
+import { EventType, type EventRecord, type EventSink } from '../engine/event.js';
 import { Exchange, type OrderHooks } from '../engine/exchange.js';
-import { Risk, type RiskAccountView } from '../engine/risk.js';
+import { Risk, type InstrumentPositionLimits, type RiskAccountView, type RiskFirmConfig, type RiskLimits } from '../engine/risk.js';
+import { RiskHooks } from '../engine/risk-hooks.js';
 import type { Instrument } from '../engine/instrument.js';
 import { equityTerms } from '../engine/margin.js';
 import { notionalRule } from '../engine/money.js';
 import { OrderType, Side, StpMode, TimeInForce } from '../engine/types.js';
 
-const SEED = 'exsim-risk-bench-1';
+const SEED = 'exsim-risk-bench-2';
 const ACCOUNTS = 16;
+const FIRMS = 4;
 const MID = 10_000;
 const INSTRUMENT: Instrument = { index: 0, symbol: 'ACME', tickSize: '0.01', lotSize: '1', referencePriceTicks: MID, priceBandBps: 0 };
+/** Orders an account keeps working (not cancelled by it) at most. */
+const OPEN_MAX = 40;
+
+/**
+ * Limits on every account, so that each of risk's checks runs and each can refuse. One lot is
+ * ~10,000 minor units (100.00 at the mid); the flow's accounts keep ~250 lots of working
+ * orders a side and their positions wander by several hundred lots. Per instrument 800 lots
+ * long and short (odd accounts 600); cash accounts can never be short. Gross and net
+ * exposure of worst-case position (open orders on a side included) ~750 and ~1,000 lots, or
+ * the other way round, or both ~1,000: with one instrument gross and net exposure and the
+ * position measure the same lots, so the accounts differ in which limit binds first. Firms
+ * limit open orders only (firm exposure limits would add a second exposure update per event).
+ */
+function accountLimits(a: number): RiskLimits {
+  const k = a % 3;
+  return {
+    maxOrderLots: 100_000,
+    collarBps: 5_000,
+    maxOrderNotionalMinor: 1e12,
+    maxOpenOrders: 1e7,
+    maxOrdersPerSecond: 1e9,
+    maxGrossExposureMinor: k === 1 ? 7_500_000 : 10_000_000,
+    maxNetExposureMinor: k === 0 ? 7_500_000 : 10_000_000,
+  };
+}
+const instrumentLimits = (a: number): readonly InstrumentPositionLimits[] => {
+  const lots = a % 2 === 0 ? 800 : 600;
+  return [{ instrument: 0, maxLongLots: lots, maxShortLots: lots }];
+};
+const FIRM: RiskFirmConfig = { limits: { maxOpenOrders: 1e8, maxLongLots: 1e12, maxShortLots: 1e12 } };
 
 interface Stream {
   n: number;
@@ -41,7 +82,14 @@ interface Stream {
   size: Int32Array;
 }
 
-/** Half the accounts are cash accounts that only buy (they cannot sell short); the rest are margin accounts. */
+/**
+ * ~42% cancels, ~6% modifies (of a random order the account has not cancelled: its price,
+ * its size or both), ~47% limits, ~5% markets. An account cancels rather than submits while
+ * it has OPEN_MAX orders it has not cancelled, as a trader's working orders stay bounded (the
+ * generator does not see fills, so some cancels and modifies find the order already filled).
+ * Half the accounts are cash accounts (risk refuses their sells beyond what they hold); the
+ * rest are margin accounts.
+ */
 export function generate(n: number): Stream {
   const rnd = seedrandom(SEED);
   const s: Stream = {
@@ -55,34 +103,77 @@ export function generate(n: number): Stream {
     size: new Int32Array(n),
   };
   const last = new Float64Array(ACCOUNTS);
+  // Per account, its limit orders not cancelled yet, as the generator last set them.
+  const wId = new Float64Array(ACCOUNTS * OPEN_MAX);
+  const wSide = new Uint8Array(ACCOUNTS * OPEN_MAX);
+  const wPx = new Int32Array(ACCOUNTS * OPEN_MAX);
+  const wSz = new Int32Array(ACCOUNTS * OPEN_MAX);
+  const wN = new Int32Array(ACCOUNTS);
   for (let i = 0; i < n; i++) {
     const a = Math.floor(rnd() * ACCOUNTS);
     s.account[i] = a;
+    const w = a * OPEN_MAX;
     const r = rnd();
-    if (r < 0.45 && last[a]! > 0) {
+    if (wN[a]! > 0 && (r < 0.42 || (r >= 0.48 && wN[a] === OPEN_MAX))) {
+      const k = w + Math.floor(rnd() * wN[a]!);
       s.type[i] = CommandType.Cancel;
-      // Mostly recent orders, which are the ones likely still resting.
-      s.clOrdId[i] = Math.max(1, last[a]! - Math.floor(rnd() * 20));
+      s.clOrdId[i] = wId[k]!;
+      const e = w + --wN[a]!;
+      wId[k] = wId[e]!;
+      wSide[k] = wSide[e]!;
+      wPx[k] = wPx[e]!;
+      wSz[k] = wSz[e]!;
+      continue;
+    }
+    if (r >= 0.42 && r < 0.48 && wN[a]! > 0) {
+      const k = w + Math.floor(rnd() * wN[a]!);
+      s.type[i] = CommandType.Modify;
+      s.clOrdId[i] = wId[k]!;
+      s.side[i] = wSide[k]!;
+      const what = rnd();
+      let px = wPx[k]!;
+      let sz = wSz[k]!;
+      // A price move of 1-3 ticks either way (towards the market it may cross and trade).
+      if (what < 0.7) px += (1 + Math.floor(rnd() * 3)) * (rnd() < 0.5 ? -1 : 1);
+      if (what >= 0.4) sz = 1 + Math.floor(rnd() * 30);
+      s.price[i] = wPx[k] = px;
+      s.size[i] = wSz[k] = sz;
       continue;
     }
     s.type[i] = CommandType.Submit;
     s.clOrdId[i] = ++last[a]!;
-    const cash = a < ACCOUNTS / 2;
-    const side = cash ? Side.Buy : rnd() < 0.5 ? Side.Buy : Side.Sell;
+    const side = rnd() < 0.5 ? Side.Buy : Side.Sell;
     s.side[i] = side;
     const market = r > 0.95;
     s.orderType[i] = market ? OrderType.Market : OrderType.Limit;
     const off = Math.floor(rnd() * rnd() * 40) - 2;
     s.price[i] = market ? 0 : side === Side.Buy ? MID - off : MID + off;
     s.size[i] = 1 + Math.floor(rnd() * 20);
+    if (!market) {
+      const k = w + wN[a]!++;
+      wId[k] = s.clOrdId[i]!;
+      wSide[k] = side;
+      wPx[k] = s.price[i]!;
+      wSz[k] = s.size[i]!;
+    }
   }
   return s;
 }
 
 class CountSink implements EventSink {
   n = 0;
-  emit(_e: EventRecord): void {
+  /** Risk's refusals (reason >= KillSwitch) of submits and of modifies. */
+  riskRejects = 0;
+  riskModifyRejects = 0;
+  modified = 0;
+  /** Refusals (submits and modifies) by RejectReason. */
+  readonly byReason = new Float64Array(64);
+  emit(e: EventRecord): void {
     this.n++;
+    if (e.type === EventType.OrderRejected || e.type === EventType.ModifyRejected) this.byReason[e.reason]++;
+    if (e.type === EventType.OrderRejected && e.reason >= 19) this.riskRejects++;
+    else if (e.type === EventType.ModifyRejected && e.reason >= 19) this.riskModifyRejects++;
+    else if (e.type === EventType.OrderModified) this.modified++;
   }
 }
 
@@ -101,57 +192,25 @@ class PlainCash implements RiskAccountView {
 }
 
 /**
- * Pre-trade risk alone as the exchange's hooks: the same Risk and limits the back office
- * uses, with cash read from plain arrays, and no ledger, fees or portfolio after the trade.
+ * The product's pre-trade risk hooks alone: the Risk and limits the back office builds (fee
+ * reserve at the taker rate, Reg T initial margin of 50%), with cash read from plain arrays,
+ * and no ledger, fees or portfolio after the trade.
  */
-class RiskOnly implements OrderHooks {
-  readonly risk: Risk;
-  /** Per order, one 32-byte record [price, leaves, account, side]: a fill or cancel touches one cache line. */
-  private readonly ord: Float64Array;
-  private px = 0;
-  constructor(orders: number) {
-    this.ord = new Float64Array((orders + 1) * 4);
-    this.risk = new Risk(
-      {
-        instruments: [{ num: 1, den: 1, referencePriceTicks: MID, feeReserveCentiBps: 30, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
-        accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
-          firm: a % 4,
-          type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
-          limits: { maxOrderLots: 100_000, collarBps: 5_000, maxOrderNotionalMinor: 1e12, maxOpenOrders: 1e7, maxOrdersPerSecond: 1e9 },
-        })),
-        firms: Array.from({ length: 4 }, () => ({ limits: { maxOpenOrders: 1e8, maxLongLots: 1e12, maxShortLots: 1e12 } })),
-      },
-      new PlainCash(new Float64Array(ACCOUNTS).fill(1e13)),
-    );
-  }
-  check(c: CommandRecord): number {
-    this.px = c.orderType === OrderType.Market ? (c.side === Side.Buy ? MID + 40 : MID - 40) : c.priceTicks;
-    return this.risk.check(c.account, c.instrument, c.side as Side, this.px, c.sizeLots, c.tsNs);
-  }
-  onAccepted(orderId: number, account: number, instrument: number, side: number, _t: number, sizeLots: number): void {
-    const k = orderId * 4;
-    this.ord[k] = this.px;
-    this.ord[k + 1] = sizeLots;
-    this.ord[k + 2] = account;
-    this.ord[k + 3] = side;
-    this.risk.onAccepted(account, instrument, side as Side, this.px, sizeLots);
-  }
-  onTrade(_t: number, instrument: number, takerId: number, makerId: number, _ta: number, _ma: number, _s: number, priceTicks: number, sizeLots: number): void {
-    this.fill(takerId, instrument, sizeLots);
-    this.fill(makerId, instrument, sizeLots);
-    this.risk.setReferencePrice(instrument, priceTicks);
-  }
-  private fill(id: number, instrument: number, sizeLots: number): void {
-    const k = id * 4;
-    const leaves = (this.ord[k + 1] = this.ord[k + 1]! - sizeLots);
-    this.risk.onFilled(this.ord[k + 2]!, instrument, this.ord[k + 3] as Side, this.ord[k]!, sizeLots, leaves);
-  }
-  onReduced(orderId: number, lots: number): void {
-    const k = orderId * 4;
-    const leaves = (this.ord[k + 1] = this.ord[k + 1]! - lots);
-    this.risk.onCancelled(this.ord[k + 2]!, 0, this.ord[k + 3] as Side, this.ord[k]!, lots, leaves);
-  }
-  onModified(): void {}
+function riskHooks(): RiskHooks {
+  const risk = new Risk(
+    {
+      instruments: [{ num: 1, den: 1, referencePriceTicks: MID, feeReserveCentiBps: 30, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
+      accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
+        firm: a % FIRMS,
+        type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
+        limits: accountLimits(a),
+        instrumentLimits: instrumentLimits(a),
+      })),
+      firms: Array.from({ length: FIRMS }, () => FIRM),
+    },
+    new PlainCash(new Float64Array(ACCOUNTS).fill(1e13)),
+  );
+  return new RiskHooks(risk, [MID]);
 }
 
 function backOffice(): BackOffice {
@@ -162,12 +221,13 @@ function backOffice(): BackOffice {
     accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
       name: `a${a}`,
       currency: 0,
-      firm: a % 4,
+      firm: a % FIRMS,
       type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
       depositMinor: 1e13,
-      limits: { maxOrderLots: 100_000, collarBps: 5_000, maxOrderNotionalMinor: 1e12, maxOpenOrders: 1e7, maxOrdersPerSecond: 1e9 },
+      limits: accountLimits(a),
+      instrumentLimits: instrumentLimits(a),
     })),
-    firms: Array.from({ length: 4 }, () => ({ limits: { maxOpenOrders: 1e8, maxLongLots: 1e12, maxShortLots: 1e12 } })),
+    firms: Array.from({ length: FIRMS }, () => FIRM),
     calendar: new BusinessCalendar([]),
     scenarioDay: parseDate('2026-01-05'),
     settlementLagDays: 1,
@@ -177,10 +237,11 @@ function backOffice(): BackOffice {
 export type BenchMode = 'matching' | 'risk' | 'back-office';
 
 /** Wall time, and the process's CPU time (user + system) over the same span: on a shared machine the CPU time does not grow while the process waits for a core. */
-export function runOnce(s: Stream, mode: BenchMode): { ms: number; cpuMs: number; events: number } {
+export function runOnce(s: Stream, mode: BenchMode): { ms: number; cpuMs: number; events: number; riskRejects: number; riskModifyRejects: number; modified: number; byReason: Float64Array } {
   const sink = new CountSink();
   const bo = mode === 'back-office' ? backOffice() : null;
-  const hooks: OrderHooks | null = mode === 'risk' ? new RiskOnly(s.n) : bo;
+  const rh = mode === 'risk' ? riskHooks() : null;
+  const hooks: OrderHooks | null = rh ?? bo;
   const ex = new Exchange(
     {
       instruments: [INSTRUMENT],
@@ -195,6 +256,7 @@ export function runOnce(s: Stream, mode: BenchMode): { ms: number; cpuMs: number
     bo.attach(ex);
     bo.fundAccounts(0);
   }
+  if (rh !== null) rh.attach(ex);
   ex.openSession(1);
   const c = new CommandRecord();
   const c0 = process.cpuUsage();
@@ -214,7 +276,7 @@ export function runOnce(s: Stream, mode: BenchMode): { ms: number; cpuMs: number
   }
   const ms = performance.now() - t0;
   const cu = process.cpuUsage(c0);
-  return { ms, cpuMs: (cu.user + cu.system) / 1000, events: sink.n };
+  return { ms, cpuMs: (cu.user + cu.system) / 1000, events: sink.n, riskRejects: sink.riskRejects, riskModifyRejects: sink.riskModifyRejects, modified: sink.modified, byReason: sink.byReason };
 }
 
 export interface RiskBenchResult {
@@ -248,6 +310,10 @@ export interface RiskBenchResult {
   backOfficeCpuRatio: number;
   eventsMatching: number;
   eventsWithBackOffice: number;
+  /** Of the risk run: submits and modifies risk refused, and modifies the venue applied. */
+  riskRejects: number;
+  riskModifyRejects: number;
+  modified: number;
 }
 
 const median = (xs: number[]): number => {
@@ -275,6 +341,9 @@ export function runRiskBench(opts: { commands?: number; reps?: number } = {}): R
   const cFull: number[] = [];
   let eventsMatching = 0;
   let eventsWithBackOffice = 0;
+  let riskRejects = 0;
+  let riskModifyRejects = 0;
+  let modified = 0;
   // Interleaved A, B, C, A, B, C, ...: each repetition is a matched triple.
   for (let r = 0; r < reps; r++) {
     const a = runOnce(s, 'matching');
@@ -289,6 +358,11 @@ export function runRiskBench(opts: { commands?: number; reps?: number } = {}): R
     cFull.push(c.cpuMs / a.cpuMs);
     eventsMatching = a.events;
     eventsWithBackOffice = c.events;
+    riskRejects = b.riskRejects;
+    riskModifyRejects = b.riskModifyRejects;
+    modified = b.modified;
+    // The back office runs the same risk: it must refuse the same orders.
+    if (c.riskRejects !== b.riskRejects || c.riskModifyRejects !== b.riskModifyRejects) throw new Error('risk bench: the back office and the risk hooks refused different orders');
   }
   const matchingMs = median(plain);
   const withRiskMs = median(risk);
@@ -312,6 +386,9 @@ export function runRiskBench(opts: { commands?: number; reps?: number } = {}): R
     backOfficeCpuRatio: median(cFull),
     eventsMatching,
     eventsWithBackOffice,
+    riskRejects,
+    riskModifyRejects,
+    modified,
   };
 }
 
@@ -321,7 +398,7 @@ export function formatRiskBench(r: RiskBenchResult): string {
   return [
     `risk bench: ${f(r.commands)} commands, ${r.reps} repetitions of (matching, risk, back office) back to back; times are medians`,
     `  matching alone:     ${r.matchingMs.toFixed(1)} ms  ${f(r.matchingCommandsPerSec)} commands/s  (${f(r.eventsMatching)} events)`,
-    `  matching with pre-trade risk: ${r.withRiskMs.toFixed(1)} ms  ${f(r.withRiskCommandsPerSec)} commands/s`,
+    `  matching with pre-trade risk (RiskHooks): ${r.withRiskMs.toFixed(1)} ms  ${f(r.withRiskCommandsPerSec)} commands/s  (risk refused ${f(r.riskRejects)} submits and ${f(r.riskModifyRejects)} modifies; ${f(r.modified)} modifies applied)`,
     `    ratio ${x(r.ratio)} (median of per-repetition ratios, range ${x(r.ratioRange[0])}-${x(r.ratioRange[1])}; ratio of medians ${x(r.ratioOfMedians)}; on CPU time ${x(r.cpuRatio)}; target <= 1.5x)`,
     `  matching with the whole back office (risk + ledger + fees + portfolio): ${r.withBackOfficeMs.toFixed(1)} ms  ${f(r.withBackOfficeCommandsPerSec)} commands/s  (${f(r.eventsWithBackOffice)} events, incl. fees)`,
     `    ratio ${x(r.backOfficeRatio)} (median of per-repetition ratios, range ${x(r.backOfficeRatioRange[0])}-${x(r.backOfficeRatioRange[1])}; ratio of medians ${x(r.backOfficeRatioOfMedians)}; on CPU time ${x(r.backOfficeCpuRatio)})`,

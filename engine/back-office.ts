@@ -8,11 +8,9 @@
  * Stages per order (exchange-core style): the exchange's own venue checks, then `check`
  * (risk, O(1)), the book, then `onTrade` (one ledger transfer, fees, risk's positions).
  *
- * Reservation prices: risk reserves an order at one price for its whole life, so that fills
- * and cancels release exactly what was reserved. Limit and stop-limit orders use their limit;
- * a market order uses the worst price it can trade at, found by walking the opposite side of
- * the book for its size (nothing can change the book between the check and the match); a
- * stop-market order uses its stop price (a known gap: it may fill worse once triggered).
+ * The pre-trade half (risk's checks, its per-order reservations, the market-order book walk,
+ * modifies, fills and cancels for risk) is `RiskHooks` (engine/risk-hooks.ts), to which the
+ * OrderHooks methods here delegate; this class adds clearing, fees, portfolio and marks.
  *
  * Not a hot path beyond `check`/`onAccepted`/`onTrade`/`onReduced`: the end-of-day methods
  * loop over accounts and instruments and may allocate.
@@ -29,6 +27,7 @@ import { JobScheduler, type JobAttempt } from './jobs.js';
 import { Margin, type LiquidationOrder, type MarginTerms } from './margin.js';
 import type { Currency } from './money.js';
 import { Risk, type InstrumentPositionLimits, type RiskAccountView, type RiskFirmConfig, type RiskLimits } from './risk.js';
+import { RiskHooks } from './risk-hooks.js';
 import { NO_PRICE, OrderType, Side } from './types.js';
 
 /**
@@ -75,9 +74,6 @@ export interface BackOfficeConfig {
 /** clOrdIds of venue-generated liquidation orders start here, above any action's or feed's. */
 export const LIQUIDATION_CLORDID_BASE = 9_000_000_000_000;
 export const JOB_RETRY_NS_DEFAULT = 60_000_000_000;
-const ORDER_CHUNK = 1 << 16;
-/** Levels copied first when walking the book for a market order's worst price. */
-const WALK_FIRST_LEVELS = 8;
 
 /** One day's statement line per account (filled by the statements job). */
 export interface StatementRow {
@@ -111,6 +107,8 @@ class BackOfficeCash implements RiskAccountView {
 export class BackOffice implements OrderHooks {
   readonly clearing: Clearing;
   readonly risk: Risk;
+  /** Pre-trade risk as order hooks: the half of this class's OrderHooks that runs before the book. */
+  readonly riskHooks: RiskHooks;
   readonly margin: Margin;
   readonly jobs: JobScheduler;
   readonly config: BackOfficeConfig;
@@ -120,6 +118,7 @@ export class BackOffice implements OrderHooks {
   private readonly nA: number;
   private readonly nI: number;
   private readonly isMargin: Uint8Array;
+  /** Per instrument: the last trade (NO_PRICE before the first); the risk hooks' array, which they keep current. */
   private readonly lastPx: Float64Array;
   /** Current marks by instrument; refreshed by `updateMarks`. */
   readonly marks: Float64Array;
@@ -132,20 +131,6 @@ export class BackOffice implements OrderHooks {
   /** Per instrument: its replay venue when the market is recorded data (set by attach). */
   private replayed: (ReplayVenue | null)[] = [];
   private readonly hasMarginAccounts: boolean;
-  /** Reservation price of the command being checked, kept for its onAccepted. */
-  private pendingPx = 0;
-  /** Set while the venue submits its own liquidation orders: they skip the pre-trade checks. */
-  private bypass = false;
-  // Per order (by venue order id), grown in chunks.
-  private oAccount = new Int32Array(0);
-  private oInstrument = new Int32Array(0);
-  private oSide = new Uint8Array(0);
-  private oPx = new Float64Array(0);
-  private oLeaves = new Float64Array(0);
-  // Walk scratch for market orders; grown to the book's level count when needed.
-  private wPx = new Float64Array(64);
-  private wSz = new Float64Array(64);
-  private wCt = new Float64Array(64);
   /** Bound once: the settlement job's per-trade visitor (no closure per run of the job). */
   private readonly emitTradeSettled: SettledItemVisitor;
   private settleTs = 0;
@@ -169,7 +154,6 @@ export class BackOffice implements OrderHooks {
     );
     this.isMargin = Uint8Array.from(config.accounts, (a) => (a.type === 'margin' ? 1 : 0));
     this.hasMarginAccounts = config.accounts.some((a) => a.type === 'margin');
-    this.lastPx = new Float64Array(this.nI).fill(NO_PRICE);
     this.marks = Float64Array.from(config.instruments, (i) => i.referencePriceTicks);
     this.markToMid = Uint8Array.from(config.instruments, (i) => (i.markTo === 'mid' ? 1 : 0));
     this.feedPx = new Float64Array(this.nI).fill(NO_PRICE);
@@ -195,6 +179,11 @@ export class BackOffice implements OrderHooks {
       },
       new BackOfficeCash(this),
     );
+    this.riskHooks = new RiskHooks(
+      this.risk,
+      config.instruments.map((i) => i.referencePriceTicks),
+    );
+    this.lastPx = this.riskHooks.lastPx;
     const faults = config.jobFaults ?? {};
     this.jobs = new JobScheduler({
       baseBackoffNs: config.jobRetryNs ?? JOB_RETRY_NS_DEFAULT,
@@ -214,7 +203,6 @@ export class BackOffice implements OrderHooks {
         steps[k]!(day, nowNs);
       });
     });
-    this.growOrders(ORDER_CHUNK);
     this.emitTradeSettled = (account, instrument, tradeId, orderId, side, lots, cashMinor) => {
       const e = this.ex().beginExtra(EventType.TradeSettled, this.settleTs);
       e.instrument = instrument;
@@ -232,6 +220,7 @@ export class BackOffice implements OrderHooks {
   /** The exchange whose hooks this is: needed for events and the book walk of market orders. */
   attach(exchange: Exchange): void {
     this.exchange = exchange;
+    this.riskHooks.attach(exchange);
     this.replayed = this.config.instruments.map((_, i) => exchange.replayVenue(i));
     // A recorded market prints without reaching onTrade, so its marks come from the venue.
     if (this.replayed.some((v) => v !== null)) this.anyMid = true;
@@ -292,70 +281,11 @@ export class BackOffice implements OrderHooks {
   // ---- OrderHooks (hot path: no allocation) ------------------------------------------------
 
   check(c: CommandRecord): number {
-    const type = c.orderType;
-    let px: number;
-    if (type === OrderType.Limit || type === OrderType.StopLimit) px = c.priceTicks;
-    else if (type === OrderType.StopMarket) px = c.stopPriceTicks;
-    else px = this.worstPrice(c.instrument, c.side, c.sizeLots);
-    this.pendingPx = px;
-    if (this.bypass) return 0;
-    return this.risk.check(c.account, c.instrument, c.side as Side, px, c.sizeLots, c.tsNs);
+    return this.riskHooks.check(c);
   }
 
-  /** The worst price a market order of `sizeLots` can trade at now: where its walk of the book ends. */
-  private worstPrice(instrument: number, side: number, sizeLots: number): number {
-    const rv = this.replayed[instrument];
-    if (rv) return this.worstReplayPrice(rv, instrument, side, sizeLots);
-    const book = this.ex().book(instrument);
-    const opp = side === Side.Buy ? Side.Sell : Side.Buy;
-    const n = book.levelCount(opp);
-    if (n === 0) return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.config.instruments[instrument]!.referencePriceTicks;
-    if (n > this.wPx.length) {
-      const cap = Math.max(n, this.wPx.length * 2);
-      this.wPx = new Float64Array(cap);
-      this.wSz = new Float64Array(cap);
-      this.wCt = new Float64Array(cap);
-    }
-    // Most market orders end within the first few levels: copy those, and the rest only if needed.
-    let k = book.depth(opp, n < WALK_FIRST_LEVELS ? n : WALK_FIRST_LEVELS, this.wPx, this.wSz, this.wCt);
-    if (k < n) {
-      let top = 0;
-      for (let j = 0; j < k; j++) top += this.wSz[j]!;
-      if (top < sizeLots) k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
-    }
-    let left = sizeLots;
-    for (let j = 0; j < k; j++) {
-      left -= this.wSz[j]!;
-      if (left <= 0) return this.wPx[j]!;
-    }
-    return this.wPx[k - 1]!;
-  }
-
-  /** As worstPrice, on a recorded market: the displayed levels own orders can take (own resting orders are not liquidity there). */
-  private worstReplayPrice(rv: ReplayVenue, instrument: number, side: number, sizeLots: number): number {
-    const opp = side === Side.Buy ? Side.Sell : Side.Buy;
-    let left = sizeLots;
-    let last = NO_PRICE;
-    for (let k = 0; ; k++) {
-      const p = rv.hist.price(opp, k);
-      if (p === NO_PRICE) break;
-      last = p;
-      left -= rv.hist.size(opp, k);
-      if (left <= 0) return p;
-    }
-    if (last !== NO_PRICE) return last;
-    return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.config.instruments[instrument]!.referencePriceTicks;
-  }
-
-  onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
-    // Doubling: growing by a fixed chunk copied every array O(orders^2 / chunk) over a run.
-    if (orderId >= this.oLeaves.length) this.growOrders(Math.max(orderId + 1, this.oLeaves.length * 2));
-    this.oAccount[orderId] = account;
-    this.oInstrument[orderId] = instrument;
-    this.oSide[orderId] = side;
-    this.oPx[orderId] = this.pendingPx;
-    this.oLeaves[orderId] = sizeLots;
-    this.risk.onAccepted(account, instrument, side as Side, this.pendingPx, sizeLots);
+  onAccepted(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void {
+    this.riskHooks.onAccepted(orderId, account, instrument, side, orderType, sizeLots);
   }
 
   onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void {
@@ -369,12 +299,9 @@ export class BackOffice implements OrderHooks {
     }
     this.emitCleared(ts, instrument, takerAccount, tradeId, takerOrderId, takerSide, priceTicks, sizeLots, cl.lastTakerCashMinor, cl.lastSettleDay);
     this.emitCleared(ts, instrument, makerAccount, tradeId, makerOrderId, takerSide === Side.Buy ? Side.Sell : Side.Buy, priceTicks, sizeLots, cl.lastMakerCashMinor, cl.lastSettleDay);
-    this.fill(takerOrderId, sizeLots);
-    this.fill(makerOrderId, sizeLots);
-    this.lastPx[instrument] = priceTicks;
+    // Risk's fills, the last trade (lastPx) and risk's reference price.
+    this.riskHooks.onTrade(tradeId, instrument, takerOrderId, makerOrderId, takerAccount, makerAccount, takerSide, priceTicks, sizeLots);
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
-    // Collars and exposure follow the market, like the venue's price bands.
-    this.risk.setReferencePrice(instrument, priceTicks);
   }
 
   /** The clearing record of one side of one trade: what the account receives or pays, and when. */
@@ -405,10 +332,8 @@ export class BackOffice implements OrderHooks {
     cl.onStreetFill(ts, tradeId, instrument, account, side as Side, priceTicks, sizeLots, maker, orderId);
     if (this.chargesFees[instrument] === 1) this.emitFee(ts, instrument, account, tradeId, maker ? 1 : 0, cl.lastStreetFeeMinor);
     this.emitCleared(ts, instrument, account, tradeId, orderId, side, priceTicks, sizeLots, cl.lastStreetCashMinor, cl.lastSettleDay);
-    this.fill(orderId, sizeLots);
-    this.lastPx[instrument] = priceTicks;
+    this.riskHooks.onFill(tradeId, instrument, orderId, account, side, priceTicks, sizeLots, liquidity);
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
-    this.risk.setReferencePrice(instrument, priceTicks);
   }
 
   /**
@@ -426,38 +351,16 @@ export class BackOffice implements OrderHooks {
     return excess < cash ? excess : cash;
   }
 
-  private fill(orderId: number, lots: number): void {
-    const leaves = this.oLeaves[orderId]! - lots;
-    if (leaves < 0) throw new InvariantError('back office: fill of more than the order had open');
-    this.oLeaves[orderId] = leaves;
-    this.risk.onFilled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
-  }
-
   onReduced(orderId: number, lots: number): void {
-    const leaves = this.oLeaves[orderId]! - lots;
-    if (leaves < 0) throw new InvariantError('back office: cancel of more than the order had open');
-    this.oLeaves[orderId] = leaves;
-    this.risk.onCancelled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
+    this.riskHooks.onReduced(orderId, lots);
   }
 
   checkModify(orderId: number, priceTicks: number, sizeLots: number): number {
-    const oldPx = this.oPx[orderId]!;
-    // Orders without a limit price (pending stop-markets) keep their reservation price.
-    const px = priceTicks > 0 ? priceTicks : oldPx;
-    return this.risk.checkModify(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, oldPx, this.oLeaves[orderId]!, px, sizeLots);
+    return this.riskHooks.checkModify(orderId, priceTicks, sizeLots);
   }
 
   onModified(orderId: number, priceTicks: number, leavesLots: number): void {
-    // A modify is a cancel-replace for risk: the old reservation goes, the new one comes
-    // (checked before by checkModify).
-    const a = this.oAccount[orderId]!;
-    const i = this.oInstrument[orderId]!;
-    const side = this.oSide[orderId] as Side;
-    const old = this.oLeaves[orderId]!;
-    this.risk.onCancelled(a, i, side, this.oPx[orderId]!, old, 0);
-    if (priceTicks > 0) this.oPx[orderId] = priceTicks;
-    this.oLeaves[orderId] = leavesLots;
-    this.risk.onAccepted(a, i, side, this.oPx[orderId]!, leavesLots);
+    this.riskHooks.onModified(orderId, priceTicks, leavesLots);
   }
 
   private emitFee(ts: number, instrument: number, account: number, tradeId: number, maker: number, fee: number): void {
@@ -468,19 +371,6 @@ export class BackOffice implements OrderHooks {
     e.code = maker;
     e.amountMinor = fee;
     this.ex().publishExtra();
-  }
-
-  private growOrders(n: number): void {
-    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (k: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.oAccount = g(this.oAccount, (k) => new Int32Array(k));
-    this.oInstrument = g(this.oInstrument, (k) => new Int32Array(k));
-    this.oSide = g(this.oSide, (k) => new Uint8Array(k));
-    this.oPx = g(this.oPx, (k) => new Float64Array(k));
-    this.oLeaves = g(this.oLeaves, (k) => new Float64Array(k));
   }
 
   // ---- marks ---------------------------------------------------------------------
@@ -576,11 +466,11 @@ export class BackOffice implements OrderHooks {
     cmd.orderType = OrderType.Market;
     cmd.tif = 2; // IOC
     cmd.sizeLots = o.sizeLots;
-    this.bypass = true;
+    this.riskHooks.bypass = true;
     try {
       apply(cmd);
     } finally {
-      this.bypass = false;
+      this.riskHooks.bypass = false;
     }
   }
 

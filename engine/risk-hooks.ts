@@ -1,0 +1,213 @@
+/**
+ * Pre-trade risk as the exchange's OrderHooks: the half of the back office that runs before
+ * the book and keeps risk's open orders and positions current after it. The back office
+ * delegates to one of these and adds clearing, fees, portfolio and marks around it; the risk
+ * bench runs it alone, so what the bench measures is the product's path.
+ *
+ * Stages per order (exchange-core style): the exchange's own venue checks, then `check`
+ * (risk, O(1), plus a book walk for market orders), the book, then `onTrade`/`onFill`
+ * (risk's fill bookkeeping and reference price).
+ *
+ * Reservation prices: risk reserves an order at one price for its whole life, so that fills
+ * and cancels release exactly what was reserved. Limit and stop-limit orders use their limit;
+ * a market order uses the worst price it can trade at, found by walking the opposite side of
+ * the book for its size (nothing can change the book between the check and the match); a
+ * stop-market order uses its stop price (a known gap: it may fill worse once triggered).
+ *
+ * API
+ * - `new RiskHooks(risk, referencePriceTicks)`: `referencePriceTicks[i]` is instrument i's
+ *   price before its first trade (the fallback of a market order's walk on an empty book)
+ * - `attach(exchange)`: before the first command (the walk reads the exchange's books)
+ * - the OrderHooks methods; `bypass` (set by the venue around its own liquidation orders:
+ *   they skip the checks but are still booked)
+ * - `lastPx`: per instrument, the last trade through these hooks (NO_PRICE before the first);
+ *   the back office marks to it
+ *
+ * Hot path (`check`, `checkModify`, `onAccepted`, `onModified`, `onTrade`, `onFill`,
+ * `onReduced`): no allocation beyond the per-order arrays growing by doubling.
+ */
+import { InvariantError } from './assert.js';
+import type { CommandRecord } from './command.js';
+import type { Exchange, OrderHooks } from './exchange.js';
+import type { ReplayVenue } from './replay-venue.js';
+import type { Risk } from './risk.js';
+import { NO_PRICE, OrderType, Side } from './types.js';
+
+const ORDER_CHUNK = 1 << 16;
+/** Levels copied first when walking the book for a market order's worst price. */
+const WALK_FIRST_LEVELS = 8;
+
+export class RiskHooks implements OrderHooks {
+  readonly risk: Risk;
+  /** Per instrument: the last trade (NO_PRICE before the first). */
+  readonly lastPx: Float64Array;
+  /** Set while the venue submits its own liquidation orders: they skip the pre-trade checks. */
+  bypass = false;
+  private readonly refPx: Float64Array;
+  private exchange: Exchange | null = null;
+  /** Per instrument: its replay venue when the market is recorded data (set by attach). */
+  private replayed: (ReplayVenue | null)[] = [];
+  /** Reservation price of the command being checked, kept for its onAccepted. */
+  private pendingPx = 0;
+  // Per order (by venue order id), grown by doubling.
+  private oAccount = new Int32Array(0);
+  private oInstrument = new Int32Array(0);
+  private oSide = new Uint8Array(0);
+  private oPx = new Float64Array(0);
+  private oLeaves = new Float64Array(0);
+  // Walk scratch for market orders; grown to the book's level count when needed.
+  private wPx = new Float64Array(64);
+  private wSz = new Float64Array(64);
+  private wCt = new Float64Array(64);
+
+  constructor(risk: Risk, referencePriceTicks: ArrayLike<number>) {
+    this.risk = risk;
+    this.refPx = Float64Array.from(referencePriceTicks);
+    this.lastPx = new Float64Array(this.refPx.length).fill(NO_PRICE);
+    this.growOrders(ORDER_CHUNK);
+  }
+
+  /** The exchange whose hooks these are: the book walk of market orders reads its books. */
+  attach(exchange: Exchange): void {
+    this.exchange = exchange;
+    this.replayed = Array.from(this.refPx, (_, i) => exchange.replayVenue(i));
+  }
+
+  private ex(): Exchange {
+    const x = this.exchange;
+    if (x === null) throw new InvariantError('risk hooks used before attach(exchange)');
+    return x;
+  }
+
+  check(c: CommandRecord): number {
+    const type = c.orderType;
+    let px: number;
+    if (type === OrderType.Limit || type === OrderType.StopLimit) px = c.priceTicks;
+    else if (type === OrderType.StopMarket) px = c.stopPriceTicks;
+    else px = this.worstPrice(c.instrument, c.side, c.sizeLots);
+    this.pendingPx = px;
+    if (this.bypass) return 0;
+    return this.risk.check(c.account, c.instrument, c.side as Side, px, c.sizeLots, c.tsNs);
+  }
+
+  /** The worst price a market order of `sizeLots` can trade at now: where its walk of the book ends. */
+  private worstPrice(instrument: number, side: number, sizeLots: number): number {
+    const rv = this.replayed[instrument];
+    if (rv) return this.worstReplayPrice(rv, instrument, side, sizeLots);
+    const book = this.ex().book(instrument);
+    const opp = side === Side.Buy ? Side.Sell : Side.Buy;
+    const n = book.levelCount(opp);
+    if (n === 0) return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.refPx[instrument]!;
+    if (n > this.wPx.length) {
+      const cap = Math.max(n, this.wPx.length * 2);
+      this.wPx = new Float64Array(cap);
+      this.wSz = new Float64Array(cap);
+      this.wCt = new Float64Array(cap);
+    }
+    // Most market orders end at the best level: copy it alone first (the walk below would
+    // return its price too); else the first few levels, and the rest only if needed.
+    book.depth(opp, 1, this.wPx, this.wSz, this.wCt);
+    if (this.wSz[0]! >= sizeLots) return this.wPx[0]!;
+    let k = book.depth(opp, n < WALK_FIRST_LEVELS ? n : WALK_FIRST_LEVELS, this.wPx, this.wSz, this.wCt);
+    if (k < n) {
+      let top = 0;
+      for (let j = 0; j < k; j++) top += this.wSz[j]!;
+      if (top < sizeLots) k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
+    }
+    let left = sizeLots;
+    for (let j = 0; j < k; j++) {
+      left -= this.wSz[j]!;
+      if (left <= 0) return this.wPx[j]!;
+    }
+    return this.wPx[k - 1]!;
+  }
+
+  /** As worstPrice, on a recorded market: the displayed levels own orders can take (own resting orders are not liquidity there). */
+  private worstReplayPrice(rv: ReplayVenue, instrument: number, side: number, sizeLots: number): number {
+    const opp = side === Side.Buy ? Side.Sell : Side.Buy;
+    let left = sizeLots;
+    let last = NO_PRICE;
+    for (let k = 0; ; k++) {
+      const p = rv.hist.price(opp, k);
+      if (p === NO_PRICE) break;
+      last = p;
+      left -= rv.hist.size(opp, k);
+      if (left <= 0) return p;
+    }
+    if (last !== NO_PRICE) return last;
+    return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.refPx[instrument]!;
+  }
+
+  onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
+    // Doubling: growing by a fixed chunk copied every array O(orders^2 / chunk) over a run.
+    if (orderId >= this.oLeaves.length) this.growOrders(Math.max(orderId + 1, this.oLeaves.length * 2));
+    this.oAccount[orderId] = account;
+    this.oInstrument[orderId] = instrument;
+    this.oSide[orderId] = side;
+    this.oPx[orderId] = this.pendingPx;
+    this.oLeaves[orderId] = sizeLots;
+    this.risk.onAccepted(account, instrument, side as Side, this.pendingPx, sizeLots);
+  }
+
+  onTrade(_tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, _takerAccount: number, _makerAccount: number, _takerSide: number, priceTicks: number, sizeLots: number): void {
+    this.fill(takerOrderId, sizeLots);
+    this.fill(makerOrderId, sizeLots);
+    this.lastPx[instrument] = priceTicks;
+    // Collars and exposure follow the market, like the venue's price bands.
+    this.risk.setReferencePrice(instrument, priceTicks);
+  }
+
+  /** An own fill against a recorded market: the order's open lots and position, and the reference price. */
+  onFill(_tradeId: number, instrument: number, orderId: number, _account: number, _side: number, priceTicks: number, sizeLots: number, _liquidity: number): void {
+    this.fill(orderId, sizeLots);
+    this.lastPx[instrument] = priceTicks;
+    this.risk.setReferencePrice(instrument, priceTicks);
+  }
+
+  private fill(orderId: number, lots: number): void {
+    const leaves = this.oLeaves[orderId]! - lots;
+    if (leaves < 0) throw new InvariantError('risk hooks: fill of more than the order had open');
+    this.oLeaves[orderId] = leaves;
+    this.risk.onFilled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
+  }
+
+  onReduced(orderId: number, lots: number): void {
+    const leaves = this.oLeaves[orderId]! - lots;
+    if (leaves < 0) throw new InvariantError('risk hooks: cancel of more than the order had open');
+    this.oLeaves[orderId] = leaves;
+    this.risk.onCancelled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
+  }
+
+  checkModify(orderId: number, priceTicks: number, sizeLots: number): number {
+    const oldPx = this.oPx[orderId]!;
+    // Orders without a limit price (pending stop-markets) keep their reservation price.
+    const px = priceTicks > 0 ? priceTicks : oldPx;
+    return this.risk.checkModify(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, oldPx, this.oLeaves[orderId]!, px, sizeLots);
+  }
+
+  onModified(orderId: number, priceTicks: number, leavesLots: number): void {
+    // A modify is a cancel-replace for risk: the old reservation goes, the new one comes
+    // (checked before by checkModify).
+    const a = this.oAccount[orderId]!;
+    const i = this.oInstrument[orderId]!;
+    const side = this.oSide[orderId] as Side;
+    const old = this.oLeaves[orderId]!;
+    this.risk.onCancelled(a, i, side, this.oPx[orderId]!, old, 0);
+    if (priceTicks > 0) this.oPx[orderId] = priceTicks;
+    this.oLeaves[orderId] = leavesLots;
+    this.risk.onAccepted(a, i, side, this.oPx[orderId]!, leavesLots);
+  }
+
+  private growOrders(n: number): void {
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (k: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.oAccount = g(this.oAccount, (k) => new Int32Array(k));
+    this.oInstrument = g(this.oInstrument, (k) => new Int32Array(k));
+    this.oSide = g(this.oSide, (k) => new Uint8Array(k));
+    this.oPx = g(this.oPx, (k) => new Float64Array(k));
+    this.oLeaves = g(this.oLeaves, (k) => new Float64Array(k));
+  }
+}
