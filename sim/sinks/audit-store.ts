@@ -83,6 +83,9 @@ export class AuditStore implements BlockStore {
       this.db.pragma('page_size = 16384');
       this.db.pragma('journal_mode = OFF');
       this.db.pragma('synchronous = OFF');
+      // One writer for the whole run: no file lock taken and released per transaction
+      // (measured on a day's 3,261 blocks: 0.46-0.58 s against 0.65-1.08 s).
+      this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.exec(`
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE event_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
