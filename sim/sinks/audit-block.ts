@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { InvariantError } from '../../engine/assert.js';
+import { blockRowHashes } from './audit-chain.js';
 
 /**
  * One block of the audit log: up to AUDIT_BLOCK_ROWS consecutive events as one
@@ -35,7 +36,7 @@ export interface RowColumn {
  *   instruments and accounts tables; maker columns only on trades.
  * - row_order_id, row_maker_order_id: venue order ids (float64, integers).
  * - row_end: offset in `lines` just past the row's "\n" (uint32).
- * - row_crc: the CRC-32 chain after the row (uint32), see audit.ts.
+ * - row_hash: the row-hash chain after the row (uint32), see rowHash in audit-chain.ts.
  */
 export const ROW_COLUMNS = [
   { name: 'row_seq', bytes: 4 },
@@ -47,7 +48,7 @@ export const ROW_COLUMNS = [
   { name: 'row_maker_account', bytes: 4 },
   { name: 'row_maker_order_id', bytes: 8 },
   { name: 'row_end', bytes: 4 },
-  { name: 'row_crc', bytes: 4 },
+  { name: 'row_hash', bytes: 4 },
 ] as const satisfies readonly RowColumn[];
 
 export const ROW_BYTES = ROW_COLUMNS.reduce((s, c) => s + c.bytes, 0);
@@ -91,7 +92,8 @@ export interface AuditRow {
   maker_order_id: number | null;
   /** The canonical line, without "\n". */
   body: string;
-  crc: number;
+  /** The row-hash chain after this row (rowHash). */
+  hash: number;
 }
 
 /**
@@ -122,7 +124,7 @@ export class BlockColumns {
   }
 
   /** Sets row i. Absent ids and order ids are -1. */
-  set(i: number, seqOffset: number, ts: number, type: number, instrument: number, account: number, orderId: number, makerAccount: number, makerOrderId: number, end: number, crc: number): void {
+  set(i: number, seqOffset: number, ts: number, type: number, instrument: number, account: number, orderId: number, makerAccount: number, makerOrderId: number, end: number, hash: number): void {
     const v = this.view;
     const a = this.at;
     v.setInt32(a[0]! + 4 * i, seqOffset, true);
@@ -134,15 +136,15 @@ export class BlockColumns {
     v.setInt32(a[6]! + 4 * i, makerAccount, true);
     v.setFloat64(a[7]! + 8 * i, makerOrderId, true);
     v.setUint32(a[8]! + 4 * i, end, true);
-    v.setUint32(a[9]! + 4 * i, crc, true);
+    v.setUint32(a[9]! + 4 * i, hash, true);
   }
 
   end(i: number): number {
     return this.view.getUint32(this.at[8]! + 4 * i, true);
   }
 
-  setCrc(i: number, crc: number): void {
-    this.view.setUint32(this.at[9]! + 4 * i, crc, true);
+  setHash(i: number, hash: number): void {
+    this.view.setUint32(this.at[9]! + 4 * i, hash, true);
   }
 
   /** The first `rows` entries of each column, as blobs to bind (views, valid until the next set()). */
@@ -169,7 +171,7 @@ export interface BlockRecord {
   row_maker_account: Buffer;
   row_maker_order_id: Buffer;
   row_end: Buffer;
-  row_crc: Buffer;
+  row_hash: Buffer;
   lines: Buffer;
 }
 
@@ -215,7 +217,7 @@ export class BlockReader {
   end(i: number): number {
     return this.v[8]!.getUint32(4 * i, true);
   }
-  crc(i: number): number {
+  hash(i: number): number {
     return this.v[9]!.getUint32(4 * i, true);
   }
   /** Start of row i's line in `lines`. */
@@ -240,7 +242,7 @@ export function blockRow(r: BlockReader, firstSeq: number, lines: Buffer, i: num
     maker_account: orNull(r.makerAccount(i)),
     maker_order_id: orNull(r.makerOrderId(i)),
     body: lines.toString('utf8', r.start(i), r.end(i) - 1),
-    crc: r.crc(i),
+    hash: r.hash(i),
   };
 }
 
@@ -256,16 +258,19 @@ export function readAuditRows(db: Database.Database): Array<AuditRow & { block_h
 
 /**
  * Replaces the blocks of an audit log with `rows`, cut into blocks after every
- * row that carries a block_hash, storing each row's fields as given (no CRC or
- * hash is recomputed). This is the forger's tool: tests tamper with a log
- * through it the way they would edit a row-per-event table.
+ * row that carries a block_hash, storing each row's fields as given (no row
+ * hash or block hash is recomputed, unless `rehash`: then the row-hash chain
+ * is recomputed over the new bytes, as a forger who knows the scheme would).
+ * This is the forger's tool: tests tamper with a log through it the way they
+ * would edit a row-per-event table.
  */
-export function writeAuditRows(db: Database.Database, rows: ReadonlyArray<AuditRow & { block_hash: string | null }>): void {
+export function writeAuditRows(db: Database.Database, rows: ReadonlyArray<AuditRow & { block_hash: string | null }>, opts: { rehash?: boolean } = {}): void {
   const insert = db.prepare(INSERT_BLOCK_SQL);
   db.transaction(() => {
     db.prepare('DELETE FROM blocks').run();
     let id = 0;
     let from = 0;
+    let seed = 0;
     for (let k = 0; k < rows.length; k++) {
       const last = rows[k]!;
       if (last.block_hash === null && k !== rows.length - 1) continue;
@@ -273,13 +278,17 @@ export function writeAuditRows(db: Database.Database, rows: ReadonlyArray<AuditR
       from = k + 1;
       const cols = new BlockColumns(Math.max(1, part.length));
       const bodies = part.map((x) => Buffer.from(x.body + '\n', 'utf8'));
+      const lines = Buffer.concat(bodies);
+      const ends: number[] = [];
       let end = 0;
+      for (const b of bodies) ends.push((end += b.length));
+      const hashes = opts.rehash ? blockRowHashes(lines, ends, seed) : part.map((x) => x.hash);
+      seed = hashes[hashes.length - 1] ?? seed;
       part.forEach((x, i) => {
-        end += bodies[i]!.length;
-        cols.set(i, x.seq - part[0]!.seq, x.ts, x.type, x.instrument ?? -1, x.account ?? -1, x.order_id ?? -1, x.maker_account ?? -1, x.maker_order_id ?? -1, end, x.crc);
+        cols.set(i, x.seq - part[0]!.seq, x.ts, x.type, x.instrument ?? -1, x.account ?? -1, x.order_id ?? -1, x.maker_account ?? -1, x.maker_order_id ?? -1, ends[i]!, hashes[i]!);
       });
       const ts = part.map((x) => x.ts);
-      insert.run(id++, part[0]!.seq, last.seq, Math.min(...ts), Math.max(...ts), part.length, last.block_hash ?? '', ...cols.blobs(part.length), Buffer.concat(bodies));
+      insert.run(id++, part[0]!.seq, last.seq, Math.min(...ts), Math.max(...ts), part.length, last.block_hash ?? '', ...cols.blobs(part.length), lines);
     }
   })();
 }

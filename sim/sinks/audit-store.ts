@@ -4,7 +4,7 @@ import { InvariantError } from '../../engine/assert.js';
 import { EVENT_TYPE_NAME } from '../../engine/event.js';
 import type { Instrument } from '../../engine/instrument.js';
 import { AUDIT_BLOCK_ROWS, BLOCKS_DDL, BlockColumns, EVENTS_VIEW_DDL, INSERT_BLOCK_SQL } from './audit-block.js';
-import { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, crc32Bytes, genesisHash, headHashOf } from './audit-chain.js';
+import { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, blockWords, genesisHash, headHashOf, rowHash } from './audit-chain.js';
 import { EVENT_FORMAT_VERSION } from './event-format.js';
 
 export interface AuditMeta {
@@ -34,7 +34,7 @@ export interface BlockScalars {
 
 /** A block the writer has filled, on its way to the store (possibly on another thread). */
 export interface SealedBlock extends BlockScalars {
-  /** BlockColumns buffer of AUDIT_BLOCK_ROWS capacity; the store fills row_crc. */
+  /** BlockColumns buffer of AUDIT_BLOCK_ROWS capacity; the store fills row_hash. */
   cols: Buffer;
   /** The rows' lines, each followed by "\n", exactly; row_end in cols indexes it. */
   lines: Buffer;
@@ -52,7 +52,7 @@ export interface BlockStore {
 const COMMIT_BLOCKS = 16;
 
 /**
- * The SQLite side of the audit log: computes each row's CRC and the running
+ * The SQLite side of the audit log: computes each row's hash and the running
  * SHA-256 over the block's lines, and inserts the block. All of the chain is
  * computed here, from the bytes that are stored, so whichever thread runs it
  * the file is the same.
@@ -65,7 +65,8 @@ export class AuditStore implements BlockStore {
   private readonly genesis: string;
   /** SHA-256 of every line so far (the bytes of events.ndjson), fed block by block. */
   private readonly prefix = createHash('sha256');
-  private crc = 0;
+  /** The row-hash chain so far. */
+  private rowHash = 0;
   private rows = 0;
   private nextId = 0;
   private lastSeq = -Infinity;
@@ -98,7 +99,7 @@ export class AuditStore implements BlockStore {
         ['format', AUDIT_FORMAT],
         ['format_version', String(AUDIT_FORMAT_VERSION)],
         ['event_format_version', String(EVENT_FORMAT_VERSION)],
-        ['hash_scheme', `crc32-chain-per-row+sha256-prefix-per-${AUDIT_BLOCK_ROWS}-rows`],
+        ['hash_scheme', `rowhash32-chain-per-row+sha256-prefix-per-${AUDIT_BLOCK_ROWS}-rows`],
         ['block_rows', String(AUDIT_BLOCK_ROWS)],
         ['scenario', meta.scenario],
         ['seed', seed],
@@ -132,16 +133,18 @@ export class AuditStore implements BlockStore {
     }
     const cols = new BlockColumns(AUDIT_BLOCK_ROWS, b.cols);
     const lines = b.lines;
-    let crc = this.crc;
+    // The writer's buffers are 4-byte aligned (slots, or its own), so this is a view, not a copy.
+    const { bytes, words } = blockWords(lines);
+    let h = this.rowHash;
     let start = 0;
     for (let i = 0; i < b.rows; i++) {
       const end = cols.end(i);
-      crc = crc32Bytes(lines, start, end, crc);
-      cols.setCrc(i, crc);
+      h = rowHash(words, bytes, start, end, h);
+      cols.setHash(i, h);
       start = end;
     }
     if (start !== lines.length) throw new InvariantError(`audit: block ${b.id} has ${lines.length} bytes of lines, its rows end at ${start}`);
-    this.crc = crc;
+    this.rowHash = h;
     // The block hash is the file's SHA-256 up to here: one pass over the bytes serves the chain and events.ndjson's hash.
     const blockHash = this.prefix.update(lines).copy().digest('hex');
     if (!this.inTx) {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SLOTS, EventRecord, EventType, decodeEvent } from '../../engine/event.js';
-import { AUDIT_BLOCK_ROWS, AuditWriter, crc32Bytes, crc32Line, crc32LineJs, verifyAudit } from './audit.js';
+import { AUDIT_BLOCK_ROWS, AuditWriter, verifyAudit } from './audit.js';
+import { blockRowHashes, blockWords, crc32Bytes, crc32Line, crc32LineJs, rowHash } from './audit-chain.js';
 import { readAuditRows, writeAuditRows, type AuditRow } from './audit-block.js';
 import { createEventFormatter } from './event-format.js';
 import { SAMPLE_ACCOUNTS, SAMPLE_INSTRUMENTS, sampleEvents } from './sample-events.js';
@@ -43,11 +44,11 @@ function tamper(path: string, sql: string, ...params: unknown[]): void {
 
 type Row = AuditRow & { block_hash: string | null };
 
-/** Edits the log as rows (one per event) and writes the blocks back as a forger would: no CRC or hash recomputed. */
-function tamperRows(path: string, edit: (rows: Row[]) => Row[] | void): void {
+/** Edits the log as rows (one per event) and writes the blocks back as a forger would: no row or block hash recomputed unless `rehash`. */
+function tamperRows(path: string, edit: (rows: Row[]) => Row[] | void, rehash = false): void {
   const db = new Database(path);
   const rows = readAuditRows(db);
-  writeAuditRows(db, edit(rows) ?? rows);
+  writeAuditRows(db, edit(rows) ?? rows, { rehash });
   db.close();
 }
 
@@ -60,7 +61,63 @@ function bodies(path: string): string[] {
   return b;
 }
 
-describe('crc32Line', () => {
+/** rowHash as its comment defines it, with every word assembled from bytes: the reference for the word-reading one. */
+function referenceRowHash(block: Uint8Array, start: number, end: number, seed: number): number {
+  const P1 = 0x9e3779b1;
+  const P2 = 0x85ebca77;
+  const word = (j: number): number => block[4 * j]! | (block[4 * j + 1]! << 8) | (block[4 * j + 2]! << 16) | (block[4 * j + 3]! << 24);
+  const lanes = [(seed ^ Math.imul(end - start, P2)) | 0, 0x243f6a88, 0x85a308d3 | 0, 0x13198a2e];
+  const first = Math.ceil(start / 4);
+  const last = Math.floor(end / 4);
+  const mix = (l: number, w: number): void => {
+    let a = Math.imul(lanes[l]! ^ w, P1);
+    a ^= a >>> 15;
+    lanes[l] = a;
+  };
+  if (first < last) {
+    const whole = last - first;
+    const quads = whole - (whole % 4);
+    for (let j = 0; j < quads; j++) mix(j % 4, word(first + j));
+    for (let j = quads; j < whole; j++) mix(0, word(first + j));
+  }
+  const [a0, a1, a2, a3] = lanes as [number, number, number, number];
+  let h = a0 ^ Math.imul(a1, P2) ^ Math.imul(a2 ^ (a2 >>> 7), P1) ^ Math.imul(a3 ^ (a3 >>> 11), P2);
+  const bytewise = first < last ? [...range(start, first * 4), ...range(last * 4, end)] : range(start, end);
+  for (const i of bytewise) h = Math.imul(h ^ block[i]!, P2);
+  h ^= h >>> 13;
+  h = Math.imul(h, P1);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+const range = (a: number, b: number): number[] => Array.from({ length: Math.max(0, b - a) }, (_, k) => a + k);
+
+describe('rowHash', () => {
+  it('equals its byte-by-byte definition on every start, end and alignment, and sees every byte', () => {
+    const block = Buffer.from(Array.from({ length: 301 }, (_, i) => (i * 131 + 7) & 0xff));
+    const { bytes, words } = blockWords(block);
+    for (let start = 0; start < 9; start++) {
+      for (let end = start; end <= 301; end += 3) {
+        const h = rowHash(words, bytes, start, end, 12345);
+        expect(h).toBe(referenceRowHash(block, start, end, 12345));
+        if (end > start) {
+          // One changed byte anywhere in the line changes the hash.
+          const k = start + ((end - start) >> 1);
+          const edited = Buffer.from(block);
+          edited[k] ^= 0x01;
+          const e = blockWords(edited);
+          expect(rowHash(e.words, e.bytes, start, end, 12345)).not.toBe(h);
+        }
+      }
+    }
+    // Chained: the seed matters; a copy at another offset in memory gives the same chain.
+    expect(rowHash(words, bytes, 0, 100, 1)).not.toBe(rowHash(words, bytes, 0, 100, 2));
+    const shifted = Buffer.alloc(303);
+    block.copy(shifted, 2);
+    expect(blockRowHashes(shifted.subarray(2), [50, 120, 301], 9)).toEqual(blockRowHashes(block, [50, 120, 301], 9));
+  });
+});
+
+describe('crc32Line (the per-row check before rowHash, kept as the bench baseline)', () => {
   it('equals zlib CRC-32 of the UTF-8 line plus newline, chained', () => {
     for (const s of ['', 'abc', '{"account":"mm-é"}', 'ü€𝄞 mixed \ud800 lone']) {
       expect(crc32Line(s, 0)).toBe(crc32(Buffer.from(s + '\n', 'utf8')));
@@ -168,8 +225,17 @@ describe('AuditWriter + verifyAudit', () => {
       [ROWS, createHash('sha256').update(file).digest('hex')],
     ]);
     expect(meta.get('lines_sha256')).toBe(createHash('sha256').update(file).digest('hex'));
-    // The last row's CRC is the CRC-32 of the whole file.
-    expect(rows[ROWS - 1]!.crc).toBe(crc32(file));
+    // The row hashes are the chain over each block's bytes, carried from block to block.
+    let seed = 0;
+    for (let b = 0; b * AUDIT_BLOCK_ROWS < ROWS; b++) {
+      const part = clean.lines.slice(b * AUDIT_BLOCK_ROWS, (b + 1) * AUDIT_BLOCK_ROWS).map((l) => l + '\n');
+      const ends: number[] = [];
+      let end = 0;
+      for (const l of part) ends.push((end += Buffer.byteLength(l)));
+      const want = blockRowHashes(Buffer.from(part.join('')), ends, seed);
+      expect(rows.slice(b * AUDIT_BLOCK_ROWS, (b + 1) * AUDIT_BLOCK_ROWS).map((r) => r.hash)).toEqual(want);
+      seed = want[want.length - 1]!;
+    }
     const trade = rows.find((r) => r.type === EventType.Trade)!;
     const o = JSON.parse(trade.body) as Record<string, unknown>;
     expect(trade).toMatchObject({
@@ -241,9 +307,9 @@ describe('AuditWriter + verifyAudit', () => {
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 300 });
   });
 
-  it('names a row whose crc was edited', () => {
+  it('names a row whose row hash was edited', () => {
     const { path } = writeLog();
-    tamperRows(path, (rows) => void (bySeq(rows, 900).crc = (bySeq(rows, 900).crc + 1) % 4294967296));
+    tamperRows(path, (rows) => void (bySeq(rows, 900).hash = (bySeq(rows, 900).hash + 1) % 4294967296));
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: 900 });
   });
 
@@ -253,14 +319,11 @@ describe('AuditWriter + verifyAudit', () => {
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: AUDIT_BLOCK_ROWS + 1 });
   });
 
-  it('catches a forged row whose CRC chain was recomputed, naming its block', () => {
+  it('catches a forged row whose row-hash chain was recomputed, naming its block', () => {
     const { path } = writeLog();
-    tamperRows(path, (rows) => {
-      bySeq(rows, 1500).body = bySeq(rows, 1500).body.replace('"ts":', '"ts": ');
-      let crc = 0;
-      for (const r of rows) r.crc = crc = crc32Line(r.body, crc);
-    });
+    tamperRows(path, (rows) => void (bySeq(rows, 1500).body = bySeq(rows, 1500).body.replace('"ts":', '"ts": ')), true);
     expect(verifyAudit(path)).toMatchObject({ ok: false, firstBadSeq: AUDIT_BLOCK_ROWS + 1 });
+    expect(verifyAudit(path).reason).toMatch(/SHA-256 mismatch/);
   });
 
   it('catches an edited index column and a truncated tail', () => {

@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { InvariantError } from '../../engine/assert.js';
 import { EVENT_TYPE_NAME, EventType, type EventRecord } from '../../engine/event.js';
 import { AUDIT_BLOCK_ROWS, BlockColumns, BlockReader, BlockShapeError, checkSeqOffset, type BlockRecord } from './audit-block.js';
-import { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, crc32Bytes, genesisHash, headHashOf } from './audit-chain.js';
+import { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, blockWords, genesisHash, headHashOf, rowHash } from './audit-chain.js';
 import type { AuditMeta, AuditResult } from './audit-store.js';
 import { InlineBlockSink, WorkerBlockSink, type BlockSink } from './audit-store-client.js';
 import { EVENT_HAS_ACCOUNT, EVENT_HAS_ORDER_ID, LINE_BYTES_MAX } from './event-format.js';
 
 export { AUDIT_BLOCK_ROWS } from './audit-block.js';
-export { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, crc32Bytes, crc32Line, crc32LineJs, genesisHash, headHashOf, sha256Hex } from './audit-chain.js';
+export { AUDIT_FORMAT, AUDIT_FORMAT_VERSION, blockRowHashes, genesisHash, headHashOf, rowHash, sha256Hex } from './audit-chain.js';
 export type { AuditMeta, AuditResult } from './audit-store.js';
 
 /**
@@ -28,15 +28,18 @@ export type { AuditMeta, AuditResult } from './audit-store.js';
  * 0.45 s, against ~3.4 s of audit CPU in v2.
  *
  * Chain. Two layers, both computed by the store from the bytes it stores:
- * - per row, `row_crc`: CRC-32 of the line and a "\n", continued from the
- *   previous row's (so the last is the CRC-32 of the whole events.ndjson).
- *   Cheap (~0.18 us per 190-byte line in JS, slicing-by-8; zlib.crc32 on a view
- *   per line was 0.33 us, the call and view cost more than the bytes); it names
- *   the first edited, deleted, inserted or reordered row when the tamperer did
- *   not recompute it.
+ * - per row, `row_hash`: a 32-bit hash of the line and its "\n", seeded with
+ *   the previous row's (rowHash in audit-chain.ts: little-endian words on the
+ *   block's 4-byte grid, four lanes). It names the first edited, deleted,
+ *   inserted or reordered row when the tamperer did not recompute it. It was a
+ *   CRC-32 chain at first: ~0.16 us per 190-byte line in JS (slicing-by-8;
+ *   slicing-by-16 no faster; zlib.crc32 on a view per line 0.33 us, the call and
+ *   the view cost more than the bytes), 0.55-0.7 s of a 3.3 M-event day; the
+ *   word hash is ~0.07 us (same lines, node 20.20).
  * - per block, `block_hash`: the SHA-256 of all lines so far, a copy of the
- *   running hash digested at the block's end. CRC-32 is forgeable; SHA-256 is
- *   not, so a forger who recomputes the CRCs is still caught, to the block. The
+ *   running hash digested at the block's end. The row hash is no secret;
+ *   SHA-256 cannot be forged, so a forger who recomputes the row hashes is still
+ *   caught, to the block. The
  *   running hash is also events.ndjson's hash (the output writer does not hash
  *   the file again): one pass over the bytes instead of two (v2 chained
  *   SHA-256(prev || block), a second pass, ~0.26 s a day). `head_hash` covers
@@ -121,7 +124,7 @@ for (const t of EVENT_HAS_ORDER_ID) HAS_ORDER_ID[t] = 1;
 
 export interface AuditWriterOptions {
   /**
-   * 'worker': CRC, SHA-256 and SQLite on a thread of their own (WorkerBlockSink);
+   * 'worker': row hashes, SHA-256 and SQLite on a thread of their own (WorkerBlockSink);
    * 'inline' (default): on the caller's thread. The file is the same either way.
    */
   thread?: 'worker' | 'inline';
@@ -233,7 +236,7 @@ export class AuditWriter {
       isTrade ? this.accountId(e.makerAccount) : -1,
       isTrade ? e.makerOrderId : -1,
       this.linesLen + (end + 1 - this.region),
-      0, // the store computes the CRC chain
+      0, // the store computes the row-hash chain
     );
     this.rows++;
     if (++this.blockRows === AUDIT_BLOCK_ROWS) this.sealBlock();
@@ -360,10 +363,10 @@ function storedColumns(r: BlockReader, i: number, instruments: readonly string[]
 
 /**
  * Recompute the chain. Detects an edited line or index column, a deleted,
- * inserted or reordered row, an edited crc or block hash, a truncated tail
+ * inserted or reordered row, an edited row hash or block hash, a truncated tail
  * (against the meta row count and head hash), and edited meta (via genesis).
- * firstBadSeq is the first row that fails its CRC or column checks; when only a
- * block's SHA-256 or shape fails (a forger recomputed the CRCs, or edited the
+ * firstBadSeq is the first row that fails its row-hash or column checks; when only a
+ * block's SHA-256 or shape fails (a forger recomputed the row hashes, or edited the
  * block hash) it is the block's first row, the earliest row that may have been altered.
  */
 export function verifyAudit(path: string): VerifyResult {
@@ -399,7 +402,7 @@ export function verifyAudit(path: string): VerifyResult {
     if (table('SELECT id, name FROM accounts ORDER BY id') !== JSON.stringify(accounts.map((n, i) => [i, n]))) return { ok: false, rows: 0, reason: 'accounts table does not match meta accounts' };
     if (table('SELECT id, name FROM event_types ORDER BY id') !== JSON.stringify(Object.entries(EVENT_TYPE_NAME).map(([k, n]) => [Number(k), n]))) return { ok: false, rows: 0, reason: 'event_types table was edited' };
 
-    let crc = 0;
+    let chain = 0;
     let rows = 0;
     let lastSeq = 0;
     let expectId = 0;
@@ -421,6 +424,7 @@ export function verifyAudit(path: string): VerifyResult {
         throw err;
       }
       if (!Buffer.isBuffer(b.lines)) return bad(firstRowSeq, `block ${b.id}: lines is not a blob`);
+      const { bytes, words } = blockWords(b.lines);
       let minTs = Infinity;
       let maxTs = -Infinity;
       let prevEnd = 0;
@@ -432,7 +436,7 @@ export function verifyAudit(path: string): VerifyResult {
         if (!(seq > lastSeq)) return bad(seq, `seq ${seq} after ${lastSeq} (rows reordered or renumbered)`);
         lastSeq = seq;
         const body = b.lines.toString('utf8', prevEnd, end - 1);
-        crc = crc32Bytes(b.lines, prevEnd, end, crc);
+        chain = rowHash(words, bytes, prevEnd, end, chain);
         prevEnd = end;
         let o: Record<string, unknown>;
         try {
@@ -441,7 +445,7 @@ export function verifyAudit(path: string): VerifyResult {
           return bad(seq, 'line is not JSON');
         }
         if (o.seq !== seq) return bad(seq, `row seq ${seq} holds the line of seq ${String(o.seq)} (rows reordered or renumbered)`);
-        if (crc !== r.crc(i)) return bad(seq, 'CRC chain broken: this row was edited, inserted or moved, or a row before it was deleted');
+        if (chain !== r.hash(i)) return bad(seq, 'row-hash chain broken: this row was edited, inserted or moved, or a row before it was deleted');
         const ts = r.ts(i);
         if (o.ts !== ts) return bad(seq, `column ts is ${ts} but the line says ${JSON.stringify(o.ts)}`);
         if (ts < minTs) minTs = ts;
@@ -460,7 +464,7 @@ export function verifyAudit(path: string): VerifyResult {
       if (r.rows === 0) return bad(firstRowSeq, `block ${b.id} is empty`);
       const truncated = k === nBlocks - 1 && rows < Number(meta.get('rows'));
       if (truncated) return { ok: false, rows, firstBadSeq: lastSeq + 1, reason: `meta says ${meta.get('rows')} rows, the blocks hold ${rows}: rows deleted at the end` };
-      if (b.block_hash !== prefix.update(b.lines).copy().digest('hex')) return bad(firstRowSeq, `block of seq ${firstRowSeq}..${b.last_seq}: SHA-256 mismatch (a row in it was altered with its CRC recomputed, or the block hash was edited)`);
+      if (b.block_hash !== prefix.update(b.lines).copy().digest('hex')) return bad(firstRowSeq, `block of seq ${firstRowSeq}..${b.last_seq}: SHA-256 mismatch (a row in it was altered with its row hashes recomputed, or the block hash was edited)`);
     }
     if (String(rows) !== meta.get('rows')) return { ok: false, rows, firstBadSeq: lastSeq + 1, reason: `meta says ${meta.get('rows')} rows, the blocks hold ${rows} (rows deleted or appended at the end)` };
     const linesSha256 = prefix.digest('hex');
