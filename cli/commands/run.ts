@@ -21,6 +21,11 @@ function parsePositive(s: string, flag: string): number {
   return Number(s);
 }
 
+function parseJournal(s: string): 'off' | 'wal' {
+  if (s === 'off' || s === 'wal') return s;
+  throw new UserError(`--audit-journal: expected off or wal, got ${JSON.stringify(s)}`);
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -43,11 +48,12 @@ Files a run may write into DIR:
     .option('--feed-thread <mode>', 'run the feed in a worker thread or inline: worker|inline|auto (auto: a worker when more than 2 cores)', 'auto')
     .option('--output-thread <mode>', 'write events and audit in a worker thread or inline: worker|inline|auto (auto: a worker when more than 2 cores)', 'worker')
     .option('--no-audit', 'do not write audit.sqlite')
+    .option('--audit-journal <mode>', "audit.sqlite's journal while the run writes it: off (fastest) or wal (other processes can read it meanwhile); the finished file is the same", 'off')
     .option('--check-invariants [n]', "check the engine's invariants as it runs: the books' full consistency check (brute-force BBO, order pool, levels) every n inputs (default 10000) and at the end, quantity conservation and one terminal state per order from the event stream; a broken one fails the run (exit 70, the invariant named). Same output bytes")
     .option('--json', 'print the summary as JSON instead of a table')
     .option('--record-lobster [dir]', 'also write <SYMBOL>_message.csv and <SYMBOL>_orderbook.csv (LOBSTER format) per order-book instrument, into dir (default: the output directory)')
     .option('--record-levels <n>', 'levels per recorded LOBSTER order book row', String(LOBSTER_RECORD_LEVELS_DEFAULT))
-    .action(async (file: string, o: { out: string; seed?: string; feedThread: string; outputThread: string; audit: boolean; checkInvariants?: string | boolean; json?: boolean; recordLobster?: string | boolean; recordLevels: string }) => {
+    .action(async (file: string, o: { out: string; seed?: string; feedThread: string; outputThread: string; audit: boolean; auditJournal: string; checkInvariants?: string | boolean; json?: boolean; recordLobster?: string | boolean; recordLevels: string }) => {
       const scenario = loadScenario(file, { seed: parseSeed(o.seed) });
       const outDir = o.out === 'out/<scenario name>' ? `out/${scenario.name}` : o.out;
       const wallMs = () => performance.now();
@@ -60,6 +66,7 @@ Files a run may write into DIR:
         feedThread: parseThreading(o.feedThread, '--feed-thread'),
         outputThread: parseThreading(o.outputThread, '--output-thread'),
         audit: o.audit,
+        auditJournal: parseJournal(o.auditJournal),
         checkInvariantsEvery,
         wallMs,
         ...(progress ? { progress } : {}),

@@ -12,6 +12,8 @@ export interface AuditMeta {
   seed: string | number;
   instruments: readonly Instrument[];
   accountNames: readonly string[];
+  /** Journal during the run: 'off' (default) or 'wal' (readers can open the log meanwhile). */
+  journal?: 'off' | 'wal';
 }
 
 export interface AuditResult {
@@ -82,11 +84,16 @@ export class AuditStore implements BlockStore {
     this.db = new Database(path);
     try {
       this.db.pragma('page_size = 16384');
-      this.db.pragma('journal_mode = OFF');
       this.db.pragma('synchronous = OFF');
-      // One writer for the whole run: no file lock taken and released per transaction
-      // (measured on a day's 3,261 blocks: 0.46-0.58 s against 0.65-1.08 s).
-      this.db.pragma('locking_mode = EXCLUSIVE');
+      if (meta.journal === 'wal') {
+        // For a reader following the run (normal locking, so it can open the file).
+        this.db.pragma('journal_mode = WAL');
+      } else {
+        this.db.pragma('journal_mode = OFF');
+        // One writer for the whole run: no file lock taken and released per transaction
+        // (measured on a day's 3,261 blocks: 0.46-0.58 s against 0.65-1.08 s).
+        this.db.pragma('locking_mode = EXCLUSIVE');
+      }
       this.db.exec(`
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE event_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -181,6 +188,7 @@ export class AuditStore implements BlockStore {
         put.run('ts_monotonic', tsMonotonic ? '1' : '0');
         put.run('complete', '1');
       })();
+      // From WAL this checkpoints the log into the file first: one self-contained file either way.
       db.pragma('journal_mode = DELETE');
       return { rows: this.rows, headHash, linesSha256 };
     } finally {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -200,6 +200,42 @@ describe('AuditWriter on an audit thread', () => {
     expect(verifyAudit(b)).toEqual({ ok: true, rows });
     // The database cannot be created: the thread fails, and the writer says why instead of hanging.
     expect(() => write(join(dir, 'no-such-dir', 'x.sqlite'), 'worker')).toThrow(/audit log: .*directory/);
+  });
+});
+
+describe('AuditWriter with the WAL journal', () => {
+  it('lets another connection read committed blocks while it writes, and ends as the same self-contained file', () => {
+    const rows = 20 * AUDIT_BLOCK_ROWS; // more than one commit (16 blocks)
+    const fmt = createEventFormatter(SAMPLE_INSTRUMENTS, SAMPLE_ACCOUNTS);
+    const evs = sampleEvents(rows, 'audit-wal');
+    const e = new EventRecord();
+    const write = (path: string, journal: 'off' | 'wal', during?: () => void): { rows: number; headHash: string; linesSha256: string } => {
+      const w = new AuditWriter(path, { scenario: 'test', seed: 42, instruments: SAMPLE_INSTRUMENTS, accountNames: SAMPLE_ACCOUNTS, journal });
+      for (let i = 0; i < rows; i++) {
+        decodeEvent(evs, i * EVENT_SLOTS, e);
+        w.append(e, fmt(e));
+        if (i === 18 * AUDIT_BLOCK_ROWS) during?.();
+      }
+      return w.close();
+    };
+    const off = join(dir, `off${n++}.sqlite`);
+    const wal = join(dir, `wal${n++}.sqlite`);
+    const r = write(off, 'off');
+    let seen = -1;
+    expect(
+      write(wal, 'wal', () => {
+        const reader = new Database(wal, { readonly: true });
+        seen = reader.prepare('SELECT COUNT(*) FROM blocks').pluck().get() as number;
+        reader.close();
+      }),
+    ).toEqual(r);
+    expect(seen).toBe(16);
+    expect(bodies(wal)).toEqual(bodies(off));
+    expect(verifyAudit(wal)).toEqual({ ok: true, rows });
+    const db = new Database(wal, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
+    db.close();
+    expect(existsSync(wal + '-wal')).toBe(false);
   });
 });
 

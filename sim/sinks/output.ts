@@ -26,6 +26,8 @@ export interface OutputOptions {
    * their own; 'inline', the output thread. Default: 'worker' when `thread` is.
    */
   auditThread?: 'worker' | 'inline';
+  /** The audit log's journal during the run (see RunOptions.auditJournal). */
+  auditJournal?: 'off' | 'wal';
 }
 
 export interface OutputResult {
@@ -90,7 +92,7 @@ export class OutputWriter {
       this.audit = opts.audit
         ? new AuditWriter(
             join(opts.outDir, partialName(AUDIT_FILE)),
-            { scenario: opts.scenario, seed: opts.seed, instruments: opts.instruments, accountNames: opts.accountNames },
+            { scenario: opts.scenario, seed: opts.seed, instruments: opts.instruments, accountNames: opts.accountNames, journal: opts.auditJournal ?? 'off' },
             { thread: opts.auditThread ?? 'inline' },
           )
         : null;
