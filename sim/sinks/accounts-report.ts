@@ -91,15 +91,8 @@ export interface PnlDayRow {
   day: string;
 }
 
-export interface PnlFirmDayRow {
-  date: string;
-  firm: string;
-  realized: string;
-  unrealized: string;
-  fees: string;
-  total: string;
-  day: string;
-}
+/** A firm's day: the same figures as an account's, summed over its accounts. */
+export type PnlFirmDayRow = Omit<PnlDayRow, 'account'>;
 
 export interface PnlFile {
   scenario: string;
