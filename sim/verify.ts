@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScenario, type RunOptions, type Summary } from './run.js';
@@ -7,12 +7,18 @@ import { UserError } from './errors.js';
 
 /**
  * Golden files: a scenario's expected output, compared byte for byte.
- * Small runs keep their whole events.ndjson as the golden; large runs keep only
- * summary.json, whose eventsSha256 still pins every byte of the stream. Runs with
+ * Small runs keep their whole events.ndjson as the golden; large runs keep a
+ * sample of it (EVENTS_SAMPLE_FILE) beside summary.json, whose eventsSha256 still
+ * pins every byte of the stream: the sample is there so that a change shows as an
+ * event, expected and actual, not only as a different hash. Runs with
  * strategies also keep fills.csv, orders.csv and equity.csv; runs with accounts or
  * payments also keep their report files (GOLDEN_REPORT_FILES).
  */
 export const GOLDEN_EVENTS_MAX_BYTES = 4 * 1024 * 1024;
+/** For runs above GOLDEN_EVENTS_MAX_BYTES: the first SAMPLE_HEAD_LINES lines and every SAMPLE_EVERY-th, each as `<line number>\t<line>`. */
+export const EVENTS_SAMPLE_FILE = 'events.sample.ndjson';
+const SAMPLE_HEAD_LINES = 1000;
+const SAMPLE_EVERY = 10_000;
 /** Also kept for scenarios with strategies (docs/strategies.md); the NDJSON twins and report.html are the same data. */
 export const BACKTEST_GOLDEN_FILES = ['fills.csv', 'orders.csv', 'equity.csv'];
 
@@ -43,6 +49,8 @@ export interface VerifyResult {
 
 export interface VerifyOptions extends Pick<RunOptions, 'feedThread' | 'outputThread' | 'wallMs' | 'progress'> {
   update?: boolean;
+  /** Above this many bytes --update keeps a sample of events.ndjson, not the file (default GOLDEN_EVENTS_MAX_BYTES). */
+  eventsMaxBytes?: number;
 }
 
 export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
@@ -55,7 +63,8 @@ export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: 
   try {
     const outDir = join(work, 'out');
     // The audit log is a view of the same events; goldens pin the events themselves.
-    const { summary } = await runScenario({ ...opts, scenario, outDir, audit: false });
+    const { update: _u, eventsMaxBytes: _m, ...runOpts } = opts;
+    const { summary } = await runScenario({ ...runOpts, scenario, outDir, audit: false });
     // events.ndjson first: any change to the events also changes summary.json's
     // eventsSha256 (and often its counts), and the first differing event is what a
     // reader needs, not the hash line. A backtest's tables are derived from the events
@@ -70,19 +79,35 @@ export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: 
     let diff: GoldenDiff | null = null;
     for (const f of files) {
       const golden = join(goldenDir, f);
-      if (f === 'events.ndjson' && !existsSync(golden) && existsSync(join(goldenDir, 'summary.json'))) continue; // large run: the hash in summary.json pins it
+      if (f === 'events.ndjson' && !existsSync(golden) && existsSync(join(goldenDir, 'summary.json'))) {
+        // A large run: its sampled lines first (the hash in summary.json pins the rest).
+        const sample = join(goldenDir, EVENTS_SAMPLE_FILE);
+        if (existsSync(sample)) diff = compareSample(sample, join(outDir, f));
+        if (diff) break;
+        continue;
+      }
       diff = compareFiles(golden, join(outDir, f), f);
       if (diff) break;
     }
     const changes: string[] = [];
-    if (opts.update && diff) {
+    // A large run's golden from before samples were kept gets one on --update even when identical.
+    const maxBytes = opts.eventsMaxBytes ?? GOLDEN_EVENTS_MAX_BYTES;
+    const sampleMissing = !existsSync(join(goldenDir, 'events.ndjson')) && !existsSync(join(goldenDir, EVENTS_SAMPLE_FILE)) && statSync(join(outDir, 'events.ndjson')).size > maxBytes;
+    if (opts.update && (diff || sampleMissing)) {
       mkdirSync(goldenDir, { recursive: true });
       for (const f of files) {
         const src = join(outDir, f);
         const dst = join(goldenDir, f);
-        if (f === 'events.ndjson' && statSync(src).size > GOLDEN_EVENTS_MAX_BYTES) {
+        if (f === 'events.ndjson' && statSync(src).size > maxBytes) {
           if (existsSync(dst)) rmSync(dst);
-          changes.push(`${f}: not kept (${statSync(src).size} bytes > ${GOLDEN_EVENTS_MAX_BYTES}); summary.json's eventsSha256 pins it`);
+          const sampleDst = join(goldenDir, EVENTS_SAMPLE_FILE);
+          const before = existsSync(sampleDst) ? readFileSync(sampleDst, 'utf8') : null;
+          const after = sampleOf(readFileSync(src));
+          if (before !== after) {
+            writeFileSync(sampleDst, after);
+            changes.push(describeChange(EVENTS_SAMPLE_FILE, before, after));
+          }
+          changes.push(`${f}: not kept whole (${statSync(src).size} bytes > ${maxBytes}); summary.json's eventsSha256 pins it, ${EVENTS_SAMPLE_FILE} shows where it changed`);
           continue;
         }
         const before = existsSync(dst) ? readFileSync(dst, 'utf8') : null;
@@ -110,6 +135,50 @@ function compareFiles(goldenPath: string, actualPath: string, name: string): Gol
     if (al[i] !== bl[i]) return { file: name, line: i + 1, expected: al[i] ?? null, actual: bl[i] ?? null };
   }
   return { file: name, line: n, expected: '(bytes differ)', actual: '(bytes differ)' };
+}
+
+/** Sampled lines of an events file, as EVENTS_SAMPLE_FILE holds them. */
+export function sampleOf(events: Buffer): string {
+  const out: string[] = [];
+  let line = 0;
+  for (let start = 0; start < events.length; ) {
+    let end = events.indexOf(0x0a, start);
+    if (end < 0) end = events.length;
+    line++;
+    if (line <= SAMPLE_HEAD_LINES || line % SAMPLE_EVERY === 0) out.push(`${line}\t${events.toString('utf8', start, end)}`);
+    start = end + 1;
+  }
+  return out.length === 0 ? '' : out.join('\n') + '\n';
+}
+
+/**
+ * The first sampled line that differs, reported as a line of events.ndjson. Between two
+ * samples the first real difference may lie anywhere after the previous one: said in the result.
+ */
+function compareSample(samplePath: string, actualPath: string): GoldenDiff | null {
+  const want = readFileSync(samplePath, 'utf8');
+  const got = sampleOf(readFileSync(actualPath));
+  if (want === got) return null;
+  const wl = want.split('\n');
+  const gl = got.split('\n');
+  let prev = 0;
+  for (let i = 0; i < Math.max(wl.length, gl.length); i++) {
+    if (wl[i] === gl[i]) {
+      prev = Number((wl[i] ?? '').split('\t')[0]) || prev;
+      continue;
+    }
+    const pick = (l: string | undefined): [number, string | null] => {
+      if (l === undefined || l === '') return [0, null];
+      const tab = l.indexOf('\t');
+      return [Number(l.slice(0, tab)), l.slice(tab + 1)];
+    };
+    const [wn, wText] = pick(wl[i]);
+    const [gn, gText] = pick(gl[i]);
+    const line = wn || gn;
+    const where = line > SAMPLE_HEAD_LINES ? ` (sampled golden: the first difference is after line ${prev} and at or before this one)` : '';
+    return { file: `events.ndjson${where}`, line, expected: wText, actual: gText };
+  }
+  return { file: 'events.ndjson (sampled)', line: prev, expected: '(bytes differ)', actual: '(bytes differ)' };
 }
 
 function firstLine(path: string): string | null {
