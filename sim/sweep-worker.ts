@@ -15,7 +15,7 @@ import { applySweepParams, type SweepWorkerReply, type SweepWorkerRequest } from
 const port = parentPort!;
 port.on('message', (m: SweepWorkerRequest) => {
   void (async () => {
-    const work = mkdtempSync(join(tmpdir(), 'exsim-sweep-'));
+    const work = mkdtempSync(join(m.workRoot ?? tmpdir(), 'exsim-sweep-'));
     try {
       const raw = applySweepParams(JSON.parse(readFileSync(m.scenarioFile, 'utf8')), m.job, m.scenarioFile);
       const sc = parseScenario(JSON.stringify(raw), m.scenarioFile, { seed: m.job.seed });

@@ -38,6 +38,8 @@ export interface SweepOptions {
   /** Rank ascending (for drawdown-like metrics); default descending. */
   ascending?: boolean;
   progress?: (done: number, total: number) => void;
+  /** Where the runs' scratch directories go (the caller removes it if interrupted); default the system's temp dir. */
+  workRoot?: string;
 }
 
 export interface SweepResult {
@@ -48,7 +50,7 @@ export interface SweepResult {
   csvPath: string;
 }
 
-export type SweepWorkerRequest = { scenarioFile: string; job: SweepJob };
+export type SweepWorkerRequest = { scenarioFile: string; job: SweepJob; workRoot?: string };
 export type SweepWorkerReply = { run: number; metrics?: Record<string, Record<string, string>>; error?: string; userError?: boolean };
 
 export const SWEEP_RUNS_MAX = 100_000;
@@ -212,7 +214,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const feed = () => {
         if (failure !== null || next >= jobs.length) return finishOne(w);
         const job = jobs[next++]!;
-        w.postMessage({ scenarioFile: o.scenarioFile, job } satisfies SweepWorkerRequest);
+        w.postMessage({ scenarioFile: o.scenarioFile, job, ...(o.workRoot !== undefined ? { workRoot: o.workRoot } : {}) } satisfies SweepWorkerRequest);
       };
       w.on('message', (m: SweepWorkerReply) => {
         if (m.error !== undefined) {

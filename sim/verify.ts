@@ -51,6 +51,8 @@ export interface VerifyOptions extends Pick<RunOptions, 'feedThread' | 'outputTh
   update?: boolean;
   /** Above this many bytes --update keeps a sample of events.ndjson, not the file (default GOLDEN_EVENTS_MAX_BYTES). */
   eventsMaxBytes?: number;
+  /** Where the rerun's scratch directory goes (the caller removes it if interrupted); default the system's temp dir. */
+  workRoot?: string;
 }
 
 export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
@@ -59,11 +61,11 @@ export async function verifyGolden(scenario: Scenario, goldenDir: string, opts: 
     if (!existsSync(goldenDir)) throw new UserError(`${goldenDir}: golden directory not found (create it with --update)`);
     if (!statSync(goldenDir).isDirectory()) throw new UserError(`${goldenDir}: not a directory`);
   }
-  const work = mkdtempSync(join(tmpdir(), 'exsim-verify-'));
+  const work = mkdtempSync(join(opts.workRoot ?? tmpdir(), 'exsim-verify-'));
   try {
     const outDir = join(work, 'out');
     // The audit log is a view of the same events; goldens pin the events themselves.
-    const { update: _u, eventsMaxBytes: _m, ...runOpts } = opts;
+    const { update: _u, eventsMaxBytes: _m, workRoot: _w, ...runOpts } = opts;
     const { summary } = await runScenario({ ...runOpts, scenario, outDir, audit: false });
     // events.ndjson first: any change to the events also changes summary.json's
     // eventsSha256 (and often its counts), and the first differing event is what a

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -98,6 +98,31 @@ describe.skipIf(!existsSync(bin))('exsim CLI', () => {
     expect(readdirSync(work).filter((f) => f.startsWith(`killed-${sig}`))).toEqual([]);
     expect(err).toContain(`interrupted (${sig})`);
     expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('SIGINT during verify removes its scratch run (exit 130)', async () => {
+    const tmp = join(work, 'verify-tmp');
+    mkdirSync(tmp);
+    const child = spawn(process.execPath, [bin, 'verify', join(root, 'scenarios/synthetic-1m.json'), '--golden', join(root, 'fixtures/golden/synthetic-1m')], {
+      cwd: work,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // Signal once the rerun has written events somewhere under the private temp dir.
+    const sizeUnder = (d: string): number =>
+      readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? sizeUnder(join(d, e.name)) : statSync(join(d, e.name)).size), 0);
+    const t0 = Date.now();
+    while (sizeUnder(tmp) === 0) {
+      expect(Date.now() - t0, 'the rerun never started writing').toBeLessThan(20_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    expect(await exited, err).toBe(130);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(err).toContain('interrupted (SIGINT)');
   });
 
   it('--record-lobster on a scenario whose instruments are all replayed says so (exit 2, before the run)', () => {

@@ -5,7 +5,10 @@ import { runSweep, parseParam, parseSeeds, type SweepParam } from '../../sim/swe
 import { loadScenario } from '../../sim/scenario.js';
 import { UserError } from '../../sim/errors.js';
 import { parseIntOption } from '../options.js';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanUpOnSignal } from '../interrupt.js';
 
 export function registerSweep(program: Command): void {
   program
@@ -30,7 +33,11 @@ export function registerSweep(program: Command): void {
       const outDir = o.out === 'out/<scenario name>-sweep' ? `out/${sc.name}-sweep` : o.out;
       const tty = process.stderr.isTTY === true;
       let lastPct = -1;
+      // The runs' scratch goes under a directory of this process, removed on Ctrl-C too.
+      const workRoot = mkdtempSync(join(tmpdir(), 'exsim-sweep-runs-'));
+      const release = cleanUpOnSignal(() => [workRoot]);
       const r = await runSweep({
+        workRoot,
         scenarioFile: file,
         params,
         seeds,
@@ -49,6 +56,9 @@ export function registerSweep(program: Command): void {
             lastPct = pct;
           }
         },
+      }).finally(() => {
+        release();
+        rmSync(workRoot, { recursive: true, force: true });
       });
       const cols = r.table.columns;
       const show = ['run', 'seed', ...params.map((p) => p.name), o.metric, ...['pnl', 'sharpe', 'maxDrawdown', 'fills'].filter((c) => c !== o.metric && cols.includes(c))];

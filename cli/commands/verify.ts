@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import chalk from 'chalk';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { cleanUpOnSignal } from '../interrupt.js';
 import { loadScenario } from '../../sim/scenario.js';
 import { verifyGolden } from '../../sim/verify.js';
 import { parseSeed, parseThreading } from '../options.js';
@@ -16,10 +20,17 @@ export function registerVerify(program: Command): void {
     .option('--feed-thread <mode>', 'run the feed in a worker thread or inline: worker|inline|auto', 'auto')
     .action(async (file: string, o: { golden: string; update?: boolean; seed?: string; feedThread: string }) => {
       const scenario = loadScenario(file, { seed: parseSeed(o.seed) });
+      // The rerun's scratch goes under a directory of this process, removed on Ctrl-C too.
+      const workRoot = mkdtempSync(join(tmpdir(), 'exsim-verify-run-'));
+      const release = cleanUpOnSignal(() => [workRoot]);
       const r = await verifyGolden(scenario, o.golden, {
         update: o.update === true,
         feedThread: parseThreading(o.feedThread, '--feed-thread'),
         wallMs: () => performance.now(),
+        workRoot,
+      }).finally(() => {
+        release();
+        rmSync(workRoot, { recursive: true, force: true });
       });
       if (r.identical) {
         process.stdout.write(chalk.green('identical') + ` ${scenario.name}: ${r.summary.events} events, sha256 ${r.summary.eventsSha256}\n`);
