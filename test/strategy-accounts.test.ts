@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../sim/errors.js';
 import { runScenario } from '../sim/run.js';
 import { loadScenario, parseScenario } from '../sim/scenario.js';
+import { csv, events, type Row } from './run-files.js';
 
 /**
  * A strategy on a venue account (a scenario with accounts): the venue's fees, its pre-trade
@@ -19,18 +20,6 @@ afterAll(() => {
   files.forEach((f) => rmSync(f, { force: true }));
 });
 
-type Row = Record<string, string>;
-function csv(file: string): Row[] {
-  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head!.split(',');
-  return lines.map((l) => {
-    const v = l.split(',');
-    return Object.fromEntries(cols.map((c, k) => [c, v[k] ?? '']));
-  });
-}
-function events(dir: string): Record<string, unknown>[] {
-  return readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 const cents = (s: string): number => Math.round(Number(s) * 100);
 
 describe('the market maker on a venue account (scenarios/market-maker-accounts.json)', () => {

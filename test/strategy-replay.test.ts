@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackOffice } from '../engine/back-office.js';
 import { runScenario } from '../sim/run.js';
 import { loadScenario } from '../sim/scenario.js';
+import { csv, events, type Row } from './run-files.js';
 
 /**
  * Strategies on a replayed market (docs/replay.md): own fills are the replay venue's `fill`
@@ -26,18 +27,6 @@ afterAll(() => {
   temp.forEach((f) => rmSync(f, { force: true }));
 });
 
-type Row = Record<string, string>;
-function csv(file: string): Row[] {
-  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head!.split(',');
-  return lines.map((l) => {
-    const v = l.split(',');
-    return Object.fromEntries(cols.map((c, k) => [c, v[k] ?? '']));
-  });
-}
-function events(dir: string): Record<string, unknown>[] {
-  return readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe.skipIf(!haveData)(title('queue-join on the AAPL first-672 slice (scenarios/replay-aapl-queue.json)'), () => {
   const dir = join(work, 'queue');
