@@ -16,7 +16,7 @@ type Section = { name: string; what: string; run: () => Promise<string> };
 
 const sections: Section[] = [
   { name: 'book', what: 'matching alone vs nodejs-order-book on the same 50/45/5 flow', run: async () => formatBookBench(await runBookBench()) },
-  { name: 'risk', what: 'matching with pre-trade risk and the back office vs matching alone', run: async () => formatRiskBench(runRiskBench()) },
+  { name: 'risk', what: 'matching with pre-trade risk and the back office vs matching alone', run: async () => formatRiskBench(await runRiskBench()) },
   { name: 'lobster', what: 'LOBSTER AAPL hour: parse only vs parse + replay', run: async () => formatLobsterBench(runLobsterBench()) },
   {
     name: 'e2e',
