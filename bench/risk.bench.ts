@@ -200,7 +200,12 @@ class PlainCash implements RiskAccountView {
  * and no ledger, fees or portfolio after the trade.
  */
 function riskHooks(): RiskHooks {
-  const risk = new Risk(
+  return new RiskHooks(benchRisk(), [MID]);
+}
+
+/** The Risk the risk mode runs (exported for tools that replay its calls alone). */
+export function benchRisk(): Risk {
+  return new Risk(
     {
       instruments: [{ num: 1, den: 1, referencePriceTicks: MID, feeReserveCentiBps: 30, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
       accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
@@ -213,7 +218,6 @@ function riskHooks(): RiskHooks {
     },
     new PlainCash(new Float64Array(ACCOUNTS).fill(1e13)),
   );
-  return new RiskHooks(risk, [MID]);
 }
 
 function backOffice(): BackOffice {

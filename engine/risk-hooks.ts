@@ -24,16 +24,16 @@
  *   the back office marks to it
  *
  * Hot path (`check`, `checkModify`, `onAccepted`, `onModified`, `onTrade`, `onFill`,
- * `onReduced`): no allocation beyond the per-order arrays growing by doubling.
+ * `onReduced`): no allocation beyond Risk's order records growing by doubling; the per-order
+ * state is Risk's (`Risk.onOrder`), so these hooks keep none of their own.
  */
 import { InvariantError } from './assert.js';
 import type { CommandRecord } from './command.js';
 import type { Exchange, OrderHooks } from './exchange.js';
 import type { ReplayVenue } from './replay-venue.js';
-import type { Risk } from './risk.js';
+import { OrderChange, type Risk } from './risk.js';
 import { NO_PRICE, OrderType, Side } from './types.js';
 
-const ORDER_CHUNK = 1 << 16;
 /** Levels copied first when walking the book for a market order's worst price. */
 const WALK_FIRST_LEVELS = 8;
 
@@ -49,12 +49,6 @@ export class RiskHooks implements OrderHooks {
   private replayed: (ReplayVenue | null)[] = [];
   /** Reservation price of the command being checked, kept for its onAccepted. */
   private pendingPx = 0;
-  // Per order (by venue order id), grown by doubling.
-  private oAccount = new Int32Array(0);
-  private oInstrument = new Int32Array(0);
-  private oSide = new Uint8Array(0);
-  private oPx = new Float64Array(0);
-  private oLeaves = new Float64Array(0);
   // Walk scratch for market orders; grown to the book's level count when needed.
   private wPx = new Float64Array(64);
   private wSz = new Float64Array(64);
@@ -64,7 +58,6 @@ export class RiskHooks implements OrderHooks {
     this.risk = risk;
     this.refPx = Float64Array.from(referencePriceTicks);
     this.lastPx = new Float64Array(this.refPx.length).fill(NO_PRICE);
-    this.growOrders(ORDER_CHUNK);
   }
 
   /** The exchange whose hooks these are: the book walk of market orders reads its books. */
@@ -138,76 +131,40 @@ export class RiskHooks implements OrderHooks {
     return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.refPx[instrument]!;
   }
 
+  // The update hooks are one call each into Risk.onOrder, which keeps the per-order records:
+  // small enough that V8 inlines them into the exchange for little of its inlining budget.
+
   onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
-    // Doubling: growing by a fixed chunk copied every array O(orders^2 / chunk) over a run.
-    if (orderId >= this.oLeaves.length) this.growOrders(Math.max(orderId + 1, this.oLeaves.length * 2));
-    this.oAccount[orderId] = account;
-    this.oInstrument[orderId] = instrument;
-    this.oSide[orderId] = side;
-    this.oPx[orderId] = this.pendingPx;
-    this.oLeaves[orderId] = sizeLots;
-    this.risk.onAccepted(account, instrument, side as Side, this.pendingPx, sizeLots);
+    this.risk.onOrder(OrderChange.Accepted, orderId, account, instrument, side as Side, this.pendingPx, sizeLots);
   }
 
   onTrade(_tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, _takerAccount: number, _makerAccount: number, _takerSide: number, priceTicks: number, sizeLots: number): void {
-    this.fill(takerOrderId, sizeLots);
-    this.fill(makerOrderId, sizeLots);
+    this.risk.onOrder(OrderChange.Filled, takerOrderId, 0, 0, 0, 0, sizeLots);
+    this.risk.onOrder(OrderChange.Filled, makerOrderId, 0, 0, 0, 0, sizeLots);
+    this.traded(instrument, priceTicks);
+  }
+
+  /** An own fill against a recorded market: the order's open lots and position, and the reference price. */
+  onFill(_tradeId: number, instrument: number, orderId: number, _account: number, _side: number, priceTicks: number, sizeLots: number, _liquidity: number): void {
+    this.risk.onOrder(OrderChange.Filled, orderId, 0, 0, 0, 0, sizeLots);
+    this.traded(instrument, priceTicks);
+  }
+
+  private traded(instrument: number, priceTicks: number): void {
     this.lastPx[instrument] = priceTicks;
     // Collars and exposure follow the market, like the venue's price bands.
     this.risk.setReferencePrice(instrument, priceTicks);
   }
 
-  /** An own fill against a recorded market: the order's open lots and position, and the reference price. */
-  onFill(_tradeId: number, instrument: number, orderId: number, _account: number, _side: number, priceTicks: number, sizeLots: number, _liquidity: number): void {
-    this.fill(orderId, sizeLots);
-    this.lastPx[instrument] = priceTicks;
-    this.risk.setReferencePrice(instrument, priceTicks);
-  }
-
-  private fill(orderId: number, lots: number): void {
-    const leaves = this.oLeaves[orderId]! - lots;
-    if (leaves < 0) throw new InvariantError('risk hooks: fill of more than the order had open');
-    this.oLeaves[orderId] = leaves;
-    this.risk.onFilled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
-  }
-
   onReduced(orderId: number, lots: number): void {
-    const leaves = this.oLeaves[orderId]! - lots;
-    if (leaves < 0) throw new InvariantError('risk hooks: cancel of more than the order had open');
-    this.oLeaves[orderId] = leaves;
-    this.risk.onCancelled(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, this.oPx[orderId]!, lots, leaves);
+    this.risk.onOrder(OrderChange.Reduced, orderId, 0, 0, 0, 0, lots);
   }
 
   checkModify(orderId: number, priceTicks: number, sizeLots: number): number {
-    const oldPx = this.oPx[orderId]!;
-    // Orders without a limit price (pending stop-markets) keep their reservation price.
-    const px = priceTicks > 0 ? priceTicks : oldPx;
-    return this.risk.checkModify(this.oAccount[orderId]!, this.oInstrument[orderId]!, this.oSide[orderId] as Side, oldPx, this.oLeaves[orderId]!, px, sizeLots);
+    return this.risk.checkModifyOrder(orderId, priceTicks, sizeLots);
   }
 
   onModified(orderId: number, priceTicks: number, leavesLots: number): void {
-    // A modify is a cancel-replace for risk: the old reservation goes, the new one comes
-    // (checked before by checkModify).
-    const a = this.oAccount[orderId]!;
-    const i = this.oInstrument[orderId]!;
-    const side = this.oSide[orderId] as Side;
-    const old = this.oLeaves[orderId]!;
-    this.risk.onCancelled(a, i, side, this.oPx[orderId]!, old, 0);
-    if (priceTicks > 0) this.oPx[orderId] = priceTicks;
-    this.oLeaves[orderId] = leavesLots;
-    this.risk.onAccepted(a, i, side, this.oPx[orderId]!, leavesLots);
-  }
-
-  private growOrders(n: number): void {
-    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (k: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.oAccount = g(this.oAccount, (k) => new Int32Array(k));
-    this.oInstrument = g(this.oInstrument, (k) => new Int32Array(k));
-    this.oSide = g(this.oSide, (k) => new Uint8Array(k));
-    this.oPx = g(this.oPx, (k) => new Float64Array(k));
-    this.oLeaves = g(this.oLeaves, (k) => new Float64Array(k));
+    this.risk.modifyOrder(orderId, priceTicks, leavesLots);
   }
 }

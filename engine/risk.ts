@@ -39,14 +39,22 @@
  * every call O(1); call `revalue(instrument)` (O(entities)) after moving a reference price far,
  * e.g. at the end of the day.
  *
- * API (all O(1) and allocation-free except config and revalue)
+ * API (all O(1) and allocation-free except config, revalue and the order records growing by doubling)
  * - `new Risk(config: RiskConfig, view: RiskAccountView)`
  * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason
- * - `checkModify(account, instrument, side, oldPriceTicks, oldLeavesLots, priceTicks, sizeLots)` -> 0 | RejectReason:
- *   a modify as a cancel-replace (see the method); the caller then reports it with onCancelled + onAccepted
- * - `onAccepted(account, instrument, side, priceTicks, sizeLots)`: the order passed risk and entered matching
- * - `onFilled(account, instrument, side, orderPriceTicks, fillLots, leavesLots)`: called for taker and maker fills
- * - `onCancelled(account, instrument, side, orderPriceTicks, cancelledLots, leavesLots)`: cancel, expiry, IOC remainder
+ * - by venue order id (risk keeps a record per order: account, instrument, side, reservation
+ *   price and per-lot reservation, open lots):
+ *   - `onOrder(change, orderId, account, instrument, side, priceTicks, lots)`: accepted (the
+ *     order passed risk and entered matching), filled (taker or maker) or reduced (cancel,
+ *     expiry, IOC remainder) by `lots`
+ *   - `checkModifyOrder(orderId, priceTicks, sizeLots)` -> 0 | RejectReason, then `modifyOrder(orderId, priceTicks, leavesLots)`
+ *   - `orderLeaves(orderId)`
+ * - by account, for callers without order ids (the same update, through a scratch record):
+ *   - `checkModify(account, instrument, side, oldPriceTicks, oldLeavesLots, priceTicks, sizeLots)` -> 0 | RejectReason:
+ *     a modify as a cancel-replace (see the method); the caller then reports it with onCancelled + onAccepted
+ *   - `onAccepted(account, instrument, side, priceTicks, sizeLots)`
+ *   - `onFilled(account, instrument, side, orderPriceTicks, fillLots, leavesLots)`
+ *   - `onCancelled(account, instrument, side, orderPriceTicks, cancelledLots, leavesLots)`
  * - `setReferencePrice(instrument, ticks)`, `setKillSwitch(account, on)`, `setFirmKillSwitch(firm, on)`
  * - readers: `openOrders(a)`, `position(a, i)`, `reservedMinor(a)`, `firmOpenOrders(f)`, `grossExposureMinor(a)`
  */
@@ -194,6 +202,38 @@ const R_PX = 0;
 const R_CASH = 1;
 const R_MARGIN = 2;
 
+// Per-order record (by venue order id): what risk reserved for the order, 32 bytes in one
+// buffer seen as doubles and as int32s, so that a maker's fill reads one cache line (matching
+// has evicted it since the order was accepted), and account and instrument come back as
+// integers (index arithmetic on doubles costs a conversion per use).
+const OS = 4;
+// As doubles (index k = orderId * OS):
+const O_LEAVES = 0;
+/** The reservation price. */
+const O_PX = 1;
+/** What one open lot reserves: a margin account's initial margin, a cash account's buy cash, else 0. */
+const O_PER_LOT = 2;
+// As int32s (index 2k):
+const O_ACCOUNT = 6;
+/** instrument * 2 + side */
+const O_INSTRUMENT_SIDE = 7;
+const ORDER_CHUNK = 1 << 16;
+/**
+ * The order id whose record the by-account methods (`onAccepted`, `onFilled`, `onCancelled`)
+ * use as scratch: venue order ids start at 1.
+ */
+const SCRATCH_ORDER = 0;
+
+/** What happened to an order, for `Risk.onOrder`. */
+export enum OrderChange {
+  /** It passed risk and entered matching with `lots` open. */
+  Accepted = 0,
+  /** `lots` of it traded. */
+  Filled = 1,
+  /** `lots` of it left without trading: cancelled, expired, an IOC's rest, a modify's old size. */
+  Reduced = 2,
+}
+
 export class Risk {
   private readonly nA: number;
   private readonly nF: number;
@@ -206,6 +246,9 @@ export class Risk {
   private readonly cell: Float64Array;
   private readonly ins: Float64Array;
   private readonly rc: Float64Array;
+  /** Per order (OS doubles each, and the same bytes as int32s in ordI), grown by doubling. */
+  private ord: Float64Array = new Float64Array(ORDER_CHUNK * OS);
+  private ordI: Int32Array = new Int32Array(this.ord.buffer);
   // The current virtual second of the rate windows: [secStartNs, secStartNs + 1 s).
   private secStartNs = Number.POSITIVE_INFINITY;
   private sec = -1;
@@ -360,15 +403,6 @@ export class Risk {
     return Risk.opening(closable, open + lots, openIm + im) - Risk.opening(closable, open, openIm);
   }
 
-  /** After a change of a margin account's cell `k` (entity offset `a`): the account's reservation follows the cell's. */
-  private marginSync(a: number, k: number): void {
-    const c = this.cell;
-    const p = c[k + C_POS]!;
-    const need = Risk.opening(-p, c[k + C_BUY]!, c[k + C_BUY_IM]!) + Risk.opening(p, c[k + C_SELL]!, c[k + C_SELL_IM]!);
-    this.ent[a + E_RESERVED] += need - c[k + C_RESERVED]!;
-    c[k + C_RESERVED] = need;
-  }
-
   /** Notional of one lot at the instrument's reference price (for exposure), recomputed only after the reference moved. */
   private perLotAtRef(instrument: number): number {
     const b = instrument * IS;
@@ -411,14 +445,49 @@ export class Risk {
       rF = ent[f + E_RATE_WIN] === sec ? ent[f + E_RATE_CNT]! : 0;
       if (rA + 1 > ent[a + E_MAX_RATE]! || rF + 1 > ent[f + E_MAX_RATE]!) return RejectReason.RateLimit;
     }
-    const posReason = this.checkPosition(account, instrument, side, sizeLots) || this.checkPosition(firmE, instrument, side, sizeLots);
-    if (posReason !== 0) return posReason;
-    if ((limits & LIMITS_EXPOSURE) !== 0) {
-      const expReason = this.checkExposure(account, instrument, side, sizeLots) || this.checkExposure(firmE, instrument, side, sizeLots);
-      if (expReason !== 0) return expReason;
+    // Checks 7-9 written out rather than called: V8 inlines a few helpers into a caller and
+    // calls the rest, and a check runs for every order (see onOrder).
+    const cell = this.cell;
+    const nI = this.nI;
+    const kA = (account * nI + instrument) * CS;
+    const kF = (firmE * nI + instrument) * CS;
+    if (side === Side.Buy) {
+      if (cell[kA + C_POS]! + cell[kA + C_BUY]! + sizeLots > cell[kA + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
+      if (cell[kF + C_POS]! + cell[kF + C_BUY]! + sizeLots > cell[kF + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
+    } else {
+      if (-(cell[kA + C_POS]! - cell[kA + C_SELL]! - sizeLots) > cell[kA + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
+      if (-(cell[kF + C_POS]! - cell[kF + C_SELL]! - sizeLots) > cell[kF + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
     }
-    const fundsReason = this.checkFunds(account, instrument, side, priceTicks, sizeLots);
-    if (fundsReason !== 0) return fundsReason;
+    if ((limits & LIMITS_EXPOSURE) !== 0) {
+      const perLot = this.perLotAtRef(instrument);
+      const buy = side === Side.Buy ? sizeLots : 0;
+      const sell = sizeLots - buy;
+      for (let j = 0; j < 2; j++) {
+        const e = j === 0 ? account : firmE;
+        if (ent[e * ES + E_EXPOSURE] === 0) continue;
+        const x = e * XS;
+        const k = j === 0 ? kA : kF;
+        const longW = cell[k + C_POS]! + cell[k + C_BUY]! + buy;
+        const shortW = cell[k + C_POS]! - cell[k + C_SELL]! - sell;
+        const xp = this.xp;
+        if (xp[x + X_GROSS]! - cell[k + C_GROSS]! + Math.max(Math.abs(longW), Math.abs(shortW)) * perLot > xp[x + X_MAX_GROSS]!) return RejectReason.GrossExposureLimit;
+        const nl = xp[x + X_NET_LONG]! - cell[k + C_LONG]! + longW * perLot;
+        const ns = xp[x + X_NET_SHORT]! - cell[k + C_SHORT]! + shortW * perLot;
+        if (Math.max(Math.abs(nl), Math.abs(ns)) > xp[x + X_MAX_NET]!) return RejectReason.NetExposureLimit;
+      }
+    }
+    // Check 9.
+    if (ent[a + E_MARGIN] === 1) {
+      const im = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+      // The side's orders can close -position (buys) or +position (sells); with nothing to
+      // close, the growth is the order's whole margin (the rest is marginGrowth's case).
+      const closable = (side + side - 1) * cell[kA + C_POS]!;
+      const need = closable <= 0 ? im : this.marginGrowth(kA, side, sizeLots, im);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+    } else if (side === Side.Buy) {
+      const need = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
+      if (need > 0 && need > this.cashAvailable(account)) return RejectReason.InsufficientBuyingPower;
+    }
     if ((limits & LIMITS_RATE) !== 0) {
       ent[a + E_RATE_WIN] = sec;
       ent[a + E_RATE_CNT] = rA + 1;
@@ -428,23 +497,11 @@ export class Risk {
     return 0;
   }
 
-  /** Check 9: buying power or margin for a new order. Out of `check` to keep that small enough to inline into the exchange's submit. */
-  private checkFunds(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): 0 | RejectReason {
-    const ent = this.ent;
-    const a = account * ES;
-    const slot = this.reserveSlot(instrument, priceTicks);
-    if (ent[a + E_MARGIN] === 1) {
-      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots, sizeLots * this.rc[slot + R_MARGIN]!);
-      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
-    } else if (side === Side.Buy) {
-      const need = sizeLots * this.rc[slot + R_CASH]!;
-      if (need > 0) {
-        const u = this.view.unsettledCashMinor(account);
-        const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
-        if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
-      }
-    }
-    return 0;
+  /** A cash account's buying power left: settled cash, the usable share of unsettled, less what its open buys reserve. */
+  private cashAvailable(account: number): number {
+    const u = this.view.unsettledCashMinor(account);
+    const usable = u > 0 ? Math.floor((u * this.ent[account * ES + E_UNSETTLED_USE]!) / 10_000) : u;
+    return this.view.settledCashMinor(account) + usable - this.ent[account * ES + E_RESERVED]!;
   }
 
   /**
@@ -488,11 +545,7 @@ export class Risk {
       return 0;
     }
     const need = this.cashReserveOf(instrument, side, priceTicks, sizeLots) - this.cashReserveOf(instrument, side, oldPriceTicks, oldLeavesLots);
-    if (need > 0) {
-      const u = this.view.unsettledCashMinor(account);
-      const usable = u > 0 ? Math.floor((u * ent[a + E_UNSETTLED_USE]!) / 10_000) : u;
-      if (need > this.view.settledCashMinor(account) + usable - ent[a + E_RESERVED]!) return RejectReason.InsufficientBuyingPower;
-    }
+    if (need > 0 && need > this.cashAvailable(account)) return RejectReason.InsufficientBuyingPower;
     return 0;
   }
 
@@ -528,19 +581,22 @@ export class Risk {
   private refresh(e: number, instrument: number): void {
     // Limits are fixed at construction, so an entity without exposure limits never needs the figures.
     if (this.ent[e * ES + E_EXPOSURE] === 0) return;
-    const c = this.cell;
-    const x = e * XS;
-    const k = (e * this.nI + instrument) * CS;
-    const longW = c[k + C_POS]! + c[k + C_BUY]!;
-    const shortW = c[k + C_POS]! - c[k + C_SELL]!;
-    const perLot = this.perLotAtRef(instrument);
+    this.revalueCell(e * XS, (e * this.nI + instrument) * CS, this.perLotAtRef(instrument));
+  }
+
+  /** Cell `c`'s contribution to the exposure block `x`, revalued from its lots at `perLot` minor units a lot. */
+  private revalueCell(x: number, c: number, perLot: number): void {
+    const cell = this.cell;
+    const xp = this.xp;
+    const longW = cell[c + C_POS]! + cell[c + C_BUY]!;
+    const shortW = cell[c + C_POS]! - cell[c + C_SELL]!;
     const g = Math.max(Math.abs(longW), Math.abs(shortW)) * perLot;
-    this.xp[x + X_GROSS] += g - c[k + C_GROSS]!;
-    this.xp[x + X_NET_LONG] += longW * perLot - c[k + C_LONG]!;
-    this.xp[x + X_NET_SHORT] += shortW * perLot - c[k + C_SHORT]!;
-    c[k + C_GROSS] = g;
-    c[k + C_LONG] = longW * perLot;
-    c[k + C_SHORT] = shortW * perLot;
+    xp[x + X_GROSS] += g - cell[c + C_GROSS]!;
+    xp[x + X_NET_LONG] += longW * perLot - cell[c + C_LONG]!;
+    xp[x + X_NET_SHORT] += shortW * perLot - cell[c + C_SHORT]!;
+    cell[c + C_GROSS] = g;
+    cell[c + C_LONG] = longW * perLot;
+    cell[c + C_SHORT] = shortW * perLot;
   }
 
   /** Re-values every entity's exposure in `instrument` at the current reference price. */
@@ -548,31 +604,55 @@ export class Risk {
     for (let e = 0; e < this.nA + this.nF; e++) this.refresh(e, instrument);
   }
 
-  onAccepted(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): void {
-    this.move(account, instrument, side, priceTicks, sizeLots, 1, 0);
-  }
-
-  onFilled(account: number, instrument: number, side: Side, orderPriceTicks: number, fillLots: number, leavesLots: number): void {
-    this.move(account, instrument, side, orderPriceTicks, -fillLots, leavesLots === 0 ? -1 : 0, side === Side.Buy ? fillLots : -fillLots);
-    const kA = (account * this.nI + instrument) * CS;
-    if (!(this.cell[kA + C_BUY]! >= 0 && this.cell[kA + C_SELL]! >= 0 && this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: fill of more than was open');
-  }
-
-  onCancelled(account: number, instrument: number, side: Side, orderPriceTicks: number, cancelledLots: number, leavesLots: number): void {
-    this.move(account, instrument, side, orderPriceTicks, -cancelledLots, leavesLots === 0 ? -1 : 0, 0);
-    if (!(this.ent[account * ES + E_OPEN]! >= 0)) throw new InvariantError('risk: cancel of more than was open');
-  }
-
   /**
-   * One accept, fill or cancel: the account's and its firm's open lots on `side` change by
-   * `lots`, their open orders by `orders`, their positions by `posDelta`; then exposure is
-   * refreshed where it is kept and the account's reservation follows. Account and firm in one
-   * flat pass: this runs for every order event, and helper calls V8 does not inline (the
-   * caller's inlining budget is spent in the exchange) cost more than the arithmetic.
+   * Accepted, filled or reduced by `lots`: order `orderId`'s record, then its account's and
+   * firm's open lots, open orders and position, exposure where it is kept, and the account's
+   * reservation. `account`, `instrument`, `side` and `priceTicks` (the reservation price) are
+   * read for `Accepted` only; later changes read them from the order's record.
+   *
+   * One flat function on purpose, the one update path of every order event. The exchange calls
+   * its hooks from its hottest functions (submit, the book's match, cancel), and V8 inlines
+   * small callees there out of a fixed bytecode budget per compiled function, the budget that
+   * otherwise inlines the exchange's own helpers; a function this size (beyond V8's 460
+   * bytecodes for one inlining) is never inlined, so a hook costs the exchange a call, not
+   * its helpers. Splitting it into small helpers made matching itself slower with risk on.
    */
-  private move(account: number, instrument: number, side: Side, priceTicks: number, lots: number, orders: number, posDelta: number): void {
-    const cell = this.cell;
+  onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
+    const k = orderId * OS;
+    let o = this.ord;
+    let oi = this.ordI;
     const ent = this.ent;
+    let orders: number;
+    let posDelta = 0;
+    let perLot: number;
+    if (change === OrderChange.Accepted) {
+      if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
+      // Doubling: growing by a fixed chunk would copy the records O(orders^2 / chunk) over a run.
+      if (k >= o.length) {
+        o = this.growOrders(orderId);
+        oi = this.ordI;
+      }
+      perLot = this.perLotReserve(account, instrument, side, priceTicks);
+      o[k + O_LEAVES] = lots;
+      o[k + O_PX] = priceTicks;
+      o[k + O_PER_LOT] = perLot;
+      oi[k + k + O_ACCOUNT] = account;
+      oi[k + k + O_INSTRUMENT_SIDE] = instrument * 2 + side;
+      orders = 1;
+    } else {
+      const leaves = o[k + O_LEAVES]! - lots;
+      if (!(leaves >= 0)) throw new InvariantError(change === OrderChange.Filled ? 'risk: fill of more than the order had open' : 'risk: cancel of more than the order had open');
+      o[k + O_LEAVES] = leaves;
+      perLot = o[k + O_PER_LOT]!;
+      account = oi[k + k + O_ACCOUNT]!;
+      const is = oi[k + k + O_INSTRUMENT_SIDE]!;
+      instrument = is >> 1;
+      side = (is & 1) as Side;
+      orders = leaves === 0 ? -1 : 0;
+      if (change === OrderChange.Filled) posDelta = side === Side.Buy ? lots : -lots;
+      lots = -lots;
+    }
+    const cell = this.cell;
     const nI = this.nI;
     const firmE = this.firmOf[account]!;
     const a = account * ES;
@@ -585,15 +665,91 @@ export class Risk {
     cell[kF + C_BUY + side] += lots;
     ent[a + E_OPEN] += orders;
     ent[f + E_OPEN] += orders;
-    if (ent[a + E_EXPOSURE] !== 0) this.refresh(account, instrument);
-    if (ent[f + E_EXPOSURE] !== 0) this.refresh(firmE, instrument);
-    const slot = this.reserveSlot(instrument, priceTicks);
+    if (!(cell[kA + C_BUY + side]! >= 0 && ent[a + E_OPEN]! >= 0)) throw new InvariantError('risk: more lots or orders closed than were open');
+    if (ent[a + E_EXPOSURE] !== 0) this.revalueCell(account * XS, kA, this.perLotAtRef(instrument));
+    if (ent[f + E_EXPOSURE] !== 0) this.revalueCell(firmE * XS, kF, this.perLotAtRef(instrument));
     if (ent[a + E_MARGIN] === 1) {
-      cell[kA + C_BUY_IM + side] += lots * this.rc[slot + R_MARGIN]!;
-      this.marginSync(a, kA);
-    } else if (side === Side.Buy) {
-      ent[a + E_RESERVED] += lots * this.rc[slot + R_CASH]!;
+      cell[kA + C_BUY_IM + side] += lots * perLot;
+      // Buys can close a short, sells a long: a side with nothing to close reserves all its
+      // margin (see opening; the partial case is the rare one).
+      const p = cell[kA + C_POS]!;
+      const need = (p >= 0 ? cell[kA + C_BUY_IM]! : Risk.opening(-p, cell[kA + C_BUY]!, cell[kA + C_BUY_IM]!)) + (p <= 0 ? cell[kA + C_SELL_IM]! : Risk.opening(p, cell[kA + C_SELL]!, cell[kA + C_SELL_IM]!));
+      ent[a + E_RESERVED] += need - cell[kA + C_RESERVED]!;
+      cell[kA + C_RESERVED] = need;
+    } else {
+      ent[a + E_RESERVED] += lots * perLot;
     }
+  }
+
+  /** What one lot of an order reserves (O_PER_LOT). */
+  private perLotReserve(account: number, instrument: number, side: Side, priceTicks: number): number {
+    if (this.ent[account * ES + E_MARGIN] === 1) return this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+    return side === Side.Buy ? this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+  }
+
+  private growOrders(orderId: number): Float64Array {
+    const b = new Float64Array(Math.max((orderId + 1) * OS, this.ord.length * 2));
+    b.set(this.ord);
+    this.ord = b;
+    this.ordI = new Int32Array(b.buffer);
+    return b;
+  }
+
+  /** Order `orderId`'s open lots as risk has them (0 once filled or cancelled). */
+  orderLeaves(orderId: number): number {
+    return orderId * OS < this.ord.length ? this.ord[orderId * OS + O_LEAVES]! : 0;
+  }
+
+  /**
+   * `checkModify` for an accepted order: it would keep `sizeLots` open at `priceTicks`. A
+   * modify without a price (a pending stop-market's) keeps the reservation price.
+   */
+  checkModifyOrder(orderId: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
+    const k = orderId * OS;
+    const oldPx = this.ord[k + O_PX]!;
+    const is = this.ordI[k + k + O_INSTRUMENT_SIDE]!;
+    return this.checkModify(this.ordI[k + k + O_ACCOUNT]!, is >> 1, (is & 1) as Side, oldPx, this.ord[k + O_LEAVES]!, priceTicks > 0 ? priceTicks : oldPx, sizeLots);
+  }
+
+  /**
+   * An accepted order modified to `leavesLots` open at `priceTicks` (0: keeps its reservation
+   * price), as risk sees a cancel-replace: the old reservation goes, the new one comes
+   * (checked before by checkModifyOrder).
+   */
+  modifyOrder(orderId: number, priceTicks: number, leavesLots: number): void {
+    const k = orderId * OS;
+    const account = this.ordI[k + k + O_ACCOUNT]!;
+    const is = this.ordI[k + k + O_INSTRUMENT_SIDE]!;
+    const px = priceTicks > 0 ? priceTicks : this.ord[k + O_PX]!;
+    this.onOrder(OrderChange.Reduced, orderId, 0, 0, 0, 0, this.ord[k + O_LEAVES]!);
+    this.onOrder(OrderChange.Accepted, orderId, account, is >> 1, (is & 1) as Side, px, leavesLots);
+  }
+
+  // By account, for callers that keep no order ids (tests, what-if tools): the same update
+  // through a scratch order record.
+
+  onAccepted(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number): void {
+    this.onOrder(OrderChange.Accepted, SCRATCH_ORDER, account, instrument, side, priceTicks, sizeLots);
+  }
+
+  onFilled(account: number, instrument: number, side: Side, orderPriceTicks: number, fillLots: number, leavesLots: number): void {
+    this.scratch(account, instrument, side, orderPriceTicks, fillLots + leavesLots);
+    this.onOrder(OrderChange.Filled, SCRATCH_ORDER, 0, 0, 0, 0, fillLots);
+  }
+
+  onCancelled(account: number, instrument: number, side: Side, orderPriceTicks: number, cancelledLots: number, leavesLots: number): void {
+    this.scratch(account, instrument, side, orderPriceTicks, cancelledLots + leavesLots);
+    this.onOrder(OrderChange.Reduced, SCRATCH_ORDER, 0, 0, 0, 0, cancelledLots);
+  }
+
+  private scratch(account: number, instrument: number, side: Side, priceTicks: number, leavesLots: number): void {
+    if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: unknown account or instrument');
+    const k = SCRATCH_ORDER * OS;
+    this.ord[k + O_LEAVES] = leavesLots;
+    this.ord[k + O_PX] = priceTicks;
+    this.ord[k + O_PER_LOT] = this.perLotReserve(account, instrument, side, priceTicks);
+    this.ordI[k + k + O_ACCOUNT] = account;
+    this.ordI[k + k + O_INSTRUMENT_SIDE] = instrument * 2 + side;
   }
 
   openOrders(account: number): number {
