@@ -18,6 +18,11 @@
  * ~6% of commands modify a recent order's price and/or size (re-checked by checkModify), and
  * market orders are reserved at the price their walk of the book ends at.
  *
+ * The risk worker also records every call RiskHooks made into Risk in one run and replays
+ * them on a fresh Risk with nothing in between (each check must answer as it did): Risk's
+ * own compute, far less noisy than the pairs, and what the pairs add beyond it is the
+ * exchange's side of the hooks and risk's state fetched again after matching evicted it.
+ *
  *   npx tsc -p tsconfig.json && node dist/bench/risk.bench.js [commands] [reps]
  *
  * Target (issue 4): with risk at most 1.5 x the time of matching alone.
@@ -31,12 +36,12 @@ import { BusinessCalendar, parseDate } from '../engine/calendar.js';
 import { CommandRecord, CommandType } from '../engine/command.js';
 import { EventType, type EventRecord, type EventSink } from '../engine/event.js';
 import { Exchange, type OrderHooks } from '../engine/exchange.js';
-import { Risk, type InstrumentPositionLimits, type RiskAccountView, type RiskFirmConfig, type RiskLimits } from '../engine/risk.js';
+import { OrderChange, Risk, type InstrumentPositionLimits, type RiskAccountView, type RiskFirmConfig, type RiskLimits } from '../engine/risk.js';
 import { RiskHooks } from '../engine/risk-hooks.js';
 import type { Instrument } from '../engine/instrument.js';
 import { equityTerms } from '../engine/margin.js';
 import { notionalRule } from '../engine/money.js';
-import { OrderType, Side, StpMode, TimeInForce } from '../engine/types.js';
+import { OrderType, type RejectReason, Side, StpMode, TimeInForce } from '../engine/types.js';
 
 const SEED = 'exsim-risk-bench-2';
 const ACCOUNTS = 16;
@@ -199,13 +204,13 @@ class PlainCash implements RiskAccountView {
  * reserve at the taker rate, Reg T initial margin of 50%), with cash read from plain arrays,
  * and no ledger, fees or portfolio after the trade.
  */
-function riskHooks(): RiskHooks {
-  return new RiskHooks(benchRisk(), [MID]);
+function riskHooks(risk: Risk = benchRisk()): RiskHooks {
+  return new RiskHooks(risk, [MID]);
 }
 
-/** The Risk the risk mode runs (exported for tools that replay its calls alone). */
-export function benchRisk(): Risk {
-  return new Risk(
+/** The Risk the risk mode runs: the class given (a recording subclass), or Risk. */
+function benchRisk(cls: typeof Risk = Risk): Risk {
+  return new cls(
     {
       instruments: [{ num: 1, den: 1, referencePriceTicks: MID, feeReserveCentiBps: 30, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
       accounts: Array.from({ length: ACCOUNTS }, (_, a) => ({
@@ -244,10 +249,10 @@ function backOffice(): BackOffice {
 export type BenchMode = 'matching' | 'risk' | 'back-office';
 
 /** Wall time, and the process's CPU time (user + system) over the same span: on a shared machine the CPU time does not grow while the process waits for a core. */
-export function runOnce(s: Stream, mode: BenchMode): { ms: number; cpuMs: number; events: number; riskRejects: number; riskModifyRejects: number; modified: number; byReason: Float64Array } {
+export function runOnce(s: Stream, mode: BenchMode, risk?: Risk): { ms: number; cpuMs: number; events: number; riskRejects: number; riskModifyRejects: number; modified: number; byReason: Float64Array } {
   const sink = new CountSink();
   const bo = mode === 'back-office' ? backOffice() : null;
-  const rh = mode === 'risk' ? riskHooks() : null;
+  const rh = mode === 'risk' ? riskHooks(risk) : null;
   const hooks: OrderHooks | null = rh ?? bo;
   const ex = new Exchange(
     {
@@ -321,6 +326,16 @@ export interface RiskBenchResult {
   riskRejects: number;
   riskModifyRejects: number;
   modified: number;
+  /**
+   * Risk's own compute: the calls RiskHooks made into Risk in one run (checks, order
+   * updates, modifies, reference prices), replayed on a fresh Risk with no matching between
+   * them (median ms), and that as a share of matching alone. In the run, what risk adds
+   * beyond this is the exchange's side of the hooks and Risk's state fetched again after
+   * matching has evicted it.
+   */
+  riskAloneMs: number;
+  riskAloneShare: number;
+  riskCalls: number;
 }
 
 const median = (xs: number[]): number => {
@@ -328,6 +343,102 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+
+/** Risk's calls from one risk run, in order: kind, up to 7 arguments, and what a check returned. */
+class RiskCalls {
+  n = 0;
+  kind = new Uint8Array(1 << 20);
+  args = new Float64Array(8 << 20);
+  push(kind: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, result: number): void {
+    if (this.n === this.kind.length) {
+      const k = new Uint8Array(this.n * 2);
+      k.set(this.kind);
+      this.kind = k;
+      const a = new Float64Array(this.n * 16);
+      a.set(this.args);
+      this.args = a;
+    }
+    const a = this.args;
+    const j = this.n * 8;
+    this.kind[this.n++] = kind;
+    a[j] = a0;
+    a[j + 1] = a1;
+    a[j + 2] = a2;
+    a[j + 3] = a3;
+    a[j + 4] = a4;
+    a[j + 5] = a5;
+    a[j + 6] = a6;
+    a[j + 7] = result;
+  }
+}
+
+const CALL_CHECK = 1;
+const CALL_ORDER = 2;
+const CALL_CHECK_MODIFY = 3;
+const CALL_MODIFY = 4;
+const CALL_REFERENCE = 5;
+
+/** Records every call RiskHooks makes into Risk (a modify's own onOrder calls are part of modifyOrder). */
+class RecordingRisk extends Risk {
+  static calls = new RiskCalls();
+  private inModify = false;
+  override check(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
+    const r = super.check(account, instrument, side, priceTicks, sizeLots, tsNs);
+    RecordingRisk.calls.push(CALL_CHECK, account, instrument, side, priceTicks, sizeLots, tsNs, 0, r);
+    return r;
+  }
+  override onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
+    if (!this.inModify) RecordingRisk.calls.push(CALL_ORDER, change, orderId, account, instrument, side, priceTicks, lots, 0);
+    super.onOrder(change, orderId, account, instrument, side, priceTicks, lots);
+  }
+  override checkModifyOrder(orderId: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
+    const r = super.checkModifyOrder(orderId, priceTicks, sizeLots);
+    RecordingRisk.calls.push(CALL_CHECK_MODIFY, orderId, priceTicks, sizeLots, 0, 0, 0, 0, r);
+    return r;
+  }
+  override modifyOrder(orderId: number, priceTicks: number, leavesLots: number): void {
+    RecordingRisk.calls.push(CALL_MODIFY, orderId, priceTicks, leavesLots, 0, 0, 0, 0, 0);
+    this.inModify = true;
+    super.modifyOrder(orderId, priceTicks, leavesLots);
+    this.inModify = false;
+  }
+  override setReferencePrice(instrument: number, priceTicks: number): void {
+    RecordingRisk.calls.push(CALL_REFERENCE, instrument, priceTicks, 0, 0, 0, 0, 0, 0);
+    super.setReferencePrice(instrument, priceTicks);
+  }
+}
+
+/** The recorded calls on a fresh Risk, timed; throws if any check answers differently than it did in the run. */
+function replayRisk(calls: RiskCalls): number {
+  const r = benchRisk();
+  const k = calls.kind;
+  const a = calls.args;
+  let bad = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < calls.n; i++) {
+    const j = i * 8;
+    switch (k[i]) {
+      case CALL_CHECK:
+        if (r.check(a[j]! | 0, a[j + 1]! | 0, a[j + 2]! as Side, a[j + 3]!, a[j + 4]!, a[j + 5]!) !== a[j + 7]) bad++;
+        break;
+      case CALL_ORDER:
+        r.onOrder(a[j]! as OrderChange, a[j + 1]!, a[j + 2]! | 0, a[j + 3]! | 0, a[j + 4]! as Side, a[j + 5]!, a[j + 6]!);
+        break;
+      case CALL_CHECK_MODIFY:
+        if (r.checkModifyOrder(a[j]!, a[j + 1]!, a[j + 2]!) !== a[j + 7]) bad++;
+        break;
+      case CALL_MODIFY:
+        r.modifyOrder(a[j]!, a[j + 1]!, a[j + 2]!);
+        break;
+      case CALL_REFERENCE:
+        r.setReferencePrice(a[j]! | 0, a[j + 1]!);
+        break;
+    }
+  }
+  const ms = performance.now() - t0;
+  if (bad !== 0) throw new Error(`risk bench: ${bad} replayed checks answered differently than in the run`);
+  return ms;
+}
 
 /** What one isolate measured: `reps` pairs (matching alone, then with `mode`) back to back. */
 interface PairRuns {
@@ -340,6 +451,9 @@ interface PairRuns {
   riskRejects: number;
   riskModifyRejects: number;
   modified: number;
+  /** Risk mode only: Risk's calls from one run replayed on Risk alone (median ms over the repetitions), and how many calls. */
+  riskAloneMs: number;
+  riskCalls: number;
 }
 
 function runPairs(n: number, reps: number, mode: 'risk' | 'back-office'): PairRuns {
@@ -349,7 +463,7 @@ function runPairs(n: number, reps: number, mode: 'risk' | 'back-office'): PairRu
     runOnce(s, 'matching');
     runOnce(s, mode);
   }
-  const out: PairRuns = { plainMs: [], hookedMs: [], ratio: [], cpuRatio: [], eventsMatching: 0, eventsHooked: 0, riskRejects: 0, riskModifyRejects: 0, modified: 0 };
+  const out: PairRuns = { plainMs: [], hookedMs: [], ratio: [], cpuRatio: [], eventsMatching: 0, eventsHooked: 0, riskRejects: 0, riskModifyRejects: 0, modified: 0, riskAloneMs: 0, riskCalls: 0 };
   for (let r = 0; r < reps; r++) {
     const a = runOnce(s, 'matching');
     const b = runOnce(s, mode);
@@ -362,6 +476,18 @@ function runPairs(n: number, reps: number, mode: 'risk' | 'back-office'): PairRu
     out.riskRejects = b.riskRejects;
     out.riskModifyRejects = b.riskModifyRejects;
     out.modified = b.modified;
+  }
+  if (mode === 'risk') {
+    // After the timed pairs, so that the recording subclass never reaches the timed runs'
+    // call sites: record one run's calls into Risk, then replay them on Risk alone.
+    RecordingRisk.calls = new RiskCalls();
+    runOnce(s, 'risk', benchRisk(RecordingRisk));
+    const calls = RecordingRisk.calls;
+    out.riskCalls = calls.n;
+    for (let w = 0; w < 3; w++) replayRisk(calls);
+    const ms: number[] = [];
+    for (let r = 0; r < reps; r++) ms.push(replayRisk(calls));
+    out.riskAloneMs = median(ms);
   }
   return out;
 }
@@ -417,6 +543,9 @@ export async function runRiskBench(opts: { commands?: number; reps?: number } = 
     riskRejects: risk.riskRejects,
     riskModifyRejects: risk.riskModifyRejects,
     modified: risk.modified,
+    riskAloneMs: risk.riskAloneMs,
+    riskAloneShare: risk.riskAloneMs / median(risk.plainMs),
+    riskCalls: risk.riskCalls,
   };
 }
 
@@ -428,6 +557,7 @@ export function formatRiskBench(r: RiskBenchResult): string {
     `  matching alone:     ${r.matchingMs.toFixed(1)} ms  ${f(r.matchingCommandsPerSec)} commands/s  (${f(r.eventsMatching)} events)`,
     `  matching with pre-trade risk (RiskHooks): ${r.withRiskMs.toFixed(1)} ms  ${f(r.withRiskCommandsPerSec)} commands/s  (risk refused ${f(r.riskRejects)} submits and ${f(r.riskModifyRejects)} modifies; ${f(r.modified)} modifies applied)`,
     `    ratio ${x(r.ratio)} (median of per-repetition ratios, range ${x(r.ratioRange[0])}-${x(r.ratioRange[1])}; ratio of medians ${x(r.ratioOfMedians)}; on CPU time ${x(r.cpuRatio)}; target <= 1.5x)`,
+    `    of which Risk alone (its ${f(r.riskCalls)} calls from one run replayed with no matching between them, the replay loop's reads included): ${r.riskAloneMs.toFixed(1)} ms = ${x(r.riskAloneShare).slice(0, -1)} of matching alone; the rest is the exchange's side of the hooks and risk's state fetched again after matching`,
     `  matching with the whole back office (risk + ledger + fees + portfolio): ${r.withBackOfficeMs.toFixed(1)} ms  ${f(r.withBackOfficeCommandsPerSec)} commands/s  (${f(r.eventsWithBackOffice)} events, incl. fees)`,
     `    ratio ${x(r.backOfficeRatio)} (median of per-repetition ratios, range ${x(r.backOfficeRatioRange[0])}-${x(r.backOfficeRatioRange[1])}; ratio of medians ${x(r.backOfficeRatioOfMedians)}; on CPU time ${x(r.backOfficeCpuRatio)})`,
   ].join('\n');
