@@ -48,7 +48,6 @@
  *     order passed risk and entered matching), filled (taker or maker) or reduced (cancel,
  *     expiry, IOC remainder) by `lots`
  *   - `checkModifyOrder(orderId, priceTicks, sizeLots)` -> 0 | RejectReason, then `modifyOrder(orderId, priceTicks, leavesLots)`
- *   - `orderLeaves(orderId)`
  * - by account, for callers without order ids (the same update, through a scratch record):
  *   - `checkModify(account, instrument, side, oldPriceTicks, oldLeavesLots, priceTicks, sizeLots)` -> 0 | RejectReason:
  *     a modify as a cancel-replace (see the method); the caller then reports it with onCancelled + onAccepted
@@ -445,43 +444,15 @@ export class Risk {
       rF = ent[f + E_RATE_WIN] === sec ? ent[f + E_RATE_CNT]! : 0;
       if (rA + 1 > ent[a + E_MAX_RATE]! || rF + 1 > ent[f + E_MAX_RATE]!) return RejectReason.RateLimit;
     }
-    // Checks 7-9 written out rather than called: V8 inlines a few helpers into a caller and
-    // calls the rest, and a check runs for every order (see onOrder).
-    const cell = this.cell;
-    const nI = this.nI;
-    const kA = (account * nI + instrument) * CS;
-    const kF = (firmE * nI + instrument) * CS;
-    if (side === Side.Buy) {
-      if (cell[kA + C_POS]! + cell[kA + C_BUY]! + sizeLots > cell[kA + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
-      if (cell[kF + C_POS]! + cell[kF + C_BUY]! + sizeLots > cell[kF + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
-    } else {
-      if (-(cell[kA + C_POS]! - cell[kA + C_SELL]! - sizeLots) > cell[kA + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
-      if (-(cell[kF + C_POS]! - cell[kF + C_SELL]! - sizeLots) > cell[kF + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
-    }
-    if ((limits & LIMITS_EXPOSURE) !== 0) {
-      const perLot = this.perLotAtRef(instrument);
-      const buy = side === Side.Buy ? sizeLots : 0;
-      const sell = sizeLots - buy;
-      for (let j = 0; j < 2; j++) {
-        const e = j === 0 ? account : firmE;
-        if (ent[e * ES + E_EXPOSURE] === 0) continue;
-        const x = e * XS;
-        const k = j === 0 ? kA : kF;
-        const longW = cell[k + C_POS]! + cell[k + C_BUY]! + buy;
-        const shortW = cell[k + C_POS]! - cell[k + C_SELL]! - sell;
-        const xp = this.xp;
-        if (xp[x + X_GROSS]! - cell[k + C_GROSS]! + Math.max(Math.abs(longW), Math.abs(shortW)) * perLot > xp[x + X_MAX_GROSS]!) return RejectReason.GrossExposureLimit;
-        const nl = xp[x + X_NET_LONG]! - cell[k + C_LONG]! + longW * perLot;
-        const ns = xp[x + X_NET_SHORT]! - cell[k + C_SHORT]! + shortW * perLot;
-        if (Math.max(Math.abs(nl), Math.abs(ns)) > xp[x + X_MAX_NET]!) return RejectReason.NetExposureLimit;
-      }
-    }
+    const limitReason = this.positionAndExposure(account, firmE, instrument, side, sizeLots, (limits & LIMITS_EXPOSURE) !== 0);
+    if (limitReason !== 0) return limitReason;
     // Check 9.
     if (ent[a + E_MARGIN] === 1) {
+      const kA = (account * this.nI + instrument) * CS;
       const im = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
       // The side's orders can close -position (buys) or +position (sells); with nothing to
       // close, the growth is the order's whole margin (the rest is marginGrowth's case).
-      const closable = (side + side - 1) * cell[kA + C_POS]!;
+      const closable = (side + side - 1) * this.cell[kA + C_POS]!;
       const need = closable <= 0 ? im : this.marginGrowth(kA, side, sizeLots, im);
       if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
     } else if (side === Side.Buy) {
@@ -530,12 +501,8 @@ export class Risk {
     if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, this.ins[ib + I_NUM]!, this.ins[ib + I_DEN]!) > maxNotional) return RejectReason.MaxOrderNotional;
     const more = sizeLots - oldLeavesLots;
     if (more > 0) {
-      const posReason = this.checkPosition(account, instrument, side, more) || this.checkPosition(firmE, instrument, side, more);
-      if (posReason !== 0) return posReason;
-      if ((ent[a + E_LIMITS]! & LIMITS_EXPOSURE) !== 0) {
-        const expReason = this.checkExposure(account, instrument, side, more) || this.checkExposure(firmE, instrument, side, more);
-        if (expReason !== 0) return expReason;
-      }
+      const limitReason = this.positionAndExposure(account, firmE, instrument, side, more, (ent[a + E_LIMITS]! & LIMITS_EXPOSURE) !== 0);
+      if (limitReason !== 0) return limitReason;
     }
     if (ent[a + E_MARGIN] === 1) {
       const rc = this.rc;
@@ -549,32 +516,42 @@ export class Risk {
     return 0;
   }
 
-  private checkPosition(e: number, instrument: number, side: Side, sizeLots: number): 0 | RejectReason {
-    const c = this.cell;
-    const k = (e * this.nI + instrument) * CS;
+  /**
+   * Checks 7 and 8 for `sizeLots` more on `side`: position limits of the account, then its
+   * firm; then, with `exposure`, gross and net exposure of the account, then its firm. One
+   * flat pass rather than a helper per entity and check: V8 inlined some of those into
+   * `check` and called the rest, and a check runs for every order.
+   */
+  private positionAndExposure(account: number, firmE: number, instrument: number, side: Side, sizeLots: number, exposure: boolean): 0 | RejectReason {
+    const cell = this.cell;
+    const nI = this.nI;
+    const kA = (account * nI + instrument) * CS;
+    const kF = (firmE * nI + instrument) * CS;
     if (side === Side.Buy) {
-      if (c[k + C_POS]! + c[k + C_BUY]! + sizeLots > c[k + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
-    } else if (-(c[k + C_POS]! - c[k + C_SELL]! - sizeLots) > c[k + C_MAX_SHORT]!) {
-      return RejectReason.ShortPositionLimit;
+      if (cell[kA + C_POS]! + cell[kA + C_BUY]! + sizeLots > cell[kA + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
+      if (cell[kF + C_POS]! + cell[kF + C_BUY]! + sizeLots > cell[kF + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
+    } else {
+      if (-(cell[kA + C_POS]! - cell[kA + C_SELL]! - sizeLots) > cell[kA + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
+      if (-(cell[kF + C_POS]! - cell[kF + C_SELL]! - sizeLots) > cell[kF + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
     }
-    return 0;
-  }
-
-  private checkExposure(e: number, instrument: number, side: Side, sizeLots: number): 0 | RejectReason {
-    if (this.ent[e * ES + E_EXPOSURE] === 0) return 0;
-    const c = this.cell;
-    const x = e * XS;
-    const k = (e * this.nI + instrument) * CS;
-    const buy = side === Side.Buy ? sizeLots : 0;
-    const sell = side === Side.Sell ? sizeLots : 0;
-    const longW = c[k + C_POS]! + c[k + C_BUY]! + buy;
-    const shortW = c[k + C_POS]! - c[k + C_SELL]! - sell;
+    if (!exposure) return 0;
     const perLot = this.perLotAtRef(instrument);
-    const g = Math.max(Math.abs(longW), Math.abs(shortW)) * perLot;
-    if (this.xp[x + X_GROSS]! - c[k + C_GROSS]! + g > this.xp[x + X_MAX_GROSS]!) return RejectReason.GrossExposureLimit;
-    const nl = this.xp[x + X_NET_LONG]! - c[k + C_LONG]! + longW * perLot;
-    const ns = this.xp[x + X_NET_SHORT]! - c[k + C_SHORT]! + shortW * perLot;
-    if (Math.max(Math.abs(nl), Math.abs(ns)) > this.xp[x + X_MAX_NET]!) return RejectReason.NetExposureLimit;
+    const buy = side === Side.Buy ? sizeLots : 0;
+    const sell = sizeLots - buy;
+    const ent = this.ent;
+    const xp = this.xp;
+    for (let j = 0; j < 2; j++) {
+      const e = j === 0 ? account : firmE;
+      if (ent[e * ES + E_EXPOSURE] === 0) continue;
+      const x = e * XS;
+      const k = j === 0 ? kA : kF;
+      const longW = cell[k + C_POS]! + cell[k + C_BUY]! + buy;
+      const shortW = cell[k + C_POS]! - cell[k + C_SELL]! - sell;
+      if (xp[x + X_GROSS]! - cell[k + C_GROSS]! + Math.max(Math.abs(longW), Math.abs(shortW)) * perLot > xp[x + X_MAX_GROSS]!) return RejectReason.GrossExposureLimit;
+      const nl = xp[x + X_NET_LONG]! - cell[k + C_LONG]! + longW * perLot;
+      const ns = xp[x + X_NET_SHORT]! - cell[k + C_SHORT]! + shortW * perLot;
+      if (Math.max(Math.abs(nl), Math.abs(ns)) > xp[x + X_MAX_NET]!) return RejectReason.NetExposureLimit;
+    }
     return 0;
   }
 
@@ -693,11 +670,6 @@ export class Risk {
     this.ord = b;
     this.ordI = new Int32Array(b.buffer);
     return b;
-  }
-
-  /** Order `orderId`'s open lots as risk has them (0 once filled or cancelled). */
-  orderLeaves(orderId: number): number {
-    return orderId * OS < this.ord.length ? this.ord[orderId * OS + O_LEAVES]! : 0;
   }
 
   /**
