@@ -34,6 +34,15 @@ import type { ReplayVenue } from './replay-venue.js';
 import { OrderChange, type Risk } from './risk.js';
 import { NO_PRICE, OrderType, Side } from './types.js';
 
+// Enum members used on every order, as module constants: V8 folds these, where it reads an
+// enum member through the enum object at every use.
+const ACCEPTED = OrderChange.Accepted;
+const FILLED = OrderChange.Filled;
+const REDUCED = OrderChange.Reduced;
+const LIMIT = OrderType.Limit;
+const STOP_LIMIT = OrderType.StopLimit;
+const STOP_MARKET = OrderType.StopMarket;
+
 /** Levels copied first when walking the book for a market order's worst price. */
 const WALK_FIRST_LEVELS = 8;
 
@@ -75,8 +84,8 @@ export class RiskHooks implements OrderHooks {
   check(c: CommandRecord): number {
     const type = c.orderType;
     let px: number;
-    if (type === OrderType.Limit || type === OrderType.StopLimit) px = c.priceTicks;
-    else if (type === OrderType.StopMarket) px = c.stopPriceTicks;
+    if (type === LIMIT || type === STOP_LIMIT) px = c.priceTicks;
+    else if (type === STOP_MARKET) px = c.stopPriceTicks;
     else px = this.worstPrice(c.instrument, c.side, c.sizeLots);
     this.pendingPx = px;
     if (this.bypass) return 0;
@@ -135,18 +144,18 @@ export class RiskHooks implements OrderHooks {
   // small enough that V8 inlines them into the exchange for little of its inlining budget.
 
   onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
-    this.risk.onOrder(OrderChange.Accepted, orderId, account, instrument, side as Side, this.pendingPx, sizeLots);
+    this.risk.onOrder(ACCEPTED, orderId, account, instrument, side as Side, this.pendingPx, sizeLots);
   }
 
   onTrade(_tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, _takerAccount: number, _makerAccount: number, _takerSide: number, priceTicks: number, sizeLots: number): void {
-    this.risk.onOrder(OrderChange.Filled, takerOrderId, 0, 0, 0, 0, sizeLots);
-    this.risk.onOrder(OrderChange.Filled, makerOrderId, 0, 0, 0, 0, sizeLots);
+    this.risk.onOrder(FILLED, takerOrderId, 0, 0, 0, 0, sizeLots);
+    this.risk.onOrder(FILLED, makerOrderId, 0, 0, 0, 0, sizeLots);
     this.traded(instrument, priceTicks);
   }
 
   /** An own fill against a recorded market: the order's open lots and position, and the reference price. */
   onFill(_tradeId: number, instrument: number, orderId: number, _account: number, _side: number, priceTicks: number, sizeLots: number, _liquidity: number): void {
-    this.risk.onOrder(OrderChange.Filled, orderId, 0, 0, 0, 0, sizeLots);
+    this.risk.onOrder(FILLED, orderId, 0, 0, 0, 0, sizeLots);
     this.traded(instrument, priceTicks);
   }
 
@@ -157,7 +166,7 @@ export class RiskHooks implements OrderHooks {
   }
 
   onReduced(orderId: number, lots: number): void {
-    this.risk.onOrder(OrderChange.Reduced, orderId, 0, 0, 0, 0, lots);
+    this.risk.onOrder(REDUCED, orderId, 0, 0, 0, 0, lots);
   }
 
   checkModify(orderId: number, priceTicks: number, sizeLots: number): number {

@@ -129,82 +129,129 @@ const NONE = Number.POSITIVE_INFINITY;
 /** Entries per instrument of the reservation cache (a power of two: indexed by price & mask). */
 const RESERVE_CACHE = 256;
 
-// State is packed into a few Float64Arrays, one block per entity, per (entity, instrument)
-// and per instrument, so that a check touches a handful of cache lines instead of one line in
-// each of ~40 arrays: between two orders the book's matching has evicted most of them, and a
-// miss per array made a check cost three times its arithmetic.
-
-// Entity block (accounts 0..nA-1, then firms). Fields a firm's own check reads come first.
-const ES = 16;
-const E_KILLED = 0;
-const E_OPEN = 1;
-const E_MAX_OPEN = 2;
-const E_RATE_WIN = 3;
-const E_RATE_CNT = 4;
-const E_MAX_RATE = 5;
-/** 1 when the entity has a gross or net exposure limit: only then are its exposure figures kept. */
-const E_EXPOSURE = 6;
-const E_MARGIN = 8;
-const E_RESERVED = 9;
-// Static limits of account and firm combined (the tighter of the two), so a check reads one.
-const E_ORDER_LOTS = 10;
-const E_NOTIONAL = 11;
-const E_COLLAR = 12;
-/** Bits: the account or its firm limits open orders (1), the order rate (2), exposure (4); else those checks are skipped. */
-const E_LIMITS = 13;
-const E_UNSETTLED_USE = 14;
 const LIMITS_OPEN = 1;
 const LIMITS_RATE = 2;
 const LIMITS_EXPOSURE = 4;
 
-// Exposure block per entity.
-const XS = 8;
-const X_GROSS = 0;
-const X_NET_LONG = 1;
-const X_NET_SHORT = 2;
-const X_MAX_GROSS = 3;
-const X_MAX_NET = 4;
+// Risk's figures live in objects made once at construction, one per instrument, per entity
+// (account or firm) and per (entity, instrument) cell, linked to each other by reference;
+// only the per-order records are typed arrays (one per order: no objects there). In V8 a
+// numeric field of a known object costs two loads, where a typed-array element also costs a
+// bounds check, an index computation and the array's base pointer: a check and an order
+// update each touch ~45 figures, and as typed-array blocks those accesses were most of their
+// instructions (under valgrind, 610 instructions an order update and 880 a check; as objects
+// ~360 and ~480). The price is more cache lines (a double field is a box of its own), which
+// is why flags and counts are small-integer fields, kept in the object itself.
+//
+// V8 fixes a field's representation when the field is first stored. The figures that hold
+// money or lots start at 0.5 (a double) and are then set: a field that began as a small
+// integer would be re-shaped, and the code using it deoptimized, the first time it held money
+// beyond 2^31 (or -0, which the side arithmetic of an order update can produce).
 
-// Cell per (entity, instrument). What a check reads comes first, in the first 64 bytes; the
-// exposure figures (kept only under exposure limits) follow; 16 fields keep a cell on whole
-// cache lines.
-const CS = 16;
-const C_POS = 0;
-const C_BUY = 1;
-const C_SELL = 2;
-const C_MAX_LONG = 3;
-const C_MAX_SHORT = 4;
-/** Margin accounts: the linear initial margin of the open buys / sells at their order prices. */
-const C_BUY_IM = 5;
-const C_SELL_IM = 6;
-/** Margin accounts: what the cell reserves now (`opening` of both sides). */
-const C_RESERVED = 7;
-if (C_SELL !== C_BUY + Side.Sell || C_SELL_IM !== C_BUY_IM + Side.Sell) throw new InvariantError('risk: cell layout indexes the sides by Side');
-const C_GROSS = 8;
-const C_LONG = 9;
-const C_SHORT = 10;
+/** Per instrument: its notional rule, reference price and fee reserve rate. */
+class InstrumentFigures {
+  num = 0.5;
+  den = 0.5;
+  fee = 0.5;
+  ref = 0.5;
+  /** Notional of one lot at the reference price, set with the reference (from the reservation cache). */
+  refPerLot = 0.5;
+  constructor(x: RiskInstrument) {
+    this.num = x.num;
+    this.den = x.den;
+    this.fee = x.feeReserveCentiBps;
+    this.ref = x.referencePriceTicks;
+    this.refPerLot = 0;
+  }
+}
 
-// Instrument block.
-const IS = 8;
-const I_NUM = 0;
-const I_DEN = 1;
-const I_REF = 2;
-const I_FEE = 3;
-/** Notional of one lot at the reference price (NaN: not computed since the reference moved). */
-const I_REF_PER_LOT = 4;
+/** An account or a firm: what a check and an order update read first, then the static limits, then exposure. */
+class Entity {
+  // Flags and counts: small integers, in the object itself.
+  /** 1 when the entity's own kill switch, or (for an account) its firm's, is on. */
+  killed = 0;
+  /** The entity's own kill switch. */
+  ownKill = 0;
+  open = 0;
+  /** 1 when the entity has a gross or net exposure limit: only then are its exposure figures kept. */
+  exposure = 0;
+  margin = 0;
+  /** Bits: the account or its firm limits open orders (1), the order rate (2), exposure (4); else those checks are skipped. */
+  limits = 0;
+  rateCnt = 0;
+  rateWin = -1;
+  unsettledUse = 0;
+  reserved = 0.5;
+  xGross = 0.5;
+  xNetLong = 0.5;
+  xNetShort = 0.5;
+  // Static limits of account and firm combined (the tighter of the two), so a check reads one.
+  orderLots = 0.5;
+  collar = 0.5;
+  notional = 0.5;
+  maxOpen = 0.5;
+  maxRate = 0.5;
+  maxGross = 0.5;
+  maxNet = 0.5;
+  /** The account's firm (a firm's is itself). */
+  firm: Entity = this;
+  constructor(l: RiskLimits) {
+    this.reserved = 0;
+    this.xGross = this.xNetLong = this.xNetShort = 0;
+    this.orderLots = l.maxOrderLots ?? NONE;
+    this.notional = l.maxOrderNotionalMinor ?? NONE;
+    this.collar = l.collarBps ?? NONE;
+    this.maxOpen = l.maxOpenOrders ?? NONE;
+    this.maxRate = l.maxOrdersPerSecond ?? NONE;
+    this.maxGross = l.maxGrossExposureMinor ?? NONE;
+    this.maxNet = l.maxNetExposureMinor ?? NONE;
+    this.exposure = this.maxGross !== NONE || this.maxNet !== NONE ? 1 : 0;
+  }
+}
 
-// Reservation cache entry: price, cash per lot, margin per lot. A reservation is a pure
-// function of (instrument, price) and orders cluster on a few prices, so the divisions behind
-// it run once per price instead of on every check, accept, fill and cancel.
+/** Per (entity, instrument): lots and margin, position limits, and the cell's exposure contribution. */
+class Cell {
+  pos = 0.5;
+  buy = 0.5;
+  sell = 0.5;
+  /** Margin accounts: the linear initial margin of the open buys / sells at their order prices. */
+  buyIm = 0.5;
+  sellIm = 0.5;
+  /** Margin accounts: what the cell reserves now (`opening` of both sides). */
+  reserved = 0.5;
+  maxLong = 0.5;
+  maxShort = 0.5;
+  gross = 0.5;
+  long = 0.5;
+  short = 0.5;
+  /** The same instrument's cell of the entity's firm (a firm's is itself). */
+  firmCell: Cell = this;
+  constructor(
+    readonly entity: Entity,
+    readonly instrument: InstrumentFigures,
+    maxLong: number,
+    maxShort: number,
+  ) {
+    this.pos = this.buy = this.sell = this.buyIm = this.sellIm = this.reserved = this.gross = this.long = this.short = 0;
+    this.maxLong = maxLong;
+    this.maxShort = maxShort;
+  }
+}
+
+// Reservation cache entry: price, cash per lot, margin per lot, notional per lot. A
+// reservation is a pure function of (instrument, price) and orders cluster on a few prices,
+// so the divisions behind it run once per price instead of on every check, accept, fill and
+// cancel.
 const RS = 4;
 const R_PX = 0;
 const R_CASH = 1;
 const R_MARGIN = 2;
+/** Notional of one lot, rounded up (exposure values lots at the reference price with it). */
+const R_NOTIONAL = 3;
 
 // Per-order record (by venue order id): what risk reserved for the order, 32 bytes in one
 // buffer seen as doubles and as int32s, so that a maker's fill reads one cache line (matching
-// has evicted it since the order was accepted), and account and instrument come back as
-// integers (index arithmetic on doubles costs a conversion per use).
+// has evicted it since the order was accepted).
 const OS = 4;
 // As doubles (index k = orderId * OS):
 const O_LEAVES = 0;
@@ -213,9 +260,8 @@ const O_PX = 1;
 /** What one open lot reserves: a margin account's initial margin, a cash account's buy cash, else 0. */
 const O_PER_LOT = 2;
 // As int32s (index 2k):
-const O_ACCOUNT = 6;
-/** instrument * 2 + side */
-const O_INSTRUMENT_SIDE = 7;
+/** The account's cell (index in `cells`) * 2 + the order's side. */
+const O_CELL_SIDE = 6;
 const ORDER_CHUNK = 1 << 16;
 /**
  * The order id whose record the by-account methods (`onAccepted`, `onFilled`, `onCancelled`)
@@ -233,17 +279,94 @@ export enum OrderChange {
   Reduced = 2,
 }
 
+// The hot paths compare with these rather than with enum members: V8 reads an enum member
+// through the enum object on every use (a module cell, a hole check, a map check and a load),
+// where a module-local constant is folded into the code.
+const BUY = Side.Buy;
+const ACCEPTED = OrderChange.Accepted;
+const FILLED = OrderChange.Filled;
+
+/**
+ * Margin reserved for one side of a margin account's open orders in one instrument: the
+ * margin of the lots that would OPEN or grow a position if all of them filled. `closable`
+ * is what that side can close first (the short for buys, the long for sells; <= 0: none),
+ * `lots` and `im` the side's open lots and their linear margin; the opening lots are valued
+ * at the side's average margin per lot, rounded up. The two sides add up (conservative: at
+ * most one side can fill against the position), so with no position, or on the side that
+ * grows it, this is the linear per-order reservation.
+ *
+ * Written for the branch predictor: whether a side grows or closes the position follows the
+ * order flow's side, which a predictor cannot guess, so that choice is a multiplication by
+ * the comparison's 0/1; the only branch is the rare side whose orders would close the whole
+ * position and open the other way (0 < closable < lots; the sign of a product is exact).
+ *
+ * A module constant rather than a static method: V8 folds a module constant into its callers,
+ * where `Risk.opening` reads the class binding, checks it and loads the method at every call.
+ */
+const opening = (closable: number, lots: number, im: number): number => {
+  if (closable * (lots - closable) > 0) return mulDivCeil(lots - closable, im, lots);
+  return im * +(closable <= 0);
+};
+
+/** Cell `c`'s contribution to entity `e`'s exposure, now that its worst-case long is `longW` lots and its worst-case short `shortW`, at `perLot` minor units a lot. */
+const expose = (e: Entity, c: Cell, longW: number, shortW: number, perLot: number): void => {
+  const g = Math.max(Math.abs(longW), Math.abs(shortW)) * perLot;
+  const l = longW * perLot;
+  const sh = shortW * perLot;
+  e.xGross += g - c.gross;
+  e.xNetLong += l - c.long;
+  e.xNetShort += sh - c.short;
+  c.gross = g;
+  c.long = l;
+  c.short = sh;
+};
+
+/** Check 8 for entity `e` with `buy` / `sell` more lots in cell `c`, valued at `perLot`. */
+const exposureAfter = (e: Entity, c: Cell, buy: number, sell: number, perLot: number): 0 | RejectReason => {
+  const longW = c.pos + c.buy + buy;
+  const shortW = c.pos - c.sell - sell;
+  if (e.xGross - c.gross + Math.max(Math.abs(longW), Math.abs(shortW)) * perLot > e.maxGross) return RejectReason.GrossExposureLimit;
+  const nl = e.xNetLong - c.long + longW * perLot;
+  const ns = e.xNetShort - c.short + shortW * perLot;
+  if (Math.max(Math.abs(nl), Math.abs(ns)) > e.maxNet) return RejectReason.NetExposureLimit;
+  return 0;
+};
+
+/**
+ * Checks 7 and 8 for `sizeLots` more on `side` in account cell `c`: position limits of the
+ * account, then its firm; then, if `exposure`, gross and net exposure of the account, then
+ * its firm.
+ */
+const positionAndExposure = (c: Cell, side: Side, sizeLots: number, exposure: boolean): 0 | RejectReason => {
+  const fc = c.firmCell;
+  if (side === BUY) {
+    if (c.pos + c.buy + sizeLots > c.maxLong) return RejectReason.LongPositionLimit;
+    if (fc.pos + fc.buy + sizeLots > fc.maxLong) return RejectReason.LongPositionLimit;
+  } else {
+    if (-(c.pos - c.sell - sizeLots) > c.maxShort) return RejectReason.ShortPositionLimit;
+    if (-(fc.pos - fc.sell - sizeLots) > fc.maxShort) return RejectReason.ShortPositionLimit;
+  }
+  if (!exposure) return 0;
+  const perLot = c.instrument.refPerLot;
+  const buy = side === BUY ? sizeLots : 0;
+  const sell = sizeLots - buy;
+  if (c.entity.exposure !== 0) {
+    const reason = exposureAfter(c.entity, c, buy, sell, perLot);
+    if (reason !== 0) return reason;
+  }
+  if (fc.entity.exposure !== 0) return exposureAfter(fc.entity, fc, buy, sell, perLot);
+  return 0;
+};
+
 export class Risk {
   private readonly nA: number;
-  private readonly nF: number;
   private readonly nI: number;
   private readonly imPerLot: ((priceTicks: number) => number)[];
-  private readonly ent: Float64Array;
-  /** Per account: its firm's entity index (nA + firm). Int32, not a field of `ent`: index arithmetic on doubles costs a conversion per use. */
-  private readonly firmOf: Int32Array;
-  private readonly xp: Float64Array;
-  private readonly cell: Float64Array;
-  private readonly ins: Float64Array;
+  private readonly ins: InstrumentFigures[];
+  /** Accounts 0..nA-1, then firms. */
+  private readonly ents: Entity[];
+  /** Per (entity, instrument), at entity * nI + instrument. */
+  private readonly cells: Cell[];
   private readonly rc: Float64Array;
   /** Per order (OS doubles each, and the same bytes as int32s in ordI), grown by doubling. */
   private ord: Float64Array = new Float64Array(ORDER_CHUNK * OS);
@@ -257,93 +380,81 @@ export class Risk {
     private readonly view: RiskAccountView,
   ) {
     const nA = (this.nA = config.accounts.length);
-    const nF = (this.nF = config.firms.length);
+    const nF = config.firms.length;
     const nI = (this.nI = config.instruments.length);
-    const nE = nA + nF;
-    const ins = (this.ins = new Float64Array(nI * IS));
-    config.instruments.forEach((x, i) => {
-      ins[i * IS + I_NUM] = x.num;
-      ins[i * IS + I_DEN] = x.den;
-      ins[i * IS + I_REF] = x.referencePriceTicks;
-      ins[i * IS + I_FEE] = x.feeReserveCentiBps;
-      ins[i * IS + I_REF_PER_LOT] = Number.NaN;
-    });
+    this.ins = config.instruments.map((x) => new InstrumentFigures(x));
     this.imPerLot = config.instruments.map((x) => x.initialPerLotMinor ?? (() => 0));
-    const ent = (this.ent = new Float64Array(nE * ES));
-    this.firmOf = Int32Array.from(config.accounts, (a) => nA + a.firm);
-    const xp = (this.xp = new Float64Array(nE * XS));
-    const cell = (this.cell = new Float64Array(nE * nI * CS));
-    const apply = (e: number, limits: RiskLimits | undefined, perInstrument: readonly InstrumentPositionLimits[] | undefined, noShort: boolean) => {
-      const l = limits ?? {};
-      const b = e * ES;
-      ent[b + E_ORDER_LOTS] = l.maxOrderLots ?? NONE;
-      ent[b + E_NOTIONAL] = l.maxOrderNotionalMinor ?? NONE;
-      ent[b + E_COLLAR] = l.collarBps ?? NONE;
-      ent[b + E_MAX_OPEN] = l.maxOpenOrders ?? NONE;
-      ent[b + E_MAX_RATE] = l.maxOrdersPerSecond ?? NONE;
-      ent[b + E_RATE_WIN] = -1;
-      xp[e * XS + X_MAX_GROSS] = l.maxGrossExposureMinor ?? NONE;
-      xp[e * XS + X_MAX_NET] = l.maxNetExposureMinor ?? NONE;
-      ent[b + E_EXPOSURE] = xp[e * XS + X_MAX_GROSS] !== NONE || xp[e * XS + X_MAX_NET] !== NONE ? 1 : 0;
-      for (let i = 0; i < nI; i++) {
-        cell[(e * nI + i) * CS + C_MAX_LONG] = l.maxLongLots ?? NONE;
-        cell[(e * nI + i) * CS + C_MAX_SHORT] = noShort ? 0 : (l.maxShortLots ?? NONE);
-      }
-      for (const o of perInstrument ?? []) {
-        assert(o.instrument >= 0 && o.instrument < nI, `risk: unknown instrument ${o.instrument}`);
-        if (o.maxLongLots !== undefined) cell[(e * nI + o.instrument) * CS + C_MAX_LONG] = o.maxLongLots;
-        if (o.maxShortLots !== undefined && !noShort) cell[(e * nI + o.instrument) * CS + C_MAX_SHORT] = o.maxShortLots;
-      }
-    };
     config.accounts.forEach((a, k) => {
       assert(a.firm >= 0 && a.firm < nF, `risk: account ${k} names unknown firm ${a.firm}`);
       const use = a.unsettledUseBps ?? 0;
       assert(use >= 0 && use <= 10_000, `risk: account ${k}: unsettledUseBps must be 0..10000`);
-      apply(k, a.limits, a.instrumentLimits, a.type === 'cash');
-      ent[k * ES + E_MARGIN] = a.type === 'margin' ? 1 : 0;
-      ent[k * ES + E_UNSETTLED_USE] = use;
     });
-    config.firms.forEach((fc, k) => {
-      apply(nA + k, fc.limits, fc.instrumentLimits, false);
-    });
-    // Accounts carry the tighter of their own and their firm's static limits.
-    for (let a = 0; a < nA; a++) {
-      const b = a * ES;
-      const f = this.firmOf[a]! * ES;
-      ent[b + E_ORDER_LOTS] = Math.min(ent[b + E_ORDER_LOTS]!, ent[f + E_ORDER_LOTS]!);
-      ent[b + E_NOTIONAL] = Math.min(ent[b + E_NOTIONAL]!, ent[f + E_NOTIONAL]!);
-      ent[b + E_COLLAR] = Math.min(ent[b + E_COLLAR]!, ent[f + E_COLLAR]!);
+    const ents = (this.ents = [...config.accounts.map((a) => new Entity(a.limits ?? {})), ...config.firms.map((f) => new Entity(f.limits ?? {}))]);
+    const cells: Cell[] = (this.cells = []);
+    const addCells = (e: Entity, limits: RiskLimits | undefined, perInstrument: readonly InstrumentPositionLimits[] | undefined, noShort: boolean) => {
+      for (const o of perInstrument ?? []) assert(o.instrument >= 0 && o.instrument < nI, `risk: unknown instrument ${o.instrument}`);
+      for (let i = 0; i < nI; i++) {
+        const o = perInstrument?.find((x) => x.instrument === i);
+        const maxLong = o?.maxLongLots ?? limits?.maxLongLots ?? NONE;
+        const maxShort = noShort ? 0 : (o?.maxShortLots ?? limits?.maxShortLots ?? NONE);
+        const c = new Cell(e, this.ins[i]!, maxLong, maxShort);
+        cells.push(c);
+      }
+    };
+    config.accounts.forEach((a, k) => addCells(ents[k]!, a.limits, a.instrumentLimits, a.type === 'cash'));
+    config.firms.forEach((f, k) => addCells(ents[nA + k]!, f.limits, f.instrumentLimits, false));
+    config.accounts.forEach((a, k) => {
+      const e = ents[k]!;
+      const f = ents[nA + a.firm]!;
+      e.firm = f;
+      e.margin = a.type === 'margin' ? 1 : 0;
+      e.unsettledUse = a.unsettledUseBps ?? 0;
+      for (let i = 0; i < nI; i++) cells[k * nI + i]!.firmCell = cells[(nA + a.firm) * nI + i]!;
+      // Accounts carry the tighter of their own and their firm's static limits.
+      e.orderLots = Math.min(e.orderLots, f.orderLots);
+      e.notional = Math.min(e.notional, f.notional);
+      e.collar = Math.min(e.collar, f.collar);
       let bits = 0;
-      if (ent[b + E_MAX_OPEN] !== NONE || ent[f + E_MAX_OPEN] !== NONE) bits |= LIMITS_OPEN;
-      if (ent[b + E_MAX_RATE] !== NONE || ent[f + E_MAX_RATE] !== NONE) bits |= LIMITS_RATE;
-      if (ent[b + E_EXPOSURE] === 1 || ent[f + E_EXPOSURE] === 1) bits |= LIMITS_EXPOSURE;
-      ent[b + E_LIMITS] = bits;
-    }
+      if (e.maxOpen !== NONE || f.maxOpen !== NONE) bits |= LIMITS_OPEN;
+      if (e.maxRate !== NONE || f.maxRate !== NONE) bits |= LIMITS_RATE;
+      if (e.exposure === 1 || f.exposure === 1) bits |= LIMITS_EXPOSURE;
+      e.limits = bits;
+    });
     this.rc = new Float64Array(nI * RESERVE_CACHE * RS);
     for (let k = 0; k < nI * RESERVE_CACHE; k++) this.rc[k * RS + R_PX] = -1;
+    for (let i = 0; i < nI; i++) this.ins[i]!.refPerLot = this.rc[this.reserveSlot(i, this.ins[i]!.ref) + R_NOTIONAL]!;
   }
 
   setReferencePrice(instrument: number, priceTicks: number): void {
-    const b = instrument * IS;
-    if (this.ins[b + I_REF] === priceTicks) return;
-    this.ins[b + I_REF] = priceTicks;
-    this.ins[b + I_REF_PER_LOT] = Number.NaN;
+    const x = this.ins[instrument]!;
+    if (x.ref === priceTicks) return;
+    x.ref = priceTicks;
+    // Every trade moves the reference, mostly among a few prices: the cache has their notional.
+    x.refPerLot = this.rc[this.reserveSlot(instrument, priceTicks) + R_NOTIONAL]!;
   }
 
   referencePrice(instrument: number): number {
-    return this.ins[instrument * IS + I_REF]!;
+    return this.ins[instrument]!.ref;
   }
 
   setKillSwitch(account: number, on: boolean): void {
-    this.ent[account * ES + E_KILLED] = on ? 1 : 0;
+    const e = this.ents[account]!;
+    e.ownKill = on ? 1 : 0;
+    e.killed = on || e.firm.ownKill === 1 ? 1 : 0;
   }
 
+  /** Also sets each of the firm's accounts' combined flag, so that a check reads one flag (kill switches move rarely). */
   setFirmKillSwitch(firm: number, on: boolean): void {
-    this.ent[(this.nA + firm) * ES + E_KILLED] = on ? 1 : 0;
+    const f = this.ents[this.nA + firm]!;
+    f.ownKill = f.killed = on ? 1 : 0;
+    for (let a = 0; a < this.nA; a++) {
+      const e = this.ents[a]!;
+      if (e.firm === f) e.killed = on || e.ownKill === 1 ? 1 : 0;
+    }
   }
 
   isKilled(account: number): boolean {
-    return this.ent[account * ES + E_KILLED] === 1 || this.ent[this.firmOf[account]! * ES + E_KILLED] === 1;
+    return this.ents[account]!.killed === 1;
   }
 
   /** Linear per-lot cash reservation of a buy at `priceTicks` in a cash account. */
@@ -356,9 +467,10 @@ export class Risk {
     const k = (instrument * RESERVE_CACHE + (priceTicks & (RESERVE_CACHE - 1))) * RS;
     const rc = this.rc;
     if (rc[k + R_PX] !== priceTicks) {
-      const b = instrument * IS;
-      const n1 = mulDivCeil(priceTicks, this.ins[b + I_NUM]!, this.ins[b + I_DEN]!);
-      rc[k + R_CASH] = n1 + bpsCeil(n1, this.ins[b + I_FEE]!);
+      const x = this.ins[instrument]!;
+      const n1 = mulDivCeil(priceTicks, x.num, x.den);
+      rc[k + R_NOTIONAL] = n1;
+      rc[k + R_CASH] = n1 + bpsCeil(n1, x.fee);
       rc[k + R_MARGIN] = this.imPerLot[instrument]!(priceTicks);
       rc[k + R_PX] = priceTicks;
     }
@@ -367,69 +479,39 @@ export class Risk {
 
   /** A cash account's reservation: buys only, linear in lots. */
   private cashReserveOf(instrument: number, side: Side, priceTicks: number, lots: number): number {
-    return side === Side.Buy ? lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+    return side === BUY ? lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
   }
 
   /**
-   * Margin reserved for one side of a margin account's open orders in one instrument: the
-   * margin of the lots that would OPEN or grow a position if all of them filled. `closable`
-   * is what that side can close first (the short for buys, the long for sells; <= 0: none),
-   * `lots` and `im` the side's open lots and their linear margin; the opening lots are valued
-   * at the side's average margin per lot, rounded up. The two sides add up (conservative: at
-   * most one side can fill against the position), so with no position, or on the side that
-   * grows it, this is the linear per-order reservation.
-   *
-   * Written for the branch predictor: whether a side grows or closes the position follows the
-   * order flow's side, which a predictor cannot guess, so that choice is a multiplication by
-   * the comparison's 0/1; the only branch is the rare side whose orders would close the whole
-   * position and open the other way (0 < closable < lots; the sign of a product is exact).
+   * Growth of a margin account's reservation if its open orders on `side` in cell `c` changed
+   * by `lots` with linear margin `im` (both signed), the position staying.
    */
-  private static opening(closable: number, lots: number, im: number): number {
-    if (closable * (lots - closable) > 0) return mulDivCeil(lots - closable, im, lots);
-    return im * +(closable <= 0);
-  }
-
-  /**
-   * Growth of a margin account's reservation if its open orders on `side` in the instrument
-   * (cell `k`) changed by `lots` with linear margin `im` (both signed), the position staying.
-   */
-  private marginGrowth(k: number, side: Side, lots: number, im: number): number {
-    const c = this.cell;
-    // Buy = 0, Sell = 1: the buys can close -position, the sells +position; C_SELL* = C_BUY* + 1.
-    const closable = (side + side - 1) * c[k + C_POS]!;
-    const open = c[k + C_BUY + side]!;
-    const openIm = c[k + C_BUY_IM + side]!;
-    return Risk.opening(closable, open + lots, openIm + im) - Risk.opening(closable, open, openIm);
-  }
-
-  /** Notional of one lot at the instrument's reference price (for exposure), recomputed only after the reference moved. */
-  private perLotAtRef(instrument: number): number {
-    const b = instrument * IS;
-    let v = this.ins[b + I_REF_PER_LOT]!;
-    if (v !== v) v = this.ins[b + I_REF_PER_LOT] = mulDivCeil(this.ins[b + I_REF]!, this.ins[b + I_NUM]!, this.ins[b + I_DEN]!);
-    return v;
+  private marginGrowth(c: Cell, side: Side, lots: number, im: number): number {
+    // The buys can close -position, the sells +position.
+    const closable = side === BUY ? -c.pos : c.pos;
+    const open = side === BUY ? c.buy : c.sell;
+    const openIm = side === BUY ? c.buyIm : c.sellIm;
+    return opening(closable, open + lots, openIm + im) - opening(closable, open, openIm);
   }
 
   check(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
     if (!(account >= 0 && account < this.nA)) return RejectReason.UnknownAccount;
     if (!(instrument >= 0 && instrument < this.nI)) return RejectReason.UnknownInstrument;
-    const ent = this.ent;
-    const a = account * ES;
-    const firmE = this.firmOf[account]!;
-    const f = firmE * ES;
-    if (ent[a + E_KILLED] === 1 || ent[f + E_KILLED] === 1) return RejectReason.KillSwitch;
-    if (sizeLots > ent[a + E_ORDER_LOTS]!) return RejectReason.MaxOrderSize;
-    const ib = instrument * IS;
-    const collar = ent[a + E_COLLAR]!;
+    const e = this.ents[account]!;
+    if (e.killed === 1) return RejectReason.KillSwitch;
+    if (sizeLots > e.orderLots) return RejectReason.MaxOrderSize;
+    const x = this.ins[instrument]!;
+    const collar = e.collar;
     if (collar !== NONE) {
-      const ref = this.ins[ib + I_REF]!;
+      const ref = x.ref;
       const dev = priceTicks > ref ? priceTicks - ref : ref - priceTicks;
       if (dev * 10_000 > ref * collar) return RejectReason.PriceCollar;
     }
-    const maxNotional = ent[a + E_NOTIONAL]!;
-    if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, this.ins[ib + I_NUM]!, this.ins[ib + I_DEN]!) > maxNotional) return RejectReason.MaxOrderNotional;
-    const limits = ent[a + E_LIMITS]!;
-    if ((limits & LIMITS_OPEN) !== 0 && (ent[a + E_OPEN]! + 1 > ent[a + E_MAX_OPEN]! || ent[f + E_OPEN]! + 1 > ent[f + E_MAX_OPEN]!)) return RejectReason.MaxOpenOrders;
+    const maxNotional = e.notional;
+    if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, x.num, x.den) > maxNotional) return RejectReason.MaxOrderNotional;
+    const limits = e.limits;
+    const f = e.firm;
+    if ((limits & LIMITS_OPEN) !== 0 && (e.open + 1 > e.maxOpen || f.open + 1 > f.maxOpen)) return RejectReason.MaxOpenOrders;
     let sec = 0;
     let rA = 0;
     let rF = 0;
@@ -440,39 +522,41 @@ export class Risk {
         this.secStartNs = this.sec * NS_PER_SECOND;
       }
       sec = this.sec;
-      rA = ent[a + E_RATE_WIN] === sec ? ent[a + E_RATE_CNT]! : 0;
-      rF = ent[f + E_RATE_WIN] === sec ? ent[f + E_RATE_CNT]! : 0;
-      if (rA + 1 > ent[a + E_MAX_RATE]! || rF + 1 > ent[f + E_MAX_RATE]!) return RejectReason.RateLimit;
+      rA = e.rateWin === sec ? e.rateCnt : 0;
+      rF = f.rateWin === sec ? f.rateCnt : 0;
+      if (rA + 1 > e.maxRate || rF + 1 > f.maxRate) return RejectReason.RateLimit;
     }
-    const limitReason = this.positionAndExposure(account, firmE, instrument, side, sizeLots, (limits & LIMITS_EXPOSURE) !== 0);
+    // From Risk's one array of cells rather than an array per entity: one object fewer to fetch.
+    const c = this.cells[account * this.nI + instrument]!;
+    const limitReason = positionAndExposure(c, side, sizeLots, (limits & LIMITS_EXPOSURE) !== 0);
     if (limitReason !== 0) return limitReason;
     // Check 9.
-    if (ent[a + E_MARGIN] === 1) {
-      const kA = (account * this.nI + instrument) * CS;
+    if (e.margin === 1) {
       const im = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
       // The side's orders can close -position (buys) or +position (sells); with nothing to
       // close, the growth is the order's whole margin (the rest is marginGrowth's case).
-      const closable = (side + side - 1) * this.cell[kA + C_POS]!;
-      const need = closable <= 0 ? im : this.marginGrowth(kA, side, sizeLots, im);
-      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
-    } else if (side === Side.Buy) {
+      const closable = side === BUY ? -c.pos : c.pos;
+      const need = closable <= 0 ? im : this.marginGrowth(c, side, sizeLots, im);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - e.reserved) return RejectReason.InsufficientMargin;
+    } else if (side === BUY) {
       const need = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
       if (need > 0 && need > this.cashAvailable(account)) return RejectReason.InsufficientBuyingPower;
     }
     if ((limits & LIMITS_RATE) !== 0) {
-      ent[a + E_RATE_WIN] = sec;
-      ent[a + E_RATE_CNT] = rA + 1;
-      ent[f + E_RATE_WIN] = sec;
-      ent[f + E_RATE_CNT] = rF + 1;
+      e.rateWin = sec;
+      e.rateCnt = rA + 1;
+      f.rateWin = sec;
+      f.rateCnt = rF + 1;
     }
     return 0;
   }
 
   /** A cash account's buying power left: settled cash, the usable share of unsettled, less what its open buys reserve. */
   private cashAvailable(account: number): number {
+    const e = this.ents[account]!;
     const u = this.view.unsettledCashMinor(account);
-    const usable = u > 0 ? Math.floor((u * this.ent[account * ES + E_UNSETTLED_USE]!) / 10_000) : u;
-    return this.view.settledCashMinor(account) + usable - this.ent[account * ES + E_RESERVED]!;
+    const usable = u > 0 ? Math.floor((u * e.unsettledUse) / 10_000) : u;
+    return this.view.settledCashMinor(account) + usable - e.reserved;
   }
 
   /**
@@ -485,30 +569,29 @@ export class Risk {
    */
   checkModify(account: number, instrument: number, side: Side, oldPriceTicks: number, oldLeavesLots: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
     if (priceTicks === oldPriceTicks && sizeLots <= oldLeavesLots) return 0;
-    const ent = this.ent;
-    const a = account * ES;
-    const firmE = this.firmOf[account]!;
-    if (ent[a + E_KILLED] === 1 || ent[firmE * ES + E_KILLED] === 1) return RejectReason.KillSwitch;
-    if (sizeLots > ent[a + E_ORDER_LOTS]!) return RejectReason.MaxOrderSize;
-    const ib = instrument * IS;
-    const collar = ent[a + E_COLLAR]!;
+    const e = this.ents[account]!;
+    if (e.killed === 1) return RejectReason.KillSwitch;
+    if (sizeLots > e.orderLots) return RejectReason.MaxOrderSize;
+    const x = this.ins[instrument]!;
+    const collar = e.collar;
     if (collar !== NONE) {
-      const ref = this.ins[ib + I_REF]!;
+      const ref = x.ref;
       const dev = priceTicks > ref ? priceTicks - ref : ref - priceTicks;
       if (dev * 10_000 > ref * collar) return RejectReason.PriceCollar;
     }
-    const maxNotional = ent[a + E_NOTIONAL]!;
-    if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, this.ins[ib + I_NUM]!, this.ins[ib + I_DEN]!) > maxNotional) return RejectReason.MaxOrderNotional;
+    const maxNotional = e.notional;
+    if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, x.num, x.den) > maxNotional) return RejectReason.MaxOrderNotional;
+    const c = this.cells[account * this.nI + instrument]!;
     const more = sizeLots - oldLeavesLots;
     if (more > 0) {
-      const limitReason = this.positionAndExposure(account, firmE, instrument, side, more, (ent[a + E_LIMITS]! & LIMITS_EXPOSURE) !== 0);
+      const limitReason = positionAndExposure(c, side, more, (e.limits & LIMITS_EXPOSURE) !== 0);
       if (limitReason !== 0) return limitReason;
     }
-    if (ent[a + E_MARGIN] === 1) {
+    if (e.margin === 1) {
       const rc = this.rc;
       const im = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_MARGIN]!;
-      const need = this.marginGrowth((account * this.nI + instrument) * CS, side, sizeLots - oldLeavesLots, im);
-      if (need > 0 && need > this.view.marginExcessMinor(account) - ent[a + E_RESERVED]!) return RejectReason.InsufficientMargin;
+      const need = this.marginGrowth(c, side, sizeLots - oldLeavesLots, im);
+      if (need > 0 && need > this.view.marginExcessMinor(account) - e.reserved) return RejectReason.InsufficientMargin;
       return 0;
     }
     const need = this.cashReserveOf(instrument, side, priceTicks, sizeLots) - this.cashReserveOf(instrument, side, oldPriceTicks, oldLeavesLots);
@@ -516,76 +599,24 @@ export class Risk {
     return 0;
   }
 
-  /**
-   * Checks 7 and 8 for `sizeLots` more on `side`: position limits of the account, then its
-   * firm; then, with `exposure`, gross and net exposure of the account, then its firm. One
-   * flat pass rather than a helper per entity and check: V8 inlined some of those into
-   * `check` and called the rest, and a check runs for every order.
-   */
-  private positionAndExposure(account: number, firmE: number, instrument: number, side: Side, sizeLots: number, exposure: boolean): 0 | RejectReason {
-    const cell = this.cell;
-    const nI = this.nI;
-    const kA = (account * nI + instrument) * CS;
-    const kF = (firmE * nI + instrument) * CS;
-    if (side === Side.Buy) {
-      if (cell[kA + C_POS]! + cell[kA + C_BUY]! + sizeLots > cell[kA + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
-      if (cell[kF + C_POS]! + cell[kF + C_BUY]! + sizeLots > cell[kF + C_MAX_LONG]!) return RejectReason.LongPositionLimit;
-    } else {
-      if (-(cell[kA + C_POS]! - cell[kA + C_SELL]! - sizeLots) > cell[kA + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
-      if (-(cell[kF + C_POS]! - cell[kF + C_SELL]! - sizeLots) > cell[kF + C_MAX_SHORT]!) return RejectReason.ShortPositionLimit;
-    }
-    if (!exposure) return 0;
-    const perLot = this.perLotAtRef(instrument);
-    const buy = side === Side.Buy ? sizeLots : 0;
-    const sell = sizeLots - buy;
-    const ent = this.ent;
-    const xp = this.xp;
-    for (let j = 0; j < 2; j++) {
-      const e = j === 0 ? account : firmE;
-      if (ent[e * ES + E_EXPOSURE] === 0) continue;
-      const x = e * XS;
-      const k = j === 0 ? kA : kF;
-      const longW = cell[k + C_POS]! + cell[k + C_BUY]! + buy;
-      const shortW = cell[k + C_POS]! - cell[k + C_SELL]! - sell;
-      if (xp[x + X_GROSS]! - cell[k + C_GROSS]! + Math.max(Math.abs(longW), Math.abs(shortW)) * perLot > xp[x + X_MAX_GROSS]!) return RejectReason.GrossExposureLimit;
-      const nl = xp[x + X_NET_LONG]! - cell[k + C_LONG]! + longW * perLot;
-      const ns = xp[x + X_NET_SHORT]! - cell[k + C_SHORT]! + shortW * perLot;
-      if (Math.max(Math.abs(nl), Math.abs(ns)) > xp[x + X_MAX_NET]!) return RejectReason.NetExposureLimit;
-    }
-    return 0;
-  }
-
-  private refresh(e: number, instrument: number): void {
-    // Limits are fixed at construction, so an entity without exposure limits never needs the figures.
-    if (this.ent[e * ES + E_EXPOSURE] === 0) return;
-    this.revalueCell(e * XS, (e * this.nI + instrument) * CS, this.perLotAtRef(instrument));
-  }
-
-  /** Cell `c`'s contribution to the exposure block `x`, revalued from its lots at `perLot` minor units a lot. */
-  private revalueCell(x: number, c: number, perLot: number): void {
-    const cell = this.cell;
-    const xp = this.xp;
-    const longW = cell[c + C_POS]! + cell[c + C_BUY]!;
-    const shortW = cell[c + C_POS]! - cell[c + C_SELL]!;
-    const g = Math.max(Math.abs(longW), Math.abs(shortW)) * perLot;
-    xp[x + X_GROSS] += g - cell[c + C_GROSS]!;
-    xp[x + X_NET_LONG] += longW * perLot - cell[c + C_LONG]!;
-    xp[x + X_NET_SHORT] += shortW * perLot - cell[c + C_SHORT]!;
-    cell[c + C_GROSS] = g;
-    cell[c + C_LONG] = longW * perLot;
-    cell[c + C_SHORT] = shortW * perLot;
-  }
-
   /** Re-values every entity's exposure in `instrument` at the current reference price. */
   revalue(instrument: number): void {
-    for (let e = 0; e < this.nA + this.nF; e++) this.refresh(e, instrument);
+    const perLot = this.ins[instrument]!.refPerLot;
+    for (let k = 0; k < this.ents.length; k++) {
+      const e = this.ents[k]!;
+      // Limits are fixed at construction, so an entity without exposure limits never needs the figures.
+      if (e.exposure === 0) continue;
+      const c = this.cells[k * this.nI + instrument]!;
+      expose(e, c, c.pos + c.buy, c.pos - c.sell, perLot);
+    }
   }
 
   /**
    * Accepted, filled or reduced by `lots`: order `orderId`'s record, then its account's and
    * firm's open lots, open orders and position, exposure where it is kept, and the account's
    * reservation. `account`, `instrument`, `side` and `priceTicks` (the reservation price) are
-   * read for `Accepted` only; later changes read them from the order's record.
+   * read for `Accepted` only; the update itself reads the order's cell and side from its
+   * record (an accept writes it first).
    *
    * One flat function on purpose, the one update path of every order event. The exchange calls
    * its hooks from its hottest functions (submit, the book's match, cancel), and V8 inlines
@@ -598,70 +629,71 @@ export class Risk {
     const k = orderId * OS;
     let o = this.ord;
     let oi = this.ordI;
-    const ent = this.ent;
-    let orders: number;
-    let posDelta = 0;
-    let perLot: number;
-    if (change === OrderChange.Accepted) {
+    if (change === ACCEPTED) {
       if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
       // Doubling: growing by a fixed chunk would copy the records O(orders^2 / chunk) over a run.
       if (k >= o.length) {
         o = this.growOrders(orderId);
         oi = this.ordI;
       }
-      perLot = this.perLotReserve(account, instrument, side, priceTicks);
-      o[k + O_LEAVES] = lots;
+      o[k + O_LEAVES] = 0;
       o[k + O_PX] = priceTicks;
-      o[k + O_PER_LOT] = perLot;
-      oi[k + k + O_ACCOUNT] = account;
-      oi[k + k + O_INSTRUMENT_SIDE] = instrument * 2 + side;
-      orders = 1;
-    } else {
-      const leaves = o[k + O_LEAVES]! - lots;
-      if (!(leaves >= 0)) throw new InvariantError(change === OrderChange.Filled ? 'risk: fill of more than the order had open' : 'risk: cancel of more than the order had open');
-      o[k + O_LEAVES] = leaves;
-      perLot = o[k + O_PER_LOT]!;
-      account = oi[k + k + O_ACCOUNT]!;
-      const is = oi[k + k + O_INSTRUMENT_SIDE]!;
-      instrument = is >> 1;
-      side = (is & 1) as Side;
-      orders = leaves === 0 ? -1 : 0;
-      if (change === OrderChange.Filled) posDelta = side === Side.Buy ? lots : -lots;
-      lots = -lots;
+      o[k + O_PER_LOT] = this.perLotReserve(account, instrument, side, priceTicks);
+      oi[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
     }
-    const cell = this.cell;
-    const nI = this.nI;
-    const firmE = this.firmOf[account]!;
-    const a = account * ES;
-    const f = firmE * ES;
-    const kA = (account * nI + instrument) * CS;
-    const kF = (firmE * nI + instrument) * CS;
-    cell[kA + C_POS] += posDelta;
-    cell[kF + C_POS] += posDelta;
-    cell[kA + C_BUY + side] += lots;
-    cell[kF + C_BUY + side] += lots;
-    ent[a + E_OPEN] += orders;
-    ent[f + E_OPEN] += orders;
-    if (!(cell[kA + C_BUY + side]! >= 0 && ent[a + E_OPEN]! >= 0)) throw new InvariantError('risk: more lots or orders closed than were open');
-    if (ent[a + E_EXPOSURE] !== 0) this.revalueCell(account * XS, kA, this.perLotAtRef(instrument));
-    if (ent[f + E_EXPOSURE] !== 0) this.revalueCell(firmE * XS, kF, this.perLotAtRef(instrument));
-    if (ent[a + E_MARGIN] === 1) {
-      cell[kA + C_BUY_IM + side] += lots * perLot;
+    // Open lots change by d; a fill also moves the position.
+    const accepted = change === ACCEPTED;
+    const d = accepted ? lots : -lots;
+    const leaves = o[k + O_LEAVES]! + d;
+    if (!(leaves >= 0)) throw new InvariantError(change === FILLED ? 'risk: fill of more than the order had open' : 'risk: cancel of more than the order had open');
+    o[k + O_LEAVES] = leaves;
+    const perLot = o[k + O_PER_LOT]!;
+    const cellSide = oi[k + k + O_CELL_SIDE]!;
+    const sd = cellSide & 1;
+    const c = this.cells[cellSide >> 1]!;
+    const e = c.entity;
+    const fc = c.firmCell;
+    const f = fc.entity;
+    const orders = accepted ? 1 : leaves === 0 ? -1 : 0;
+    const posDelta = change === FILLED ? (sd === BUY ? lots : -lots) : 0;
+    // The account's cell in locals, read once and written once; the side picks its open lots
+    // by multiplication, as the flow's side is no pattern a branch predictor learns.
+    const dBuy = d * (1 - sd);
+    const dSell = d * sd;
+    const pos = c.pos + posDelta;
+    const buy = c.buy + dBuy;
+    const sell = c.sell + dSell;
+    const open = e.open + orders;
+    if (!(buy >= 0 && sell >= 0 && open >= 0)) throw new InvariantError('risk: more lots or orders closed than were open');
+    c.pos = pos;
+    c.buy = buy;
+    c.sell = sell;
+    e.open = open;
+    fc.pos += posDelta;
+    fc.buy += dBuy;
+    fc.sell += dSell;
+    f.open += orders;
+    if (e.exposure !== 0) expose(e, c, pos + buy, pos - sell, c.instrument.refPerLot);
+    if (f.exposure !== 0) expose(f, fc, fc.pos + fc.buy, fc.pos - fc.sell, c.instrument.refPerLot);
+    if (e.margin === 1) {
+      const buyIm = c.buyIm + dBuy * perLot;
+      const sellIm = c.sellIm + dSell * perLot;
+      c.buyIm = buyIm;
+      c.sellIm = sellIm;
       // Buys can close a short, sells a long: a side with nothing to close reserves all its
       // margin (see opening; the partial case is the rare one).
-      const p = cell[kA + C_POS]!;
-      const need = (p >= 0 ? cell[kA + C_BUY_IM]! : Risk.opening(-p, cell[kA + C_BUY]!, cell[kA + C_BUY_IM]!)) + (p <= 0 ? cell[kA + C_SELL_IM]! : Risk.opening(p, cell[kA + C_SELL]!, cell[kA + C_SELL_IM]!));
-      ent[a + E_RESERVED] += need - cell[kA + C_RESERVED]!;
-      cell[kA + C_RESERVED] = need;
+      const need = (pos >= 0 ? buyIm : opening(-pos, buy, buyIm)) + (pos <= 0 ? sellIm : opening(pos, sell, sellIm));
+      e.reserved += need - c.reserved;
+      c.reserved = need;
     } else {
-      ent[a + E_RESERVED] += lots * perLot;
+      e.reserved += d * perLot;
     }
   }
 
   /** What one lot of an order reserves (O_PER_LOT). */
   private perLotReserve(account: number, instrument: number, side: Side, priceTicks: number): number {
-    if (this.ent[account * ES + E_MARGIN] === 1) return this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
-    return side === Side.Buy ? this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+    if (this.ents[account]!.margin === 1) return this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+    return side === BUY ? this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
   }
 
   private growOrders(orderId: number): Float64Array {
@@ -679,8 +711,9 @@ export class Risk {
   checkModifyOrder(orderId: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
     const k = orderId * OS;
     const oldPx = this.ord[k + O_PX]!;
-    const is = this.ordI[k + k + O_INSTRUMENT_SIDE]!;
-    return this.checkModify(this.ordI[k + k + O_ACCOUNT]!, is >> 1, (is & 1) as Side, oldPx, this.ord[k + O_LEAVES]!, priceTicks > 0 ? priceTicks : oldPx, sizeLots);
+    const cs = this.ordI[k + k + O_CELL_SIDE]!;
+    const cell = cs >> 1;
+    return this.checkModify((cell / this.nI) | 0, cell % this.nI, (cs & 1) as Side, oldPx, this.ord[k + O_LEAVES]!, priceTicks > 0 ? priceTicks : oldPx, sizeLots);
   }
 
   /**
@@ -690,11 +723,11 @@ export class Risk {
    */
   modifyOrder(orderId: number, priceTicks: number, leavesLots: number): void {
     const k = orderId * OS;
-    const account = this.ordI[k + k + O_ACCOUNT]!;
-    const is = this.ordI[k + k + O_INSTRUMENT_SIDE]!;
+    const cs = this.ordI[k + k + O_CELL_SIDE]!;
+    const cell = cs >> 1;
     const px = priceTicks > 0 ? priceTicks : this.ord[k + O_PX]!;
     this.onOrder(OrderChange.Reduced, orderId, 0, 0, 0, 0, this.ord[k + O_LEAVES]!);
-    this.onOrder(OrderChange.Accepted, orderId, account, is >> 1, (is & 1) as Side, px, leavesLots);
+    this.onOrder(OrderChange.Accepted, orderId, (cell / this.nI) | 0, cell % this.nI, (cs & 1) as Side, px, leavesLots);
   }
 
   // By account, for callers that keep no order ids (tests, what-if tools): the same update
@@ -720,27 +753,26 @@ export class Risk {
     this.ord[k + O_LEAVES] = leavesLots;
     this.ord[k + O_PX] = priceTicks;
     this.ord[k + O_PER_LOT] = this.perLotReserve(account, instrument, side, priceTicks);
-    this.ordI[k + k + O_ACCOUNT] = account;
-    this.ordI[k + k + O_INSTRUMENT_SIDE] = instrument * 2 + side;
+    this.ordI[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
   }
 
   openOrders(account: number): number {
-    return this.ent[account * ES + E_OPEN]!;
+    return this.ents[account]!.open;
   }
   firmOpenOrders(firm: number): number {
-    return this.ent[(this.nA + firm) * ES + E_OPEN]!;
+    return this.ents[this.nA + firm]!.open;
   }
   position(account: number, instrument: number): number {
-    return this.cell[(account * this.nI + instrument) * CS + C_POS]!;
+    return this.cells[account * this.nI + instrument]!.pos;
   }
   openLots(account: number, instrument: number, side: Side): number {
-    const k = (account * this.nI + instrument) * CS;
-    return side === Side.Buy ? this.cell[k + C_BUY]! : this.cell[k + C_SELL]!;
+    const c = this.cells[account * this.nI + instrument]!;
+    return side === BUY ? c.buy : c.sell;
   }
   reservedMinor(account: number): number {
-    return this.ent[account * ES + E_RESERVED]!;
+    return this.ents[account]!.reserved;
   }
   grossExposureMinor(account: number): number {
-    return this.xp[account * XS + X_GROSS]!;
+    return this.ents[account]!.xGross;
   }
 }
