@@ -52,6 +52,7 @@ describe('OrderBook: resting and matching', () => {
     const { book, rec } = makeBook();
     expect(book.bestBid()).toBe(NO_PRICE);
     expect(book.bestAsk()).toBe(NO_PRICE);
+    expect(book.priceToFill(Sell, 1)).toBe(NO_PRICE);
     expect(lim(book, 1, 1, Buy, 99, 5)).toBe(0);
     expect(lim(book, 2, 1, Buy, 100, 3)).toBe(0);
     expect(lim(book, 3, 2, Sell, 102, 4)).toBe(0);
@@ -76,6 +77,9 @@ describe('OrderBook: resting and matching', () => {
     expect([...c.subarray(0, 2)]).toEqual([2, 1]);
     expect(book.depth(Buy, 1, p, s, c)).toBe(1);
     expect(p[0]).toBe(100);
+    // Asks: 3 lots at 101, 4 at 102; bids: 3 at 100, 5 at 99. A taker of n lots is filled in full at:
+    expect([1, 3, 4, 7, 8].map((n) => book.priceToFill(Sell, n))).toEqual([101, 101, 102, 102, 102]);
+    expect([3, 4, 8, 9].map((n) => book.priceToFill(Buy, n))).toEqual([100, 99, 99, 99]);
     expect(l3(book, Sell)).toEqual(['4:1@101/2', '5:2@101/2', '3:4@102/2']);
     expect(book.priceOf(5)).toBe(101);
     expect(book.sideOf(5)).toBe(Sell);

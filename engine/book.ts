@@ -192,6 +192,26 @@ export class OrderBook {
     return k;
   }
 
+  /**
+   * The price at which `lots` taken from `side` (best level first) would be filled in full:
+   * the level where their sum reaches `lots`, or the last level if the side holds less;
+   * NO_PRICE if the side is empty. Walks the levels in place (no copy): pre-trade risk asks
+   * this of every market order.
+   */
+  priceToFill(side: Side, lots: number): number {
+    const n = this.sideLen[side];
+    if (n === 0) return NO_PRICE;
+    const base = side * this.levelsCap;
+    let left = lots;
+    let lv = 0;
+    for (let i = n - 1; i >= 0; i--) {
+      lv = this.keyLevel[base + i];
+      left -= this.lvSize[lv];
+      if (left <= 0) break;
+    }
+    return this.lvPrice[lv];
+  }
+
   forEachOrder(side: Side, visit: (orderId: number, priceTicks: number, leavesLots: number, owner: number) => void): void {
     const n = this.sideLen[side];
     const base = side * this.levelsCap;

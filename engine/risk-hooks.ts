@@ -43,9 +43,6 @@ const LIMIT = OrderType.Limit;
 const STOP_LIMIT = OrderType.StopLimit;
 const STOP_MARKET = OrderType.StopMarket;
 
-/** Levels copied first when walking the book for a market order's worst price. */
-const WALK_FIRST_LEVELS = 8;
-
 export class RiskHooks implements OrderHooks {
   readonly risk: Risk;
   /** Per instrument: the last trade (NO_PRICE before the first). */
@@ -58,10 +55,6 @@ export class RiskHooks implements OrderHooks {
   private replayed: (ReplayVenue | null)[] = [];
   /** Reservation price of the command being checked, kept for its onAccepted. */
   private pendingPx = 0;
-  // Walk scratch for market orders; grown to the book's level count when needed.
-  private wPx = new Float64Array(64);
-  private wSz = new Float64Array(64);
-  private wCt = new Float64Array(64);
 
   constructor(risk: Risk, referencePriceTicks: ArrayLike<number>) {
     this.risk = risk;
@@ -96,32 +89,9 @@ export class RiskHooks implements OrderHooks {
   private worstPrice(instrument: number, side: number, sizeLots: number): number {
     const rv = this.replayed[instrument];
     if (rv) return this.worstReplayPrice(rv, instrument, side, sizeLots);
-    const book = this.ex().book(instrument);
-    const opp = side === Side.Buy ? Side.Sell : Side.Buy;
-    const n = book.levelCount(opp);
-    if (n === 0) return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.refPx[instrument]!;
-    if (n > this.wPx.length) {
-      const cap = Math.max(n, this.wPx.length * 2);
-      this.wPx = new Float64Array(cap);
-      this.wSz = new Float64Array(cap);
-      this.wCt = new Float64Array(cap);
-    }
-    // Most market orders end at the best level: copy it alone first (the walk below would
-    // return its price too); else the first few levels, and the rest only if needed.
-    book.depth(opp, 1, this.wPx, this.wSz, this.wCt);
-    if (this.wSz[0]! >= sizeLots) return this.wPx[0]!;
-    let k = book.depth(opp, n < WALK_FIRST_LEVELS ? n : WALK_FIRST_LEVELS, this.wPx, this.wSz, this.wCt);
-    if (k < n) {
-      let top = 0;
-      for (let j = 0; j < k; j++) top += this.wSz[j]!;
-      if (top < sizeLots) k = book.depth(opp, n, this.wPx, this.wSz, this.wCt);
-    }
-    let left = sizeLots;
-    for (let j = 0; j < k; j++) {
-      left -= this.wSz[j]!;
-      if (left <= 0) return this.wPx[j]!;
-    }
-    return this.wPx[k - 1]!;
+    const p = this.ex().book(instrument).priceToFill(side === Side.Buy ? Side.Sell : Side.Buy, sizeLots);
+    if (p !== NO_PRICE) return p;
+    return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.refPx[instrument]!;
   }
 
   /** As worstPrice, on a recorded market: the displayed levels own orders can take (own resting orders are not liquidity there). */
