@@ -96,6 +96,21 @@ describe('RiskHooks', () => {
     expect(v.risk.reservedMinor(0)).toBe(0);
   });
 
+  it('leaves nothing booked for an order the book refuses after its check', () => {
+    const v = venue(2, { maxOpenOrders: 5 }, 'cash');
+    // A market buy into an empty book passes risk (reserved at the reference price) and is refused by the book.
+    v.send(CommandType.Submit, 0, 1, Side.Buy, 0, 5, OrderType.Market);
+    expect(v.tape.rejects.get(RejectReason.NoLiquidity)).toBe(1);
+    expect(v.risk.openOrders(0)).toBe(0);
+    expect(v.risk.openLots(0, 0, Side.Buy)).toBe(0);
+    expect(v.risk.reservedMinor(0)).toBe(0);
+    // The next order is checked and booked as usual.
+    v.send(CommandType.Submit, 0, 2, Side.Buy, 9_990, 4);
+    expect(v.risk.openOrders(0)).toBe(1);
+    expect(v.risk.openLots(0, 0, Side.Buy)).toBe(4);
+    expect(v.risk.reservedMinor(0)).toBe(4 * v.risk.cashReservePerLot(0, 9_990));
+  });
+
   it('re-checks a modify that grows an order against the position limit', () => {
     const v = venue(2, { maxLongLots: 10 });
     v.send(CommandType.Submit, 0, 1, Side.Buy, 9_990, 8);
