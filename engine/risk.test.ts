@@ -69,6 +69,30 @@ describe('risk', () => {
     expect(risk.check(0, 0, B, 10_000, 1, SEC)).toBe(0); // new window
   });
 
+  it('counts the order rate per account and per firm, each only against its own limit', () => {
+    const { risk } = make(
+      [
+        { firm: 0, type: 'cash', limits: { maxOrdersPerSecond: 2 } },
+        { firm: 0, type: 'cash' },
+        { firm: 1, type: 'cash', limits: { maxOrdersPerSecond: 1 } },
+      ],
+      [{ limits: { maxOrdersPerSecond: 3 } }, {}],
+    );
+    // Firm 0 allows 3 a second across accounts 0 and 1; account 0 alone 2.
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(0);
+    expect(risk.check(1, 0, B, 10_000, 1, 1)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 1, 2)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 1, 3)).toBe(RejectReason.RateLimit);
+    expect(risk.check(1, 0, B, 10_000, 1, 4)).toBe(RejectReason.RateLimit);
+    // Firm 1 has no rate limit: account 2 is bound by its own only.
+    expect(risk.check(2, 0, B, 10_000, 1, 5)).toBe(0);
+    expect(risk.check(2, 0, B, 10_000, 1, 6)).toBe(RejectReason.RateLimit);
+    // The next virtual second starts every count again.
+    expect(risk.check(1, 0, B, 10_000, 1, SEC)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 1, SEC + 1)).toBe(0);
+    expect(risk.check(2, 0, B, 10_000, 1, SEC + 2)).toBe(0);
+  });
+
   it('applies firm limits across the firm and kill switches per account and firm', () => {
     const { risk } = make(
       [

@@ -130,7 +130,9 @@ const NONE = Number.POSITIVE_INFINITY;
 const RESERVE_CACHE = 256;
 
 const LIMITS_OPEN = 1;
+/** The account limits its order rate (LIMITS_FIRM_RATE: its firm does); only then is that entity's rate counted. */
 const LIMITS_RATE = 2;
+const LIMITS_FIRM_RATE = 8;
 const LIMITS_EXPOSURE = 4;
 
 // Risk's figures live in objects made once at construction, one per instrument, per entity
@@ -176,7 +178,7 @@ class Entity {
   /** 1 when the entity has a gross or net exposure limit: only then are its exposure figures kept. */
   exposure = 0;
   margin = 0;
-  /** Bits: the account or its firm limits open orders (1), the order rate (2), exposure (4); else those checks are skipped. */
+  /** Bits: the account or its firm limits open orders (1) or exposure (4); the account (2) or its firm (8) limits the order rate; else those checks are skipped. */
   limits = 0;
   rateCnt = 0;
   rateWin = -1;
@@ -416,7 +418,8 @@ export class Risk {
       e.collar = Math.min(e.collar, f.collar);
       let bits = 0;
       if (e.maxOpen !== NONE || f.maxOpen !== NONE) bits |= LIMITS_OPEN;
-      if (e.maxRate !== NONE || f.maxRate !== NONE) bits |= LIMITS_RATE;
+      if (e.maxRate !== NONE) bits |= LIMITS_RATE;
+      if (f.maxRate !== NONE) bits |= LIMITS_FIRM_RATE;
       if (e.exposure === 1 || f.exposure === 1) bits |= LIMITS_EXPOSURE;
       e.limits = bits;
     });
@@ -515,16 +518,22 @@ export class Risk {
     let sec = 0;
     let rA = 0;
     let rF = 0;
-    if ((limits & LIMITS_RATE) !== 0) {
+    const rate = limits & (LIMITS_RATE | LIMITS_FIRM_RATE);
+    if (rate !== 0) {
       // Virtual time rarely leaves the current second between two checks: no division then.
       if (!(tsNs >= this.secStartNs && tsNs < this.secStartNs + NS_PER_SECOND)) {
         this.sec = Math.floor(tsNs / NS_PER_SECOND);
         this.secStartNs = this.sec * NS_PER_SECOND;
       }
       sec = this.sec;
-      rA = e.rateWin === sec ? e.rateCnt : 0;
-      rF = f.rateWin === sec ? f.rateCnt : 0;
-      if (rA + 1 > e.maxRate || rF + 1 > f.maxRate) return RejectReason.RateLimit;
+      if ((rate & LIMITS_RATE) !== 0) {
+        rA = e.rateWin === sec ? e.rateCnt : 0;
+        if (rA + 1 > e.maxRate) return RejectReason.RateLimit;
+      }
+      if ((rate & LIMITS_FIRM_RATE) !== 0) {
+        rF = f.rateWin === sec ? f.rateCnt : 0;
+        if (rF + 1 > f.maxRate) return RejectReason.RateLimit;
+      }
     }
     // From Risk's one array of cells rather than an array per entity: one object fewer to fetch.
     const c = this.cells[account * this.nI + instrument]!;
@@ -542,9 +551,11 @@ export class Risk {
       const need = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
       if (need > 0 && need > this.cashAvailable(account)) return RejectReason.InsufficientBuyingPower;
     }
-    if ((limits & LIMITS_RATE) !== 0) {
+    if ((rate & LIMITS_RATE) !== 0) {
       e.rateWin = sec;
       e.rateCnt = rA + 1;
+    }
+    if ((rate & LIMITS_FIRM_RATE) !== 0) {
       f.rateWin = sec;
       f.rateCnt = rF + 1;
     }
