@@ -39,7 +39,8 @@
  * every call O(1); call `revalue(instrument)` (O(entities)) after moving a reference price far,
  * e.g. at the end of the day.
  *
- * API (all O(1) and allocation-free except config, revalue and the order records growing by doubling)
+ * API (all O(1) and allocation-free except config, revalue, a firm's kill switch (O(accounts):
+ * each account keeps the combined flag) and the order records growing by doubling)
  * - `new Risk(config: RiskConfig, view: RiskAccountView)`
  * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason
  * - by venue order id (risk keeps a record per order: account, instrument, side, reservation
