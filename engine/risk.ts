@@ -397,11 +397,15 @@ export class Risk {
     const addCells = (e: Entity, limits: RiskLimits | undefined, perInstrument: readonly InstrumentPositionLimits[] | undefined, noShort: boolean) => {
       for (const o of perInstrument ?? []) assert(o.instrument >= 0 && o.instrument < nI, `risk: unknown instrument ${o.instrument}`);
       for (let i = 0; i < nI; i++) {
-        const o = perInstrument?.find((x) => x.instrument === i);
-        const maxLong = o?.maxLongLots ?? limits?.maxLongLots ?? NONE;
-        const maxShort = noShort ? 0 : (o?.maxShortLots ?? limits?.maxShortLots ?? NONE);
-        const c = new Cell(e, this.ins[i]!, maxLong, maxShort);
-        cells.push(c);
+        let maxLong = limits?.maxLongLots ?? NONE;
+        let maxShort = noShort ? 0 : (limits?.maxShortLots ?? NONE);
+        // Overrides apply in order, a later one for the same instrument winning.
+        for (const o of perInstrument ?? []) {
+          if (o.instrument !== i) continue;
+          if (o.maxLongLots !== undefined) maxLong = o.maxLongLots;
+          if (o.maxShortLots !== undefined && !noShort) maxShort = o.maxShortLots;
+        }
+        cells.push(new Cell(e, this.ins[i]!, maxLong, maxShort));
       }
     };
     config.accounts.forEach((a, k) => addCells(ents[k]!, a.limits, a.instrumentLimits, a.type === 'cash'));
