@@ -93,6 +93,30 @@ describe('risk', () => {
     expect(risk.check(2, 0, B, 10_000, 1, SEC + 2)).toBe(0);
   });
 
+  it('applies per-instrument position limit overrides in order, field by field', () => {
+    const { risk } = make(
+      [
+        {
+          firm: 0,
+          type: 'margin',
+          limits: { maxLongLots: 100, maxShortLots: 100 },
+          instrumentLimits: [
+            { instrument: 0, maxLongLots: 5 },
+            { instrument: 0, maxShortLots: 3 },
+            { instrument: 0, maxLongLots: 7 },
+          ],
+        },
+      ],
+      [{}],
+      0,
+      1e12,
+    );
+    expect(risk.check(0, 0, B, 10_000, 7, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 8, 0)).toBe(RejectReason.LongPositionLimit);
+    expect(risk.check(0, 0, S, 10_000, 3, 0)).toBe(0);
+    expect(risk.check(0, 0, S, 10_000, 4, 0)).toBe(RejectReason.ShortPositionLimit);
+  });
+
   it('applies firm limits across the firm and kill switches per account and firm', () => {
     const { risk } = make(
       [
