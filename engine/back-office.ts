@@ -363,6 +363,10 @@ export class BackOffice implements OrderHooks {
     this.riskHooks.onModified(orderId, priceTicks, leavesLots);
   }
 
+  onTriggered(orderId: number, instrument: number, side: number, orderType: number, sizeLots: number): number {
+    return this.riskHooks.onTriggered(orderId, instrument, side, orderType, sizeLots);
+  }
+
   private emitFee(ts: number, instrument: number, account: number, tradeId: number, maker: number, fee: number): void {
     const e = this.ex().beginExtra(EventType.Fee, ts);
     e.instrument = instrument;

@@ -51,6 +51,12 @@ export interface OrderHooks {
    * without a limit price; `sizeLots` the new open size. Optional: without it modifies are not checked.
    */
   checkModify?(orderId: number, priceTicks: number, sizeLots: number): number;
+  /**
+   * A stop order has triggered (its stop-triggered event is out) and is about to go to the
+   * book with `sizeLots`: 0 to let it, or a RejectReason (then it is cancelled, reason `Risk`
+   * with the RejectReason in flags, and `onReduced` follows). Optional.
+   */
+  onTriggered?(orderId: number, instrument: number, side: number, orderType: number, sizeLots: number): number;
 }
 
 export interface ExchangeConfig {
@@ -742,6 +748,19 @@ export class Exchange implements BookListener, ReplayListener {
       this.publish();
       this.oState[id] = OrderState.Live;
       this.cur = instrument;
+      const h = this.hooks;
+      const refused = h !== null && h.onTriggered !== undefined ? h.onTriggered(id, instrument, this.oSide[id]!, this.oType[id]!, this.oSize[id]!) : 0;
+      if (refused !== 0) {
+        this.begin(EventType.OrderCancelled);
+        this.fillOrderFields(id);
+        this.ev.sizeLots = this.oSize[id]!;
+        this.ev.reason = CancelReason.Risk;
+        this.ev.flags = refused;
+        this.publish();
+        h!.onReduced(id, this.oSize[id]!);
+        this.done(id);
+        continue;
+      }
       const r = this.toBook(id);
       if (r !== 0) {
         // Accepted long ago, refused by the book now (FOK cannot fill, no liquidity for

@@ -6,14 +6,15 @@ import { Exchange } from './exchange.js';
 import type { Instrument } from './instrument.js';
 import { Risk, type RiskAccountView, type RiskLimits } from './risk.js';
 import { RiskHooks } from './risk-hooks.js';
-import { OrderType, RejectReason, Side, StpMode, TimeInForce } from './types.js';
+import { CancelReason, OrderType, RejectReason, Side, StpMode, TimeInForce } from './types.js';
 
 const MID = 10_000;
 const ACME: Instrument = { index: 0, symbol: 'ACME', tickSize: '0.01', lotSize: '1', referencePriceTicks: MID, priceBandBps: 0 };
 
 class Cash implements RiskAccountView {
+  constructor(private readonly settled = 1e12) {}
   settledCashMinor(): number {
-    return 1e12;
+    return this.settled;
   }
   unsettledCashMinor(): number {
     return 0;
@@ -27,6 +28,10 @@ class Cash implements RiskAccountView {
 class Tape implements EventSink {
   readonly posFromTrades: number[];
   readonly rejects = new Map<number, number>();
+  /** Cancels as [orderId, reason, flags]. */
+  readonly cancels: [number, number, number][] = [];
+  /** Trades as [taker account, price, lots]. */
+  readonly trades: [number, number, number][] = [];
   constructor(accounts: number) {
     this.posFromTrades = new Array<number>(accounts).fill(0);
   }
@@ -35,21 +40,27 @@ class Tape implements EventSink {
       const d = e.side === Side.Buy ? e.sizeLots : -e.sizeLots;
       this.posFromTrades[e.account]! += d;
       this.posFromTrades[e.makerAccount]! -= d;
+      this.trades.push([e.account, e.priceTicks, e.sizeLots]);
     } else if (e.type === EventType.OrderRejected || e.type === EventType.ModifyRejected) {
       this.rejects.set(e.reason, (this.rejects.get(e.reason) ?? 0) + 1);
+    } else if (e.type === EventType.OrderCancelled) {
+      this.cancels.push([e.orderId, e.reason, e.flags]);
     }
   }
 }
 
+/** A venue with nothing on it, for figures that depend only on the configuration. */
+const v0 = () => venue(1, {}, 'cash');
+
 /** `limits` for every account, or for account 0 only when `othersFree`. */
-function venue(accounts: number, limits: RiskLimits, type: 'cash' | 'margin' = 'margin', othersFree = false) {
+function venue(accounts: number, limits: RiskLimits, type: 'cash' | 'margin' = 'margin', othersFree = false, view: RiskAccountView = new Cash()) {
   const risk = new Risk(
     {
       instruments: [{ num: 1, den: 1, referencePriceTicks: MID, feeReserveCentiBps: 30, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
       accounts: Array.from({ length: accounts }, (_, a) => ({ firm: a % 2, type: a === 0 ? type : 'margin', limits: a === 0 || !othersFree ? limits : {} })),
       firms: [{}, {}],
     },
-    new Cash(),
+    view,
   );
   const hooks = new RiskHooks(risk, [MID]);
   const tape = new Tape(accounts);
@@ -61,7 +72,7 @@ function venue(accounts: number, limits: RiskLimits, type: 'cash' | 'margin' = '
   ex.openSession(1);
   let ts = 10;
   const c = new CommandRecord();
-  const send = (type: CommandType, account: number, clOrdId: number, side: Side, priceTicks: number, sizeLots: number, orderType = OrderType.Limit): void => {
+  const send = (type: CommandType, account: number, clOrdId: number, side: Side, priceTicks: number, sizeLots: number, orderType = OrderType.Limit, stopPriceTicks = 0): void => {
     c.clear();
     c.type = type;
     c.tsNs = ++ts;
@@ -73,6 +84,7 @@ function venue(accounts: number, limits: RiskLimits, type: 'cash' | 'margin' = '
     c.tif = orderType === OrderType.Market ? TimeInForce.IOC : TimeInForce.GTC;
     c.priceTicks = priceTicks;
     c.sizeLots = sizeLots;
+    c.stopPriceTicks = stopPriceTicks;
     ex.apply(c);
   };
   return { risk, hooks, tape, send };
@@ -109,6 +121,57 @@ describe('RiskHooks', () => {
     expect(v.risk.openOrders(0)).toBe(1);
     expect(v.risk.openLots(0, 0, Side.Buy)).toBe(4);
     expect(v.risk.reservedMinor(0)).toBe(4 * v.risk.cashReservePerLot(0, 9_990));
+  });
+
+  describe('a triggered stop-market order whose walk of the book ends beyond its stop price', () => {
+    // One lot at 10,000, then ten at 10,500. A trade at 10,000 triggers account 0's buy stop
+    // (5 lots, stop 10,000); its walk then ends at 10,500. Cash per lot: notional + the fee
+    // reserve (30 centi-bps, rounded up): 10,001 at the stop, 10,501 where the walk ends.
+    const run = (settledCash: number) => {
+      const v = venue(3, {}, 'cash', true, new Cash(settledCash));
+      v.send(CommandType.Submit, 1, 1, Side.Sell, 10_000, 1);
+      v.send(CommandType.Submit, 1, 2, Side.Sell, 10_500, 10);
+      v.send(CommandType.Submit, 0, 1, Side.Buy, 0, 5, OrderType.StopMarket, 10_000);
+      expect(v.risk.reservedMinor(0)).toBe(5 * 10_001);
+      v.send(CommandType.Submit, 2, 1, Side.Buy, 10_000, 1);
+      return v;
+    };
+
+    it('is reserved again where the walk ends, so its fills never spend more than was reserved', () => {
+      expect(v0().risk.cashReservePerLot(0, 10_500)).toBe(10_501);
+      const v = run(5 * 10_501);
+      expect(v.tape.trades.filter((t) => t[0] === 0)).toEqual([[0, 10_500, 5]]);
+      expect(v.risk.position(0, 0)).toBe(5);
+      // Order 3 (the stop) was reserved at 10,500 when it triggered, and released in full by its fills.
+      expect(v.risk.reservationPrice(3)).toBe(10_500);
+      expect(v.risk.reservedMinor(0)).toBe(0);
+      expect(v.risk.openOrders(0)).toBe(0);
+      expect(v.tape.cancels).toEqual([]);
+    });
+
+    it('is cancelled (reason risk, the risk reason in flags) when buying power cannot cover the new reservation', () => {
+      // Enough for the stop price (50,005), not for where the walk ends (52,505): filled, the
+      // five lots would cost 52,500 of the 51,000 the account has.
+      const v = run(51_000);
+      expect(v.tape.trades.filter((t) => t[0] === 0)).toEqual([]);
+      expect(v.tape.cancels).toEqual([[3, CancelReason.Risk, RejectReason.InsufficientBuyingPower]]);
+      expect(v.risk.position(0, 0)).toBe(0);
+      expect(v.risk.reservedMinor(0)).toBe(0);
+      expect(v.risk.openOrders(0)).toBe(0);
+      // The book is as it was: the ten lots at 10,500 still rest.
+      v.send(CommandType.Submit, 2, 2, Side.Buy, 10_500, 10);
+      expect(v.tape.trades.at(-1)).toEqual([2, 10_500, 10]);
+    });
+
+    it('keeps its stop-price reservation when the walk ends at or inside the stop price', () => {
+      const v = venue(3, {}, 'cash', true, new Cash(5 * 10_001));
+      v.send(CommandType.Submit, 1, 1, Side.Sell, 10_000, 6);
+      v.send(CommandType.Submit, 0, 1, Side.Buy, 0, 5, OrderType.StopMarket, 10_000);
+      v.send(CommandType.Submit, 2, 1, Side.Buy, 10_000, 1);
+      expect(v.tape.trades.filter((t) => t[0] === 0)).toEqual([[0, 10_000, 5]]);
+      expect(v.risk.reservedMinor(0)).toBe(0);
+      expect(v.tape.cancels).toEqual([]);
+    });
   });
 
   it('re-checks a modify that grows an order against the position limit', () => {

@@ -139,6 +139,24 @@ export class RiskHooks implements OrderHooks {
     this.risk.onOrder(REDUCED, orderId, 0, 0, 0, 0, lots);
   }
 
+  /**
+   * A triggered stop-market order walks the book as a market order from here: when that walk
+   * ends beyond its stop price (where it was reserved), it is reserved again where the walk
+   * ends, or refused if buying power or margin cannot cover the growth. Nothing can change the
+   * book between this and the match, so the reservation covers every fill, as for a market order.
+   */
+  onTriggered(orderId: number, instrument: number, side: number, orderType: number, sizeLots: number): number {
+    if (orderType !== STOP_MARKET) return 0;
+    const risk = this.risk;
+    const px = this.worstPrice(instrument, side, sizeLots);
+    const reserved = risk.reservationPrice(orderId);
+    if (side === Side.Buy ? px <= reserved : px >= reserved) return 0;
+    const reason = risk.checkReserveAt(orderId, px);
+    if (reason !== 0) return reason;
+    risk.modifyOrder(orderId, px, risk.openLotsOf(orderId));
+    return 0;
+  }
+
   checkModify(orderId: number, priceTicks: number, sizeLots: number): number {
     return this.risk.checkModifyOrder(orderId, priceTicks, sizeLots);
   }

@@ -49,6 +49,9 @@
  *     order passed risk and entered matching), filled (taker or maker) or reduced (cancel,
  *     expiry, IOC remainder) by `lots`
  *   - `checkModifyOrder(orderId, priceTicks, sizeLots)` -> 0 | RejectReason, then `modifyOrder(orderId, priceTicks, leavesLots)`
+ *   - `checkReserveAt(orderId, priceTicks)` -> 0 | RejectReason: buying power or margin only, for
+ *     a new reservation price of the same open lots (a triggered stop-market), then `modifyOrder`
+ *   - readers `reservationPrice(orderId)`, `openLotsOf(orderId)`
  * - by account, for callers without order ids (the same update, through a scratch record):
  *   - `checkModify(account, instrument, side, oldPriceTicks, oldLeavesLots, priceTicks, sizeLots)` -> 0 | RejectReason:
  *     a modify as a cancel-replace (see the method); the caller then reports it with onCancelled + onAccepted
@@ -603,6 +606,15 @@ export class Risk {
       const limitReason = positionAndExposure(c, side, more, (e.limits & LIMITS_EXPOSURE) !== 0);
       if (limitReason !== 0) return limitReason;
     }
+    return this.reserveGrowthReason(account, instrument, side, c, oldPriceTicks, oldLeavesLots, priceTicks, sizeLots);
+  }
+
+  /**
+   * Buying power or margin for an order whose `oldLeavesLots` open at `oldPriceTicks` would
+   * become `sizeLots` at `priceTicks` (in cell `c`): 0, or the reason its reservation cannot grow.
+   */
+  private reserveGrowthReason(account: number, instrument: number, side: Side, c: Cell, oldPriceTicks: number, oldLeavesLots: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
+    const e = this.ents[account]!;
     if (e.margin === 1) {
       const rc = this.rc;
       const im = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_MARGIN]!;
@@ -613,6 +625,30 @@ export class Risk {
     const need = this.cashReserveOf(instrument, side, priceTicks, sizeLots) - this.cashReserveOf(instrument, side, oldPriceTicks, oldLeavesLots);
     if (need > 0 && need > this.cashAvailable(account)) return RejectReason.InsufficientBuyingPower;
     return 0;
+  }
+
+  /**
+   * Whether accepted order `orderId` can keep its open lots reserved at `priceTicks` instead
+   * of its reservation price: buying power or margin for the growth only (nothing else about
+   * the order changes). For a triggered stop-market order, whose walk of the book may end
+   * beyond its stop price; then `modifyOrder(orderId, priceTicks, leaves)` moves it.
+   */
+  checkReserveAt(orderId: number, priceTicks: number): 0 | RejectReason {
+    const k = orderId * OS;
+    const cs = this.ordI[k + k + O_CELL_SIDE]!;
+    const cell = cs >> 1;
+    const leaves = this.ord[k + O_LEAVES]!;
+    return this.reserveGrowthReason((cell / this.nI) | 0, cell % this.nI, (cs & 1) as Side, this.cells[cell]!, this.ord[k + O_PX]!, leaves, priceTicks, leaves);
+  }
+
+  /** The price accepted order `orderId` is reserved at. */
+  reservationPrice(orderId: number): number {
+    return this.ord[orderId * OS + O_PX]!;
+  }
+
+  /** Open lots of accepted order `orderId`, as risk counts them. */
+  openLotsOf(orderId: number): number {
+    return this.ord[orderId * OS + O_LEAVES]!;
   }
 
   /** Re-values every entity's exposure in `instrument` at the current reference price. */

@@ -81,6 +81,12 @@ export enum CancelReason {
   SelfTrade = 3,
   /** DAY order at session close. */
   Expired = 4,
+  /**
+   * A triggered stop that pre-trade risk refused on its way to the book (the RejectReason in
+   * the event's flags): a stop-market order whose walk of the book ends beyond its stop price,
+   * where buying power or margin cannot cover it at the new price.
+   */
+  Risk = 5,
 }
 
 export const SIDE_NAME = ['buy', 'sell'] as const;
@@ -126,6 +132,7 @@ export const CANCEL_REASON_NAME: Record<CancelReason, string> = {
   [CancelReason.ImmediateRemainder]: 'immediate-remainder',
   [CancelReason.SelfTrade]: 'self-trade',
   [CancelReason.Expired]: 'expired',
+  [CancelReason.Risk]: 'risk',
 };
 
 /** Sentinel for "no price" in typed arrays (e.g. an empty side's best price). */

@@ -112,6 +112,7 @@ describe('createEventFormatter', () => {
       [EventType.OrderRejected, { reason: RejectReason.BadTick }, ['instrument', 'account', 'clOrdId', 'side', 'orderType', 'tif', 'price', 'size', 'stopPrice', 'reason']],
       [EventType.Trade, {}, ['instrument', 'tradeId', 'price', 'size', 'aggressor', 'orderId', 'account', 'leaves', 'makerOrderId', 'makerAccount', 'makerLeaves']],
       [EventType.OrderCancelled, { reason: CancelReason.SelfTrade }, ['instrument', 'account', 'orderId', 'clOrdId', 'size', 'leaves', 'reason']],
+      [EventType.OrderCancelled, { reason: CancelReason.Risk, flags: RejectReason.InsufficientBuyingPower }, ['instrument', 'account', 'orderId', 'clOrdId', 'size', 'leaves', 'reason', 'riskReason']],
       [EventType.OrderExpired, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'size']],
       [EventType.OrderModified, {}, ['instrument', 'account', 'orderId', 'clOrdId', 'price', 'leaves', 'priorityKept']],
       [EventType.ModifyRejected, { reason: RejectReason.ModifyNoChange }, ['instrument', 'account', 'orderId', 'clOrdId', 'reason']],

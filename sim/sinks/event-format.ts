@@ -21,7 +21,7 @@ import {
 } from '../../engine/payment.js';
 import { BREAK_CLASS_NAME } from '../../engine/recon.js';
 import { FILL_LIQUIDITY_NAME, MARKET_TRADE_KIND_NAME } from '../../engine/replay-venue.js';
-import { CANCEL_REASON_NAME, NO_PRICE, ORDER_TYPE_NAME, OrderType, REJECT_NAME, SIDE_NAME, TIF_NAME } from '../../engine/types.js';
+import { CANCEL_REASON_NAME, CancelReason, NO_PRICE, ORDER_TYPE_NAME, OrderType, REJECT_NAME, SIDE_NAME, TIF_NAME } from '../../engine/types.js';
 
 /**
  * The canonical NDJSON line: the one byte-exact, diffable form of an event that
@@ -75,6 +75,7 @@ const K = {
   stopPrice: enc(',"stopPrice":'),
   postOnly: enc(',"postOnly":'),
   reason: enc(',"reason":'),
+  riskReason: enc(',"riskReason":'),
   tradeId: enc(',"tradeId":'),
   aggressor: enc(',"aggressor":'),
   leaves: enc(',"leaves":'),
@@ -334,6 +335,8 @@ export class CanonicalLineWriter {
         this.bytes(K.leaves);
         this.size(s, e.leavesLots);
         this.key(K.reason, this.enumOf(CANCEL_BYTES, e.reason, 'cancel reason'));
+        // A triggered stop that risk refused: which check refused it.
+        if (e.reason === CancelReason.Risk) this.key(K.riskReason, this.enumOf(REJECT_BYTES, e.flags, 'reject reason'));
         break;
       }
       case EventType.OrderExpired: {
