@@ -751,30 +751,26 @@ export class Exchange implements BookListener, ReplayListener {
       const h = this.hooks;
       const refused = h !== null && h.onTriggered !== undefined ? h.onTriggered(id, instrument, this.oSide[id]!, this.oType[id]!, this.oSize[id]!) : 0;
       if (refused !== 0) {
-        this.begin(EventType.OrderCancelled);
-        this.fillOrderFields(id);
-        this.ev.sizeLots = this.oSize[id]!;
-        this.ev.reason = CancelReason.Risk;
-        this.ev.flags = refused;
-        this.publish();
-        h!.onReduced(id, this.oSize[id]!);
-        this.done(id);
+        this.cancelTriggered(id, CancelReason.Risk, refused);
         continue;
       }
       const r = this.toBook(id);
-      if (r !== 0) {
-        // Accepted long ago, refused by the book now (FOK cannot fill, no liquidity for
-        // the triggered market order): it ends cancelled, the book's reason in flags.
-        this.begin(EventType.OrderCancelled);
-        this.fillOrderFields(id);
-        this.ev.sizeLots = this.oSize[id]!;
-        this.ev.reason = CancelReason.ImmediateRemainder;
-        this.ev.flags = r;
-        this.publish();
-        if (this.hooks !== null) this.hooks.onReduced(id, this.oSize[id]!);
-        this.done(id);
-      }
+      // Accepted long ago, refused by the book now (FOK cannot fill, no liquidity for the
+      // triggered market order): it ends cancelled, the book's reason in flags.
+      if (r !== 0) this.cancelTriggered(id, CancelReason.ImmediateRemainder, r);
     }
+  }
+
+  /** A triggered stop that never reached the book ends cancelled, why in `flags` (a RejectReason). */
+  private cancelTriggered(id: number, reason: CancelReason, flags: number): void {
+    this.begin(EventType.OrderCancelled);
+    this.fillOrderFields(id);
+    this.ev.sizeLots = this.oSize[id]!;
+    this.ev.reason = reason;
+    this.ev.flags = flags;
+    this.publish();
+    if (this.hooks !== null) this.hooks.onReduced(id, this.oSize[id]!);
+    this.done(id);
   }
 
   // ---- book callbacks (BookListener) -----------------------------------------
