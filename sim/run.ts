@@ -337,19 +337,26 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     throw err;
   }
 
-  // Timing every pull cost two clock reads per command (~0.1 s a 1M-command day): one pull in
-  // FEED_SAMPLE is timed and counts for FEED_SAMPLE, an estimate good to a few percent at this count.
+  // Timing every pull cost two clock reads per command (~0.1 s a 1M-command day): after the
+  // first EXACT_PULLS, one pull in FEED_SAMPLE is timed and counts for FEED_SAMPLE, an estimate
+  // good to a few percent at this count. The first pulls are all timed: they include the wait
+  // for a feed worker to start, which, sampled and multiplied, made the feed wait of a short run
+  // exceed its wall time (and matching+emit negative).
   function pull(src: FeedSource, into: CommandRecord): boolean {
-    if (!now || (++pulls & (FEED_SAMPLE - 1)) !== 0) return src.next(into);
+    const n = ++pulls;
+    const sampled = n > EXACT_PULLS;
+    if (!now || (sampled && (n & (FEED_SAMPLE - 1)) !== 0)) return src.next(into);
     const a = now();
     const r = src.next(into);
-    feedWaitMs += (now() - a) * FEED_SAMPLE;
+    feedWaitMs += (now() - a) * (sampled ? FEED_SAMPLE : 1);
     return r;
   }
 }
 
 /** One feed pull in this many is timed (a power of two). */
 const FEED_SAMPLE = 16;
+/** Pulls timed one by one before sampling starts (a multiple of FEED_SAMPLE). */
+const EXACT_PULLS = 4096;
 
 function checkBooks(exchange: Exchange, nowNs: number): void {
   try {
