@@ -133,8 +133,16 @@ describe('RiskHooks', () => {
       v.send(CommandType.Submit, 1, 2, Side.Sell, 10_500, 10);
       v.send(CommandType.Submit, 0, 1, Side.Buy, 0, 5, OrderType.StopMarket, 10_000);
       expect(v.risk.reservedMinor(0)).toBe(5 * 10_001);
+      // What the stop is reserved at from here: risk drops an order's record when it closes.
+      const reservedAt: number[][] = [];
+      const modify = v.risk.modifyOrder.bind(v.risk);
+      v.risk.modifyOrder = (orderId, priceTicks, leavesLots) => {
+        reservedAt.push([orderId, priceTicks, leavesLots, v.risk.reservedMinor(0)]);
+        modify(orderId, priceTicks, leavesLots);
+        reservedAt.push([orderId, v.risk.reservationPrice(orderId), v.risk.openLotsOf(orderId), v.risk.reservedMinor(0)]);
+      };
       v.send(CommandType.Submit, 2, 1, Side.Buy, 10_000, 1);
-      return v;
+      return { ...v, reservedAt };
     };
 
     it('is reserved again where the walk ends, so its fills never spend more than was reserved', () => {
@@ -143,7 +151,10 @@ describe('RiskHooks', () => {
       expect(v.tape.trades.filter((t) => t[0] === 0)).toEqual([[0, 10_500, 5]]);
       expect(v.risk.position(0, 0)).toBe(5);
       // Order 3 (the stop) was reserved at 10,500 when it triggered, and released in full by its fills.
-      expect(v.risk.reservationPrice(3)).toBe(10_500);
+      expect(v.reservedAt).toEqual([
+        [3, 10_500, 5, 5 * 10_001],
+        [3, 10_500, 5, 5 * 10_501],
+      ]);
       expect(v.risk.reservedMinor(0)).toBe(0);
       expect(v.risk.openOrders(0)).toBe(0);
       expect(v.tape.cancels).toEqual([]);

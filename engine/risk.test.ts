@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { Risk, type RiskAccountConfig, type RiskAccountView, type RiskFirmConfig } from './risk.js';
+import { InvariantError } from './assert.js';
+import { OrderChange, Risk, type RiskAccountConfig, type RiskAccountView, type RiskFirmConfig } from './risk.js';
 import { RejectReason, Side } from './types.js';
 
 const B = Side.Buy;
@@ -287,6 +288,31 @@ describe('risk', () => {
     expect(risk.check(0, 0, S, 10_000, 10, 0)).toBe(0);
     expect(risk.check(0, 0, S, 10_000, 11, 0)).toBe(RejectReason.ShortPositionLimit);
     expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientBuyingPower);
+  });
+
+  it('keeps a record per open order, reuses it once the order closes, and refuses updates of an order that is not open', () => {
+    const { risk } = make([{ firm: 0, type: 'cash' }], [{}], 1e12);
+    const perLot = risk.cashReservePerLot(0, 10_000);
+    // Ten thousand orders, never more than two open: each one's fills and cancel are booked
+    // on its own record, whatever slot it was given.
+    for (let id = 1; id <= 10_000; id++) {
+      risk.onOrder(OrderChange.Accepted, id, 0, 0, B, 10_000, 5);
+      if (id > 2) {
+        risk.onOrder(OrderChange.Filled, id - 2, 0, 0, 0, 0, 2);
+        risk.onOrder(OrderChange.Reduced, id - 2, 0, 0, 0, 0, 3);
+      }
+      expect(risk.openOrders(0)).toBe(Math.min(id, 2));
+    }
+    expect(risk.position(0, 0)).toBe(2 * 9_998);
+    expect(risk.reservedMinor(0)).toBe(2 * 5 * perLot);
+    expect(risk.reservationPrice(10_000)).toBe(10_000);
+    expect(risk.openLotsOf(9_999)).toBe(5);
+    expect(() => risk.onOrder(OrderChange.Filled, 9_998, 0, 0, 0, 0, 1)).toThrow(InvariantError);
+    expect(() => risk.onOrder(OrderChange.Reduced, 10_001, 0, 0, 0, 0, 1)).toThrow(/not open/);
+    expect(() => risk.reservationPrice(1)).toThrow(/order 1 is not open/);
+    risk.onOrder(OrderChange.Reduced, 9_999, 0, 0, 0, 0, 5);
+    risk.onOrder(OrderChange.Filled, 10_000, 0, 0, 0, 0, 5);
+    expect([risk.openOrders(0), risk.reservedMinor(0), risk.position(0, 0)]).toEqual([0, 0, 2 * 9_998 + 5]);
   });
 
   it('keeps the margin reservation equal to a recomputation from the open orders, and releases it all (random flow)', () => {

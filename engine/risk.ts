@@ -43,8 +43,9 @@
  * each account keeps the combined flag) and the order records growing by doubling)
  * - `new Risk(config: RiskConfig, view: RiskAccountView)`
  * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason
- * - by venue order id (risk keeps a record per order: account, instrument, side, reservation
- *   price and per-lot reservation, open lots):
+ * - by venue order id (risk keeps a record per open order: account, instrument, side,
+ *   reservation price and per-lot reservation, open lots; it is dropped when the order's last
+ *   lot goes, and an update or reader for an order that is not open is an InvariantError):
  *   - `onOrder(change, orderId, account, instrument, side, priceTicks, lots)`: accepted (the
  *     order passed risk and entered matching), filled (taker or maker) or reduced (cancel,
  *     expiry, IOC remainder) by `lots`
@@ -255,11 +256,13 @@ const R_MARGIN = 2;
 /** Notional of one lot, rounded up (exposure values lots at the reference price with it). */
 const R_NOTIONAL = 3;
 
-// Per-order record (by venue order id): what risk reserved for the order, 32 bytes in one
-// buffer seen as doubles and as int32s, so that a maker's fill reads one cache line (matching
-// has evicted it since the order was accepted).
+// Per-order record: what risk reserved for an open order, 32 bytes in one buffer seen as
+// doubles and as int32s, so that a maker's fill reads one cache line. Records live in slots
+// reused once their order closes (`slotOf` maps a venue order id to its slot): a run's records
+// are as many as its orders open at once and stay cached, where one record per order id
+// would write a new line of fresh memory for every other order and grow by copying.
 const OS = 4;
-// As doubles (index k = orderId * OS):
+// As doubles (index k = slot * OS):
 const O_LEAVES = 0;
 /** The reservation price. */
 const O_PX = 1;
@@ -269,9 +272,12 @@ const O_PER_LOT = 2;
 /** The account's cell (index in `cells`) * 2 + the order's side. */
 const O_CELL_SIDE = 6;
 const ORDER_CHUNK = 1 << 16;
+/** Record slots to start with (grown by doubling). */
+const SLOT_CHUNK = 1 << 10;
 /**
  * The order id whose record the by-account methods (`onAccepted`, `onFilled`, `onCancelled`)
- * use as scratch: venue order ids start at 1.
+ * use as scratch, in slot 0: venue order ids start at 1, and an order id mapped to slot 0 has
+ * no open record.
  */
 const SCRATCH_ORDER = 0;
 
@@ -374,9 +380,15 @@ export class Risk {
   /** Per (entity, instrument), at entity * nI + instrument. */
   private readonly cells: Cell[];
   private readonly rc: Float64Array;
-  /** Per order (OS doubles each, and the same bytes as int32s in ordI), grown by doubling. */
-  private ord: Float64Array = new Float64Array(ORDER_CHUNK * OS);
+  /** Per record slot (OS doubles each, and the same bytes as int32s in ordI), grown by doubling; slot 0 is the scratch record. */
+  private ord: Float64Array = new Float64Array(SLOT_CHUNK * OS);
   private ordI: Int32Array = new Int32Array(this.ord.buffer);
+  /** Per venue order id: the slot of its record while risk has it open, else 0. Grown by doubling. */
+  private slotOf: Int32Array = new Int32Array(ORDER_CHUNK);
+  /** Slots free for reuse, last freed first (the likeliest still cached); slots 1..nSlots-1 are in use or free. */
+  private free: Int32Array = new Int32Array(SLOT_CHUNK);
+  private nFree = 0;
+  private nSlots = 1;
   // The current virtual second of the rate windows: [secStartNs, secStartNs + 1 s).
   private secStartNs = Number.POSITIVE_INFINITY;
   private sec = -1;
@@ -634,7 +646,7 @@ export class Risk {
    * beyond its stop price; then `modifyOrder(orderId, priceTicks, leaves)` moves it.
    */
   checkReserveAt(orderId: number, priceTicks: number): 0 | RejectReason {
-    const k = orderId * OS;
+    const k = this.recordOf(orderId);
     const cs = this.ordI[k + k + O_CELL_SIDE]!;
     const cell = cs >> 1;
     const leaves = this.ord[k + O_LEAVES]!;
@@ -643,12 +655,12 @@ export class Risk {
 
   /** The price accepted order `orderId` is reserved at. */
   reservationPrice(orderId: number): number {
-    return this.ord[orderId * OS + O_PX]!;
+    return this.ord[this.recordOf(orderId) + O_PX]!;
   }
 
   /** Open lots of accepted order `orderId`, as risk counts them. */
   openLotsOf(orderId: number): number {
-    return this.ord[orderId * OS + O_LEAVES]!;
+    return this.ord[this.recordOf(orderId) + O_LEAVES]!;
   }
 
   /** Re-values every entity's exposure in `instrument` at the current reference price. */
@@ -678,16 +690,21 @@ export class Risk {
    * its helpers. Splitting it into small helpers made matching itself slower with risk on.
    */
   onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
-    const k = orderId * OS;
-    let o = this.ord;
-    let oi = this.ordI;
+    let slot: number;
     if (change === ACCEPTED) {
       if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
-      // Doubling: growing by a fixed chunk would copy the records O(orders^2 / chunk) over a run.
-      if (k >= o.length) {
-        o = this.growOrders(orderId);
-        oi = this.ordI;
-      }
+      // Doubling: growing by a fixed chunk would copy the map O(orders^2 / chunk) over a run.
+      if (!(orderId < this.slotOf.length)) this.growSlotMap(orderId);
+      slot = orderId === SCRATCH_ORDER ? 0 : this.nFree > 0 ? this.free[--this.nFree]! : this.newSlot();
+      this.slotOf[orderId] = slot;
+    } else {
+      slot = orderId < this.slotOf.length ? this.slotOf[orderId]! : 0;
+      if (slot === 0 && orderId !== SCRATCH_ORDER) throw new InvariantError(change === FILLED ? 'risk: fill of an order that is not open' : 'risk: cancel of an order that is not open');
+    }
+    const k = slot * OS;
+    const o = this.ord;
+    const oi = this.ordI;
+    if (change === ACCEPTED) {
       o[k + O_LEAVES] = 0;
       o[k + O_PX] = priceTicks;
       o[k + O_PER_LOT] = this.perLotReserve(account, instrument, side, priceTicks);
@@ -701,6 +718,10 @@ export class Risk {
     o[k + O_LEAVES] = leaves;
     const perLot = o[k + O_PER_LOT]!;
     const cellSide = oi[k + k + O_CELL_SIDE]!;
+    if (leaves === 0 && !accepted && slot !== 0) {
+      this.free[this.nFree++] = slot;
+      this.slotOf[orderId] = 0;
+    }
     const sd = cellSide & 1;
     const c = this.cells[cellSide >> 1]!;
     const e = c.entity;
@@ -748,12 +769,32 @@ export class Risk {
     return side === BUY ? this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
   }
 
-  private growOrders(orderId: number): Float64Array {
-    const b = new Float64Array(Math.max((orderId + 1) * OS, this.ord.length * 2));
-    b.set(this.ord);
-    this.ord = b;
-    this.ordI = new Int32Array(b.buffer);
-    return b;
+  /** A slot never used before, the records and the free list grown by doubling when full. */
+  private newSlot(): number {
+    const slot = this.nSlots++;
+    if ((slot + 1) * OS > this.ord.length) {
+      const b = new Float64Array(this.ord.length * 2);
+      b.set(this.ord);
+      this.ord = b;
+      this.ordI = new Int32Array(b.buffer);
+      const f = new Int32Array(this.free.length * 2);
+      f.set(this.free);
+      this.free = f;
+    }
+    return slot;
+  }
+
+  private growSlotMap(orderId: number): void {
+    const m = new Int32Array(Math.max(orderId + 1, this.slotOf.length * 2));
+    m.set(this.slotOf);
+    this.slotOf = m;
+  }
+
+  /** Offset of open order `orderId`'s record. */
+  private recordOf(orderId: number): number {
+    const slot = orderId < this.slotOf.length ? this.slotOf[orderId]! : 0;
+    if (slot === 0 && orderId !== SCRATCH_ORDER) throw new InvariantError(`risk: order ${orderId} is not open`);
+    return slot * OS;
   }
 
   /**
@@ -761,7 +802,7 @@ export class Risk {
    * modify without a price (a pending stop-market's) keeps the reservation price.
    */
   checkModifyOrder(orderId: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
-    const k = orderId * OS;
+    const k = this.recordOf(orderId);
     const oldPx = this.ord[k + O_PX]!;
     const cs = this.ordI[k + k + O_CELL_SIDE]!;
     const cell = cs >> 1;
@@ -774,10 +815,11 @@ export class Risk {
    * (checked before by checkModifyOrder).
    */
   modifyOrder(orderId: number, priceTicks: number, leavesLots: number): void {
-    const k = orderId * OS;
+    const k = this.recordOf(orderId);
     const cs = this.ordI[k + k + O_CELL_SIDE]!;
     const cell = cs >> 1;
     const px = priceTicks > 0 ? priceTicks : this.ord[k + O_PX]!;
+    // Its slot is freed with its last lot, and taken again by the accept.
     this.onOrder(OrderChange.Reduced, orderId, 0, 0, 0, 0, this.ord[k + O_LEAVES]!);
     this.onOrder(OrderChange.Accepted, orderId, (cell / this.nI) | 0, cell % this.nI, (cs & 1) as Side, px, leavesLots);
   }
