@@ -310,6 +310,7 @@ describe('risk', () => {
     expect(() => risk.onOrder(OrderChange.Filled, 9_998, 0, 0, 0, 0, 1)).toThrow(InvariantError);
     expect(() => risk.onOrder(OrderChange.Reduced, 10_001, 0, 0, 0, 0, 1)).toThrow(/not open/);
     expect(() => risk.reservationPrice(1)).toThrow(/order 1 is not open/);
+    expect(() => risk.onOrder(OrderChange.Accepted, 10_000, 0, 0, B, 10_000, 1)).toThrow(/order 10000 accepted while open/);
     risk.onOrder(OrderChange.Reduced, 9_999, 0, 0, 0, 0, 5);
     risk.onOrder(OrderChange.Filled, 10_000, 0, 0, 0, 0, 5);
     expect([risk.openOrders(0), risk.reservedMinor(0), risk.position(0, 0)]).toEqual([0, 0, 2 * 9_998 + 5]);

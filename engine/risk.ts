@@ -695,6 +695,7 @@ export class Risk {
       if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
       // Doubling: growing by a fixed chunk would copy the map O(orders^2 / chunk) over a run.
       if (!(orderId < this.slotOf.length)) this.growSlotMap(orderId);
+      if (this.slotOf[orderId] !== 0) throw new InvariantError(`risk: order ${orderId} accepted while open`);
       slot = orderId === SCRATCH_ORDER ? 0 : this.nFree > 0 ? this.free[--this.nFree]! : this.newSlot();
       this.slotOf[orderId] = slot;
     } else {
