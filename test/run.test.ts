@@ -42,6 +42,27 @@ describe('runScenario', () => {
     expect(r1.summary.eventsSha256).not.toBe(r2.summary.eventsSha256);
   });
 
+  it('counts a long wait in one early feed pull once, not once per sampled pull', async () => {
+    // A feed worker's start-up is one long wait in the first pulls. Pulls are timed one in 16
+    // after the first 4,096, each sample counting for 16: a clock that jumps 1,000 ms inside
+    // the first pull (its 2nd and 3rd reads; the 1st is the run's start) must give a feed wait
+    // of ~1,000 ms, within the wall time, and matching+emit the rest (never negative).
+    const sc = loadScenario(join(root, 'scenarios/quickstart.json'));
+    let reads = 0;
+    const wallMs = (): number => {
+      reads++;
+      return (reads >= 3 ? 1_000 : 0) + reads * 1e-6;
+    };
+    const r = await runScenario({ scenario: sc, outDir: join(work, 'timed'), feedThread: 'inline', outputThread: 'inline', audit: false, wallMs });
+    const t = r.timings!;
+    expect(t.commands).toBeGreaterThan(4_096); // so sampled pulls are timed too
+    expect(t.feedWaitMs).toBeGreaterThanOrEqual(1_000);
+    expect(t.feedWaitMs).toBeLessThan(1_001);
+    expect(t.feedWaitMs).toBeLessThanOrEqual(t.wallMs);
+    expect(t.matchingMs).toBeGreaterThanOrEqual(0);
+    expect(t.matchingMs).toBeLessThan(1);
+  });
+
   it('audit query finds an order as taker and as maker', async () => {
     const sc = loadScenario(join(root, 'scenarios/stops.json'));
     const d = join(work, 'stops');
