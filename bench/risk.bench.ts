@@ -191,7 +191,10 @@ class PlainCash implements RiskAccountView {
   settledCashMinor(a: number): number {
     return this.cash[a]!;
   }
-  unsettledCashMinor(): number {
+  unsettledReceivableMinor(): number {
+    return 0;
+  }
+  unsettledPayableMinor(): number {
     return 0;
   }
   marginExcessMinor(a: number): number {

@@ -96,8 +96,11 @@ class BackOfficeCash implements RiskAccountView {
   settledCashMinor(a: number): number {
     return this.bo.clearing.settledCashMinor(a);
   }
-  unsettledCashMinor(a: number): number {
-    return this.bo.clearing.unsettledCashMinor(a);
+  unsettledReceivableMinor(a: number): number {
+    return this.bo.clearing.unsettledReceivableMinor(a);
+  }
+  unsettledPayableMinor(a: number): number {
+    return this.bo.clearing.unsettledPayableMinor(a);
   }
   marginExcessMinor(a: number): number {
     return this.bo.marginExcessMinor(a);
@@ -338,14 +341,14 @@ export class BackOffice implements OrderHooks {
 
   /**
    * Cash the account can take out now (a withdrawal): cash-available, less unsettled purchases
-   * (payables; unsettled sales are not counted before they settle) and less what risk holds for
-   * open orders; for a margin account also no more than its excess over initial margin after
-   * those reservations. May be negative (a deficit, e.g. after an ACH return).
+   * (payables, in full: a sale's proceeds may settle after them, so they are not netted) and
+   * less what risk holds for open orders; for a margin account also no more than its excess
+   * over initial margin after those reservations. Unsettled sales are not counted before they
+   * settle. May be negative (a deficit, e.g. after an ACH return).
    */
   withdrawableMinor(a: number): number {
     const L = this.clearing.ledger;
-    const u = this.clearing.unsettledCashMinor(a);
-    const cash = L.normalBalance(this.clearing.cashAvailableAccount(a)) + (u < 0 ? u : 0) - this.risk.reservedMinor(a);
+    const cash = L.normalBalance(this.clearing.cashAvailableAccount(a)) - this.clearing.unsettledPayableMinor(a) - this.risk.reservedMinor(a);
     if (this.isMargin[a] !== 1) return cash;
     const excess = this.margin.initialExcessMinor(a, this.updateMarks()) - this.risk.reservedMinor(a);
     return excess < cash ? excess : cash;

@@ -39,6 +39,8 @@ describe('clearing', () => {
     expect(c.lastMakerFeeMinor).toBe(-30);
     expect(c.unsettledCashMinor(0)).toBe(-1_500_075);
     expect(c.unsettledCashMinor(1)).toBe(1_500_030);
+    expect([c.unsettledReceivableMinor(0), c.unsettledPayableMinor(0)]).toEqual([0, 1_500_075]);
+    expect([c.unsettledReceivableMinor(1), c.unsettledPayableMinor(1)]).toEqual([1_500_030, 0]);
     expect(c.positionLots(0, 0)).toBe(100);
     expect(c.positionLots(1, 0)).toBe(-100);
     expect(c.ledger.normalBalance(c.feesAccount(0))).toBe(45);
@@ -46,9 +48,19 @@ describe('clearing', () => {
     const fri = tsOfDay(parseDate('2024-07-03'), parseDate('2024-07-05'), 1_000);
     c.onTrade(fri, 2, 0, 1, 0, Side.Buy, 15_100, 40);
     c.ledger.checkConsistency();
+    // acct1 now owes for Friday's buy and is owed for Wednesday's sale: the two legs stay
+    // apart (the ledger's cash-unsettled holds only their net).
+    const friBuy = -c.lastTakerCashMinor;
+    const friSale = c.lastMakerCashMinor;
+    expect(friBuy).toBe(604_031); // 604_000 + ceil(30.2)
+    expect([c.unsettledReceivableMinor(1), c.unsettledPayableMinor(1)]).toEqual([1_500_030, friBuy]);
+    expect(c.unsettledCashMinor(1)).toBe(1_500_030 - friBuy);
+    expect([c.unsettledReceivableMinor(0), c.unsettledPayableMinor(0)]).toEqual([friSale, 1_500_075]);
     const s = parseDate('2024-07-03');
     expect(c.settle(0, parseDate('2024-07-04'))).toBe(0); // nothing due on the holiday
     expect(c.settle(0, parseDate('2024-07-05'))).toBe(2); // Wednesday's trade: T+1 is Friday
+    expect([c.unsettledReceivableMinor(1), c.unsettledPayableMinor(1)]).toEqual([0, friBuy]);
+    expect([c.unsettledReceivableMinor(0), c.unsettledPayableMinor(0)]).toEqual([friSale, 0]);
     expect(c.settledCashMinor(0)).toBe(1_000_000 - 1_500_075);
     expect(c.pendingObligations).toBe(2);
     expect(c.settle(0, parseDate('2024-07-06'))).toBe(0); // Friday's trade settles Monday
@@ -188,7 +200,8 @@ function randomRun(seed: string) {
     },
     {
       settledCashMinor: (a) => c.settledCashMinor(a),
-      unsettledCashMinor: (a) => c.unsettledCashMinor(a),
+      unsettledReceivableMinor: (a) => c.unsettledReceivableMinor(a),
+      unsettledPayableMinor: (a) => c.unsettledPayableMinor(a),
       marginExcessMinor: (a) => margin.initialExcessMinor(a, marks),
     },
   );
@@ -216,6 +229,10 @@ function randomRun(seed: string) {
         expect(c.cashMinor(a), `${step}: cash of ${a}`).toBeGreaterThanOrEqual(0);
       }
       sumCash += c.cashMinor(a);
+      const recv = c.unsettledReceivableMinor(a);
+      const pay = c.unsettledPayableMinor(a);
+      expect(recv >= 0 && pay >= 0, `${step}: unsettled legs of ${a}`).toBe(true);
+      expect(recv - pay, `${step}: unsettled legs of ${a} net to the ledger's`).toBe(c.unsettledCashMinor(a));
     }
     expect(sumCash + c.ledger.normalBalance(c.feesAccount(0))).toBe(c.ledger.balance(c.bankAccount(0)));
     for (let i = 0; i < 2; i++) {
@@ -272,7 +289,10 @@ function randomRun(seed: string) {
   }
   c.settle(tsOfDay(t0Day, t0Day + 30), t0Day + 30);
   check('final');
-  for (let a = 0; a < nA; a++) expect(c.unsettledCashMinor(a)).toBe(0);
+  for (let a = 0; a < nA; a++) {
+    expect(c.unsettledCashMinor(a)).toBe(0);
+    expect([c.unsettledReceivableMinor(a), c.unsettledPayableMinor(a)]).toEqual([0, 0]);
+  }
   return { trades, rejects, flaky, audit };
 }
 

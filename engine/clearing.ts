@@ -34,7 +34,8 @@
  *   `visit` for each (per trade side, in trade order); returns the count.
  * - `hold(tsNs, account, amountMinor)` / `release(...)`: optional mirror of order reservations.
  * - `variationMargin(tsNs, account, instrument, markTicks)`: pays/collects a future's VM in available cash.
- * - views: `settledCashMinor(a)` (available + held), `unsettledCashMinor(a)`, `cashMinor(a)`,
+ * - views: `settledCashMinor(a)` (available + held), `unsettledCashMinor(a)` (net), its two
+ *   legs `unsettledReceivableMinor(a)` and `unsettledPayableMinor(a)` (both >= 0), `cashMinor(a)`,
  *   `settledLots(a, i)`, `unsettledLots(a, i)`,
  *   `equityMinor(a, marks)` = cash + sum(markValue) - sum(futures vmBasis);
  *   `positionLots(a, i)` = `settledLots` + `unsettledLots`.
@@ -129,6 +130,14 @@ export class Clearing {
   private oHead = 0;
   private oTail = 0;
   private readonly settleSum: Float64Array;
+  /**
+   * Per account: what its unsettled trade sides will pay it (receivables) and what it will pay
+   * (payables, as a positive amount), each side fees included. The ledger keeps only their net
+   * (`<acct>:cash-unsettled`); buying power haircuts receivables but counts payables in full,
+   * and a receivable may settle after a payable, so the two are kept apart.
+   */
+  private readonly receivable: Float64Array;
+  private readonly payable: Float64Array;
   /** Lots to deliver per (account, instrument) in the settlement being built. */
   private readonly settleLots: Float64Array;
   private readonly touched: Int32Array;
@@ -204,6 +213,8 @@ export class Clearing {
       });
     });
     this.settleSum = new Float64Array(accounts.length);
+    this.receivable = new Float64Array(accounts.length);
+    this.payable = new Float64Array(accounts.length);
     this.settleLots = new Float64Array(accounts.length * instruments.length);
     this.touched = new Int32Array(accounts.length);
     this.isTouched = new Uint8Array(accounts.length);
@@ -410,6 +421,8 @@ export class Clearing {
     this.oAmount[t] = amount;
     this.oDay[t] = settleDay;
     this.oTail = t + 1;
+    if (amount > 0) this.receivable[account] += amount;
+    else this.payable[account] -= amount;
   }
 
   /** Obligations not yet settled. */
@@ -432,7 +445,10 @@ export class Clearing {
         this.isTouched[a] = 1;
         this.touched[nTouched++] = a;
       }
-      this.settleSum[a] += this.oAmount[h]!;
+      const amount = this.oAmount[h]!;
+      this.settleSum[a] += amount;
+      if (amount > 0) this.receivable[a] -= amount;
+      else this.payable[a] += amount;
       this.settleLots[a * nI + this.oInstrument[h]!] += this.oLots[h]!;
       h++;
     }
@@ -486,6 +502,16 @@ export class Clearing {
 
   unsettledCashMinor(a: number): number {
     return this.ledger.normalBalance(this.unsettledId[a]!);
+  }
+
+  /** What the account's unsettled trade sides will pay it on their settlement days (>= 0). */
+  unsettledReceivableMinor(a: number): number {
+    return this.receivable[a]!;
+  }
+
+  /** What the account will pay on its unsettled trade sides' settlement days (>= 0). */
+  unsettledPayableMinor(a: number): number {
+    return this.payable[a]!;
   }
 
   cashMinor(a: number): number {

@@ -16,7 +16,10 @@ class Cash implements RiskAccountView {
   settledCashMinor(): number {
     return this.settled;
   }
-  unsettledCashMinor(): number {
+  unsettledReceivableMinor(): number {
+    return 0;
+  }
+  unsettledPayableMinor(): number {
     return 0;
   }
   marginExcessMinor(): number {

@@ -9,15 +9,19 @@ const S = Side.Sell;
 const SEC = 1_000_000_000;
 
 function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cash = 1_000_000, excess = 0) {
-  const view: RiskAccountView & { settled: number; unsettled: number; excess: number } = {
+  const view: RiskAccountView & { settled: number; receivable: number; payable: number; excess: number } = {
     settled: cash,
-    unsettled: 0,
+    receivable: 0,
+    payable: 0,
     excess,
     settledCashMinor() {
       return this.settled;
     },
-    unsettledCashMinor() {
-      return this.unsettled;
+    unsettledReceivableMinor() {
+      return this.receivable;
+    },
+    unsettledPayableMinor() {
+      return this.payable;
     },
     marginExcessMinor() {
       return this.excess;
@@ -167,10 +171,16 @@ describe('risk', () => {
     risk.onAccepted(0, 0, B, 10_000, 9);
     expect(risk.reservedMinor(0)).toBe(90_009);
     expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientBuyingPower);
-    view.unsettled = 40_000; // half usable: 20_000, plus 9_991 settled left over
+    view.receivable = 40_000; // half usable: 20_000, plus 9_991 settled left over
     expect(risk.check(0, 0, B, 10_000, 2, 0)).toBe(0);
     expect(risk.check(0, 0, B, 10_000, 3, 0)).toBe(RejectReason.InsufficientBuyingPower);
-    view.unsettled = -5_000; // a payable counts in full
+    // A payable counts in full, and is not netted against the receivable before the haircut:
+    // 9_991 + 20_000 - 15_000 = 14_991 buys one lot, not two (netted, 9_991 + 12_500 would).
+    view.payable = 15_000;
+    expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 2, 0)).toBe(RejectReason.InsufficientBuyingPower);
+    view.receivable = 0;
+    view.payable = 5_000;
     expect(risk.check(0, 0, B, 10_000, 1, 0)).toBe(RejectReason.InsufficientBuyingPower);
     risk.onFilled(0, 0, B, 10_000, 4, 5);
     risk.onCancelled(0, 0, B, 10_000, 5, 0);

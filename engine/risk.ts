@@ -15,8 +15,11 @@
  *  8. gross and net exposure (worst-case lots valued at the reference price, see below)
  *                                                          -> Gross/NetExposureLimit
  *  9. buying power (account only):
- *     cash account, buys: reserve(order) <= settled + unsettledUse * max(unsettled, 0)
- *                                             + min(unsettled, 0) - reserved(open buys)
+ *     cash account, buys: reserve(order) <= settled + unsettledUse * receivable
+ *                                             - payable - reserved(open buys)
+ *     (receivable and payable: the account's unsettled trade sides that will pay it and that
+ *     it will pay, kept apart: a haircut on sale proceeds must not be undone by netting them
+ *     against purchases)
  *                                                          -> InsufficientBuyingPower
  *     margin account: growth of the reserved IM <= equity - IM(positions) - reserved IM(open orders)
  *                                                          -> InsufficientMargin
@@ -123,8 +126,10 @@ export interface RiskConfig {
 export interface RiskAccountView {
   /** Settled cash (available + held) in minor units. */
   settledCashMinor(account: number): number;
-  /** Net unsettled cash: receivable (+) or payable (-). */
-  unsettledCashMinor(account: number): number;
+  /** Unsettled cash the account will receive (its unsettled sales' proceeds, fees off), >= 0. */
+  unsettledReceivableMinor(account: number): number;
+  /** Unsettled cash the account will pay (its unsettled purchases, fees on), >= 0. */
+  unsettledPayableMinor(account: number): number;
   /** Margin accounts: equity minus the initial margin requirement of current positions. */
   marginExcessMinor(account: number): number;
 }
@@ -582,12 +587,13 @@ export class Risk {
     return 0;
   }
 
-  /** A cash account's buying power left: settled cash, the usable share of unsettled, less what its open buys reserve. */
+  /** A cash account's buying power left: settled cash, the usable share of its receivables, less its payables and what its open buys reserve. */
   private cashAvailable(account: number): number {
     const e = this.ents[account]!;
-    const u = this.view.unsettledCashMinor(account);
-    const usable = u > 0 ? Math.floor((u * e.unsettledUse) / 10_000) : u;
-    return this.view.settledCashMinor(account) + usable - e.reserved;
+    const v = this.view;
+    const recv = v.unsettledReceivableMinor(account);
+    const usable = recv > 0 ? Math.floor((recv * e.unsettledUse) / 10_000) : 0;
+    return v.settledCashMinor(account) + usable - v.unsettledPayableMinor(account) - e.reserved;
   }
 
   /**

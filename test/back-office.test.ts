@@ -296,6 +296,69 @@ describe('back office through the real exchange', () => {
     expect(liquidations).toBeGreaterThan(0);
   });
 
+  it('counts an unsettled purchase in full against withdrawals and buying power, not netted against a later sale', () => {
+    // c2 (cash, half of unsettled proceeds usable) buys 50 ACME on Monday (pays Tuesday) and
+    // sells them on Tuesday (paid Thursday: Wednesday is a holiday). On Tuesday the purchase
+    // is owed before the sale pays, so neither a withdrawal nor a buy may use the sale's
+    // proceeds to cover it; the ledger's net unsettled cash (+, a receivable) would hide it.
+    const cfg = backOfficeConfig();
+    const bo = new BackOffice(cfg);
+    const events: EventRecord[] = [];
+    const ex = new Exchange({ instruments: INSTRUMENTS, accounts: ACCOUNTS.map((a) => ({ name: a.name, stp: StpMode.None })), quotes: false, levels: 0, orderHooks: bo }, { emit: (e) => void events.push(e) });
+    bo.attach(ex);
+    bo.fundAccounts(0);
+    const C2 = 4;
+    const c = new CommandRecord();
+    const order = (ts: number, account: number, clOrdId: number, side: Side, price: number, lots: number): void => {
+      c.clear();
+      c.type = CommandType.Submit;
+      c.tsNs = ts;
+      c.account = account;
+      c.clOrdId = clOrdId;
+      c.side = side;
+      c.orderType = OrderType.Limit;
+      c.tif = TimeInForce.GTC;
+      c.priceTicks = price;
+      c.sizeLots = lots;
+      ex.apply(c);
+    };
+    const mon = cfg.scenarioDay;
+    const endOfDay = (d: number): void => {
+      const t = (d - mon) * NS_PER_DAY + CLOSE_NS;
+      ex.closeSession(t);
+      expect(bo.jobs.begin(d, t).done).toBe(true);
+    };
+    ex.openSession(OPEN_NS);
+    order(OPEN_NS + 1, 0, 1, Side.Sell, 10_000, 50);
+    order(OPEN_NS + 2, C2, 1, Side.Buy, 10_000, 50);
+    endOfDay(mon);
+    const tue = NS_PER_DAY;
+    ex.openSession(tue + OPEN_NS);
+    order(tue + OPEN_NS + 1, 1, 1, Side.Buy, 10_200, 50);
+    order(tue + OPEN_NS + 2, C2, 2, Side.Sell, 10_200, 50);
+    const cl = bo.clearing;
+    const pay = cl.unsettledPayableMinor(C2);
+    const recv = cl.unsettledReceivableMinor(C2);
+    expect(pay).toBe(500_025); // 50 x 100.00 and the 0.5 bp taker fee
+    expect(recv).toBe(509_974); // 50 x 102.00 less the 0.5 bp taker fee (25.50, rounded up)
+    expect(cl.unsettledCashMinor(C2)).toBe(recv - pay);
+    const available = 1_000_000;
+    expect(cl.settledCashMinor(C2)).toBe(available);
+    expect(bo.withdrawableMinor(C2)).toBe(available - pay);
+    // Buying power: settled + half the receivable - the payable, at 10_001 a lot (100.00 and the fee reserve).
+    const bp = available + Math.floor(recv / 2) - pay;
+    const lots = Math.floor(bp / 10_001);
+    expect(lots).toBe(75); // netted, it would have been floor((available + (recv - pay) / 2) / 10_001) = 100
+    const ts = tue + OPEN_NS + 3;
+    expect(bo.risk.check(C2, 0, Side.Buy, 10_000, lots, ts)).toBe(0);
+    expect(bo.risk.check(C2, 0, Side.Buy, 10_000, lots + 1, ts)).toBe(RejectReason.InsufficientBuyingPower);
+    // Tuesday's settlement pays the purchase from settled cash: what was withdrawable is left.
+    endOfDay(mon + 1);
+    expect(cl.unsettledPayableMinor(C2)).toBe(0);
+    expect(cl.settledCashMinor(C2)).toBe(available - pay);
+    expect(bo.withdrawableMinor(C2)).toBe(available - pay);
+  });
+
   it('with no hooks the exchange produces the same events as before (risk absent)', () => {
     const run = (hooks: boolean): string[] => {
       const lines: string[] = [];

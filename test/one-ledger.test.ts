@@ -255,7 +255,8 @@ function run(seed: number): Tally {
 
 describe('one ledger: trading and payments through the real exchange', () => {
   const totals = { returns: 0, negative: 0, bp: 0, blocked: 0, paid: 0 };
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
+  // Seed 9 is the one of these whose flow leaves a cash account in deficit after a returned deposit.
+  for (const seed of [1, 2, 3, 4, 5, 6, 9]) {
     it(`seed ${seed}: balances after every event, nothing credited or paid twice, committed cash never withdrawn`, () => {
       const t = run(seed);
       // No deposit credited twice, no withdrawal paid twice, no return applied twice.
