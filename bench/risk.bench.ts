@@ -4,13 +4,16 @@
  * engine/risk-hooks.ts: the class the back office delegates its pre-trade half to, with the
  * market-order book walk and the modify re-check), and through the exchange with the whole
  * back office hooked in (that risk, plus a ledger transfer, fees and portfolio update on every
- * trade, fee events). Risk and the back office are each measured in a worker thread of their
+ * trade, fee events). Risk and the back office are each measured in worker threads of their
  * own (a V8 isolate, so the exchange is compiled having seen one hooks class, as in a real
  * run), one worker after the other. In each, a repetition is a pair run back to back
  * (matching alone, then with the hooks: A, B, A, B, ...) and the ratio is taken within the
- * pair, then the median over repetitions: load on this shared machine comes and goes over
- * seconds, and a ratio of two runs a few hundred ms apart cancels most of it, where a ratio
- * of two separate medians does not.
+ * pair: load on this shared machine comes and goes over seconds, and a ratio of two runs a
+ * few hundred ms apart cancels most of it, where a ratio of two separate medians does not.
+ * Each mode runs in several isolates (alternating risk, back office, risk, ...) and the
+ * figure is the median of all their pairs' ratios: the ratio also moves between isolates
+ * (by ~±0.04 for risk: each has its own heap layout, so its own cache conflicts), so one
+ * isolate's median is one draw of that, and the pooled median is steadier.
  *
  * The stream is made so that every check risk has does run: accounts carry per-instrument
  * long and short position limits and gross and net exposure limits (tight enough that some
@@ -23,7 +26,7 @@
  * own compute, far less noisy than the pairs, and what the pairs add beyond it is the
  * exchange's side of the hooks and risk's state fetched again after matching evicted it.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/risk.bench.js [commands] [reps]
+ *   npx tsc -p tsconfig.json && node dist/bench/risk.bench.js [commands] [reps] [isolates]
  *
  * Target (issue 4): with risk at most 1.5 x the time of matching alone.
  */
@@ -296,7 +299,9 @@ export function runOnce(s: Stream, mode: BenchMode, risk?: Risk): { ms: number; 
 
 export interface RiskBenchResult {
   commands: number;
+  /** Pairs per isolate, and isolates per mode. */
   reps: number;
+  isolates: number;
   /** Medians of each mode's times over the repetitions. */
   matchingMs: number;
   /** Pre-trade risk (engine/risk.ts) before the book, nothing after it. */
@@ -307,11 +312,14 @@ export interface RiskBenchResult {
   withRiskCommandsPerSec: number;
   withBackOfficeCommandsPerSec: number;
   /**
-   * Median over the repetitions of (risk time / matching time) within the same repetition:
-   * the two runs of a pair are back to back, so load that comes and goes hits both. The
-   * issue's target is at most 1.5.
+   * Median over all repetitions of all isolates of (risk time / matching time) within the
+   * same repetition: the two runs of a pair are back to back, so load that comes and goes
+   * hits both. The issue's target is at most 1.5.
    */
   ratio: number;
+  /** Each isolate's median of its per-repetition ratios (risk, then the whole back office). */
+  isolateRatios: number[];
+  backOfficeIsolateRatios: number[];
   /** Median of the per-repetition whole-back-office / matching ratios. */
   backOfficeRatio: number;
   /** Smallest and largest per-repetition ratios: the spread the noise left. */
@@ -513,42 +521,60 @@ function pairsInWorker(n: number, reps: number, mode: 'risk' | 'back-office'): P
   });
 }
 
-export async function runRiskBench(opts: { commands?: number; reps?: number } = {}): Promise<RiskBenchResult> {
+export async function runRiskBench(opts: { commands?: number; reps?: number; isolates?: number } = {}): Promise<RiskBenchResult> {
   const n = opts.commands ?? 400_000;
-  const reps = opts.reps ?? 9;
-  // One isolate after the other, never both at once: the two would share the machine's 2 cores.
-  const risk = await pairsInWorker(n, reps, 'risk');
-  const full = await pairsInWorker(n, reps, 'back-office');
-  // The back office runs the same risk: it must refuse the same orders.
-  if (full.riskRejects !== risk.riskRejects || full.riskModifyRejects !== risk.riskModifyRejects) throw new Error('risk bench: the back office and the risk hooks refused different orders');
-  const matchingMs = median([...risk.plainMs, ...full.plainMs]);
-  const withRiskMs = median(risk.hookedMs);
-  const withBackOfficeMs = median(full.hookedMs);
+  const reps = opts.reps ?? 7;
+  const isolates = opts.isolates ?? 3;
+  // One isolate after the other, never two at once (they would share the machine's 2 cores),
+  // the modes alternating so that a slow stretch of the machine falls on both.
+  const risk: PairRuns[] = [];
+  const full: PairRuns[] = [];
+  for (let k = 0; k < isolates; k++) {
+    risk.push(await pairsInWorker(n, reps, 'risk'));
+    full.push(await pairsInWorker(n, reps, 'back-office'));
+  }
+  // The back office runs the same risk: it must refuse the same orders (and every isolate the same).
+  const r0 = risk[0]!;
+  for (const x of [...risk, ...full]) {
+    if (x.riskRejects !== r0.riskRejects || x.riskModifyRejects !== r0.riskModifyRejects) throw new Error('risk bench: the back office and the risk hooks refused different orders');
+  }
+  const pooled = (xs: PairRuns[], f: (p: PairRuns) => number[]): number[] => xs.flatMap(f);
+  const plainRisk = pooled(risk, (p) => p.plainMs);
+  const plainFull = pooled(full, (p) => p.plainMs);
+  const ratios = pooled(risk, (p) => p.ratio);
+  const boRatios = pooled(full, (p) => p.ratio);
+  const matchingMs = median([...plainRisk, ...plainFull]);
+  const withRiskMs = median(pooled(risk, (p) => p.hookedMs));
+  const withBackOfficeMs = median(pooled(full, (p) => p.hookedMs));
+  const riskAloneMs = median(risk.map((p) => p.riskAloneMs));
   return {
     commands: n,
     reps,
+    isolates,
     matchingMs,
     withRiskMs,
     withBackOfficeMs,
     matchingCommandsPerSec: (n / matchingMs) * 1000,
     withRiskCommandsPerSec: (n / withRiskMs) * 1000,
     withBackOfficeCommandsPerSec: (n / withBackOfficeMs) * 1000,
-    ratio: median(risk.ratio),
-    backOfficeRatio: median(full.ratio),
-    ratioRange: [Math.min(...risk.ratio), Math.max(...risk.ratio)],
-    backOfficeRatioRange: [Math.min(...full.ratio), Math.max(...full.ratio)],
-    ratioOfMedians: withRiskMs / median(risk.plainMs),
-    backOfficeRatioOfMedians: withBackOfficeMs / median(full.plainMs),
-    cpuRatio: median(risk.cpuRatio),
-    backOfficeCpuRatio: median(full.cpuRatio),
-    eventsMatching: risk.eventsMatching,
-    eventsWithBackOffice: full.eventsHooked,
-    riskRejects: risk.riskRejects,
-    riskModifyRejects: risk.riskModifyRejects,
-    modified: risk.modified,
-    riskAloneMs: risk.riskAloneMs,
-    riskAloneShare: risk.riskAloneMs / median(risk.plainMs),
-    riskCalls: risk.riskCalls,
+    ratio: median(ratios),
+    isolateRatios: risk.map((p) => median(p.ratio)),
+    backOfficeIsolateRatios: full.map((p) => median(p.ratio)),
+    backOfficeRatio: median(boRatios),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    backOfficeRatioRange: [Math.min(...boRatios), Math.max(...boRatios)],
+    ratioOfMedians: withRiskMs / median(plainRisk),
+    backOfficeRatioOfMedians: withBackOfficeMs / median(plainFull),
+    cpuRatio: median(pooled(risk, (p) => p.cpuRatio)),
+    backOfficeCpuRatio: median(pooled(full, (p) => p.cpuRatio)),
+    eventsMatching: r0.eventsMatching,
+    eventsWithBackOffice: full[0]!.eventsHooked,
+    riskRejects: r0.riskRejects,
+    riskModifyRejects: r0.riskModifyRejects,
+    modified: r0.modified,
+    riskAloneMs,
+    riskAloneShare: riskAloneMs / median(plainRisk),
+    riskCalls: r0.riskCalls,
   };
 }
 
@@ -556,13 +582,13 @@ export function formatRiskBench(r: RiskBenchResult): string {
   const f = (x: number): string => Math.round(x).toLocaleString('en-US');
   const x = (v: number): string => `${v.toFixed(2)}x`;
   return [
-    `risk bench: ${f(r.commands)} commands; ${r.reps} pairs (matching alone, then with risk) back to back in one worker, then ${r.reps} pairs (matching alone, then with the back office) in another; times are medians`,
+    `risk bench: ${f(r.commands)} commands; in each of ${r.isolates} workers ${r.reps} pairs (matching alone, then with risk) back to back, and in ${r.isolates} more ${r.reps} pairs with the back office (the workers one after the other, alternating); times are medians`,
     `  matching alone:     ${r.matchingMs.toFixed(1)} ms  ${f(r.matchingCommandsPerSec)} commands/s  (${f(r.eventsMatching)} events)`,
     `  matching with pre-trade risk (RiskHooks): ${r.withRiskMs.toFixed(1)} ms  ${f(r.withRiskCommandsPerSec)} commands/s  (risk refused ${f(r.riskRejects)} submits and ${f(r.riskModifyRejects)} modifies; ${f(r.modified)} modifies applied)`,
-    `    ratio ${x(r.ratio)} (median of per-repetition ratios, range ${x(r.ratioRange[0])}-${x(r.ratioRange[1])}; ratio of medians ${x(r.ratioOfMedians)}; on CPU time ${x(r.cpuRatio)}; target <= 1.5x)`,
+    `    ratio ${x(r.ratio)} (median of the ${r.isolates * r.reps} per-pair ratios; per worker ${r.isolateRatios.map(x).join(', ')}; range ${x(r.ratioRange[0])}-${x(r.ratioRange[1])}; ratio of medians ${x(r.ratioOfMedians)}; on CPU time ${x(r.cpuRatio)}; target <= 1.5x)`,
     `    of which Risk alone (its ${f(r.riskCalls)} calls from one run replayed with no matching between them, the replay loop's reads included): ${r.riskAloneMs.toFixed(1)} ms = ${x(r.riskAloneShare).slice(0, -1)} of matching alone; the rest is the exchange's side of the hooks and risk's state fetched again after matching`,
     `  matching with the whole back office (risk + ledger + fees + portfolio): ${r.withBackOfficeMs.toFixed(1)} ms  ${f(r.withBackOfficeCommandsPerSec)} commands/s  (${f(r.eventsWithBackOffice)} events, incl. fees)`,
-    `    ratio ${x(r.backOfficeRatio)} (median of per-repetition ratios, range ${x(r.backOfficeRatioRange[0])}-${x(r.backOfficeRatioRange[1])}; ratio of medians ${x(r.backOfficeRatioOfMedians)}; on CPU time ${x(r.backOfficeCpuRatio)})`,
+    `    ratio ${x(r.backOfficeRatio)} (median of the ${r.isolates * r.reps} per-pair ratios; per worker ${r.backOfficeIsolateRatios.map(x).join(', ')}; range ${x(r.backOfficeRatioRange[0])}-${x(r.backOfficeRatioRange[1])}; ratio of medians ${x(r.backOfficeRatioOfMedians)}; on CPU time ${x(r.backOfficeCpuRatio)})`,
   ].join('\n');
 }
 
@@ -572,5 +598,6 @@ if (!isMainThread && (workerData as { riskBenchPairs?: unknown } | null)?.riskBe
 } else if (isMainThread && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const commands = process.argv[2] !== undefined ? Number(process.argv[2]) : undefined;
   const reps = process.argv[3] !== undefined ? Number(process.argv[3]) : undefined;
-  process.stdout.write(formatRiskBench(await runRiskBench({ ...(commands !== undefined ? { commands } : {}), ...(reps !== undefined ? { reps } : {}) })) + '\n');
+  const isolates = process.argv[4] !== undefined ? Number(process.argv[4]) : undefined;
+  process.stdout.write(formatRiskBench(await runRiskBench({ ...(commands !== undefined ? { commands } : {}), ...(reps !== undefined ? { reps } : {}), ...(isolates !== undefined ? { isolates } : {}) })) + '\n');
 }
