@@ -62,6 +62,11 @@ describe.skipIf(!HAVE_DATA)('exsim lobster', () => {
     expect(out).toMatch(/rows.*matched.*resynced/);
     expect(out).toContain(`dead letter ${m}:5: size is negative`);
     expect(JSON.parse(readFileSync(dl, 'utf8').trim())).toEqual({ file: m, line: 5, reason: 'size is negative', raw: '34200.5,1,1,-3,100,1' });
+    expect(out).toContain(`dead letters: all 1 written to ${dl}`);
+    // Without --dead-letter the rows are still counted and shown, and the output says how to keep them.
+    const plain = run(['--messages', m, '--orderbook', DATA + 'TSLA_2015-01-07_34200000_57600000_orderbook_10_SAMPLE.csv', '--compare', '9']);
+    expect(plain).toContain(`dead letter ${m}:5: size is negative`);
+    expect(plain).toContain('dead letters: --dead-letter <file> writes all 1 (file, line, reason, raw row)');
     expect(() => run(['--messages', m, '--orderbook', DATA + 'TSLA_2015-01-07_34200000_57600000_orderbook_10_SAMPLE.csv', '--strict'])).toThrow(
       new RegExp(`${m}:5: size is negative`),
     );

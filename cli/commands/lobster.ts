@@ -51,7 +51,7 @@ export function registerLobster(program: Command): void {
         now: () => performance.now(),
       });
       if (o.deadLetter !== undefined) deadLetters.write(o.deadLetter);
-      process.stdout.write(o.json === true ? formatLobsterJson(r) : formatLobsterTable(r));
+      process.stdout.write(o.json === true ? formatLobsterJson(r) : formatLobsterTable(r, o.deadLetter));
     });
 }
 
@@ -68,7 +68,8 @@ export function formatLobsterJson(r: LobsterReplayResult): string {
   return JSON.stringify(out) + '\n';
 }
 
-export function formatLobsterTable(r: LobsterReplayResult): string {
+/** `deadLetterFile`: where --dead-letter wrote the bad rows, if it was given. */
+export function formatLobsterTable(r: LobsterReplayResult, deadLetterFile?: string): string {
   const t = new Table({ style: tableStyle(), head: ['rows', 'matched', 'resynced', 'first mismatch row', 'messages/s', 'dead letters'] });
   t.push([r.rows, r.matched, r.resynced, r.firstMismatchRow ?? '-', r.messagesPerSecond.toLocaleString('en-US'), r.deadLetterCount]);
   let s = t.toString() + '\n';
@@ -80,5 +81,10 @@ export function formatLobsterTable(r: LobsterReplayResult): string {
   if (r.unchecked > 0) s += `${r.unchecked} rows not compared (malformed order book rows)\n`;
   for (const d of r.deadLetters.slice(0, 5)) s += `dead letter ${d.file}:${d.line}: ${d.reason}\n`;
   if (r.deadLetterCount > 5) s += `... ${r.deadLetterCount - 5} more dead letters\n`;
+  if (r.deadLetterCount > 0) {
+    const kept = r.deadLetters.length;
+    const which = kept < r.deadLetterCount ? `the first ${kept.toLocaleString('en-US')} of ${r.deadLetterCount.toLocaleString('en-US')}` : `all ${kept.toLocaleString('en-US')}`;
+    s += deadLetterFile !== undefined ? `dead letters: ${which} written to ${deadLetterFile} (file, line, reason, raw row)\n` : `dead letters: --dead-letter <file> writes ${which} (file, line, reason, raw row)\n`;
+  }
   return s;
 }
