@@ -9,6 +9,7 @@ import { equityTerms } from '../engine/margin.js';
 import { notionalRule } from '../engine/money.js';
 import { OrderType, RejectReason, Side, StpMode, TimeInForce } from '../engine/types.js';
 import { rngStream } from '../sim/rng.js';
+import { limitOrder } from './limit-order.js';
 
 /**
  * The back office driven through the REAL exchange by random order flow from a seed, over
@@ -309,19 +310,7 @@ describe('back office through the real exchange', () => {
     bo.fundAccounts(0);
     const C2 = 4;
     const c = new CommandRecord();
-    const order = (ts: number, account: number, clOrdId: number, side: Side, price: number, lots: number): void => {
-      c.clear();
-      c.type = CommandType.Submit;
-      c.tsNs = ts;
-      c.account = account;
-      c.clOrdId = clOrdId;
-      c.side = side;
-      c.orderType = OrderType.Limit;
-      c.tif = TimeInForce.GTC;
-      c.priceTicks = price;
-      c.sizeLots = lots;
-      ex.apply(c);
-    };
+    const order = (ts: number, account: number, clOrdId: number, side: Side, price: number, lots: number): void => ex.apply(limitOrder(c, ts, account, clOrdId, side, price, lots));
     const mon = cfg.scenarioDay;
     const endOfDay = (d: number): void => {
       const t = (d - mon) * NS_PER_DAY + CLOSE_NS;
@@ -374,16 +363,11 @@ describe('back office through the real exchange', () => {
       const rng = rngStream(9, 'same-events');
       const c = new CommandRecord();
       for (let n = 1; n <= 500; n++) {
-        c.clear();
-        c.tsNs = OPEN_NS + n;
-        c.account = rng.int(0, ACCOUNTS.length - 1);
-        c.clOrdId = n;
-        c.side = rng.int(0, 1);
-        c.orderType = OrderType.Limit;
-        c.tif = TimeInForce.GTC;
-        c.priceTicks = 10_000 + rng.int(-5, 5);
-        c.sizeLots = rng.int(1, 5);
-        ex.apply(c);
+        // Drawn in this order (account, side, price, size), as before the helper.
+        const account = rng.int(0, ACCOUNTS.length - 1);
+        const side = rng.int(0, 1) as Side;
+        const price = 10_000 + rng.int(-5, 5);
+        ex.apply(limitOrder(c, OPEN_NS + n, account, n, side, price, rng.int(1, 5)));
       }
       return lines;
     };

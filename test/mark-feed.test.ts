@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { BackOffice, type MarkTo } from '../engine/back-office.js';
 import { BusinessCalendar, parseDate } from '../engine/calendar.js';
-import { CommandRecord, CommandType } from '../engine/command.js';
+import { CommandRecord } from '../engine/command.js';
 import { EventType, type EventRecord } from '../engine/event.js';
 import { Exchange } from '../engine/exchange.js';
 import type { Instrument } from '../engine/instrument.js';
 import { futureTerms } from '../engine/margin.js';
 import { notionalRule } from '../engine/money.js';
-import { OrderType, Side, StpMode, TimeInForce } from '../engine/types.js';
+import { Side, StpMode } from '../engine/types.js';
 import { parseScenario } from '../sim/scenario.js';
+import { limitOrder } from './limit-order.js';
 
 /**
  * markTo "feed": marks come from the scenario's mark actions (BackOffice.setFeedMark), move
@@ -49,20 +50,7 @@ function setup(markTo: MarkTo, longCashMinor = 3_000_000) {
   ex.openSession(OPEN_NS);
   const c = new CommandRecord();
   let clOrd = 0;
-  const limit = (t: number, account: number, side: Side, ticks: number, lots: number): void => {
-    c.clear();
-    c.type = CommandType.Submit;
-    c.tsNs = t;
-    c.account = account;
-    c.instrument = 0;
-    c.clOrdId = ++clOrd;
-    c.side = side;
-    c.orderType = OrderType.Limit;
-    c.tif = TimeInForce.GTC;
-    c.priceTicks = ticks;
-    c.sizeLots = lots;
-    ex.apply(c);
-  };
+  const limit = (t: number, account: number, side: Side, ticks: number, lots: number): void => ex.apply(limitOrder(c, t, account, ++clOrd, side, ticks, lots));
   return { bo, ex, events, limit };
 }
 
