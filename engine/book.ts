@@ -154,20 +154,20 @@ export class OrderBook {
 
   sideOf(orderId: number): Side {
     const s = this.slotOf(orderId);
-    assert(s !== NIL, `sideOf: order ${orderId} is not resting`);
+    if (s === NIL) throw new InvariantError(`sideOf: order ${orderId} is not resting`);
     return (this.oFlags[s] & FLAG_SELL) as Side;
   }
 
   /** Time in force of a resting order (GTC or DAY; the exchange expires DAY orders). */
   tifOf(orderId: number): TimeInForce {
     const s = this.slotOf(orderId);
-    assert(s !== NIL, `tifOf: order ${orderId} is not resting`);
+    if (s === NIL) throw new InvariantError(`tifOf: order ${orderId} is not resting`);
     return ((this.oFlags[s] >> FLAG_TIF_SHIFT) & 3) as TimeInForce;
   }
 
   ownerOf(orderId: number): number {
     const s = this.slotOf(orderId);
-    assert(s !== NIL, `ownerOf: order ${orderId} is not resting`);
+    if (s === NIL) throw new InvariantError(`ownerOf: order ${orderId} is not resting`);
     return this.oOwner[s];
   }
 
@@ -283,7 +283,7 @@ export class OrderBook {
         o.oFlags[slot] = side | (stp << FLAG_STP_SHIFT) | (tif << FLAG_TIF_SHIFT) | (postOnly ? FLAG_POST_ONLY : 0);
         this.rest(slot, side, priceTicks, leaves);
       } else {
-        assert(tif !== TimeInForce.FOK, `FOK order ${orderId} left ${leaves} unfilled after its fill check`);
+        if (tif === TimeInForce.FOK) throw new InvariantError(`FOK order ${orderId} left ${leaves} unfilled after its fill check`);
         this.listener.onCancel(orderId, leaves, CancelReason.ImmediateRemainder);
       }
     }
@@ -423,7 +423,7 @@ export class OrderBook {
       else this.oLink[2 * slot] = NIL;
       if (touched) listener.onLevel(opp, price, lvSize[lv], lvCount[lv]);
       if (slot === NIL) {
-        assert(lvCount[lv] === 0 && lvSize[lv] === 0, `level ${price} emptied with count ${lvCount[lv]} size ${lvSize[lv]}`);
+        if (lvCount[lv] !== 0 || lvSize[lv] !== 0) throw new InvariantError(`level ${price} emptied with count ${lvCount[lv]} size ${lvSize[lv]}`);
         this.sideLen[opp] = len - 1;
         this.releaseLevel(lv);
       }
@@ -498,7 +498,7 @@ export class OrderBook {
   private rest(slot: number, side: Side, priceTicks: number, leaves: number): void {
     const lv = this.levelFor(side, priceTicks);
     // Sizes are bounded by the exchange; this only guards the aggregate's exactness.
-    assert(this.lvSize[lv] + leaves <= Number.MAX_SAFE_INTEGER, `level ${priceTicks} size would exceed a safe integer`);
+    if (!(this.lvSize[lv] + leaves <= Number.MAX_SAFE_INTEGER)) throw new InvariantError(`level ${priceTicks} size would exceed a safe integer`);
     const o = this;
     const orderId = o.oId[slot];
     o.oLeaves[slot] = leaves;
@@ -588,7 +588,7 @@ export class OrderBook {
     const found = this.findKey(side, key);
     if (found >= 0) return this.keyLevel[side * this.levelsCap + found];
     const n = this.sideLen[side];
-    assert(n < this.levelsMax, `side ${side} already has levelsMax=${this.levelsMax} levels`);
+    if (n >= this.levelsMax) throw new InvariantError(`side ${side} already has levelsMax=${this.levelsMax} levels`);
     if (n === this.levelsCap) this.growLevels(Math.min(this.levelsCap * 2, this.levelsMax));
     const pos = -found - 1;
     const base = side * this.levelsCap;
@@ -621,7 +621,7 @@ export class OrderBook {
   private removeLevel(side: Side, lv: number): void {
     const price = this.lvPrice[lv];
     const pos = this.findKey(side, side === Side.Buy ? price : -price);
-    assert(pos >= 0, `level ${price} missing from side ${side}`);
+    if (pos < 0) throw new InvariantError(`level ${price} missing from side ${side}`);
     const n = this.sideLen[side];
     const base = side * this.levelsCap;
     const keys = this.keys;

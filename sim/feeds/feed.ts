@@ -1,4 +1,4 @@
-import { assert, unreachable } from '../../engine/assert.js';
+import { assert, InvariantError, unreachable } from '../../engine/assert.js';
 import { CommandRecord, commandToRecord, type Command } from '../../engine/command.js';
 import { mergeFeeds } from './merge.js';
 import { lobsterFeed, tardisFeed, type LobsterFeedParams, type TardisFeedParams } from './replay-feed.js';
@@ -45,7 +45,7 @@ export function inlineFeed(specs: readonly FeedSpec[]): FeedSource {
 
 function commandsFeed(commands: readonly Command[]): FeedSource {
   for (let i = 1; i < commands.length; i++) {
-    assert(commands[i]!.tsNs >= commands[i - 1]!.tsNs, `commands feed: command ${i} goes back in time`);
+    if (!(commands[i]!.tsNs >= commands[i - 1]!.tsNs)) throw new InvariantError(`commands feed: command ${i} goes back in time`);
   }
   let i = 0;
   return {
