@@ -1,6 +1,7 @@
 import { assert, InvariantError } from './assert.js';
 import type { BookListener } from './book-listener.js';
 import { OrderBook } from './book.js';
+import { ClientOrders } from './client-orders.js';
 import { CommandRecord, CommandType, FLAG_POST_ONLY, STP_ACCOUNT_DEFAULT } from './command.js';
 import { EventRecord, EventType, type EventSink } from './event.js';
 import { priceBand, type Instrument } from './instrument.js';
@@ -161,7 +162,7 @@ export class Exchange implements BookListener, ReplayListener {
   private oStop = new Float64Array(0);
 
   /** (account, clOrdId) -> live order id; entries leave when the order is done. */
-  private readonly clOrd: Map<number, number>[];
+  private readonly clOrd = new ClientOrders();
   /** Pending stop order ids per instrument, in acceptance order (time priority among triggers). */
   private readonly stops: number[][];
   private readonly lastTradeTicks: number[];
@@ -194,7 +195,6 @@ export class Exchange implements BookListener, ReplayListener {
       const q = cfg.replay?.[i] ?? null;
       return q === null ? new OrderBook(this) : new ReplayVenue(this, q);
     });
-    this.clOrd = cfg.accounts.map(() => new Map<number, number>());
     this.stops = cfg.instruments.map(() => []);
     this.lastTradeTicks = cfg.instruments.map(() => NO_PRICE);
     this.mdSeq = cfg.instruments.map(() => 0);
@@ -258,7 +258,7 @@ export class Exchange implements BookListener, ReplayListener {
   }
   /** The venue order id of an account's live order, or 0. */
   orderIdOf(account: number, clOrdId: number): number {
-    return this.clOrd[account]?.get(clOrdId) ?? 0;
+    return this.clOrd.get(account, clOrdId);
   }
   /** The account's clOrdId of a venue order id (0 if the id was never used). */
   clOrdIdOf(orderId: number): number {
@@ -456,7 +456,7 @@ export class Exchange implements BookListener, ReplayListener {
     this.oPrice[id] = c.orderType === OrderType.Market || c.orderType === OrderType.StopMarket ? 0 : c.priceTicks;
     this.oSize[id] = c.sizeLots;
     this.oStop[id] = c.orderType === OrderType.StopMarket || c.orderType === OrderType.StopLimit ? c.stopPriceTicks : 0;
-    this.clOrd[account]!.set(c.clOrdId, id);
+    this.clOrd.add(account, c.clOrdId, id);
 
     this.cur = instrument;
     if (c.orderType === OrderType.StopMarket || c.orderType === OrderType.StopLimit) {
@@ -471,7 +471,7 @@ export class Exchange implements BookListener, ReplayListener {
       if (r !== 0) {
         assert(this.pendingAccept === id, 'book refused an order after reporting on it');
         this.pendingAccept = 0;
-        this.clOrd[account]!.delete(c.clOrdId);
+        this.clOrd.delete(account, c.clOrdId);
         this.nextOrderId--;
         this.emitRejected(c, r);
         return;
@@ -548,7 +548,7 @@ export class Exchange implements BookListener, ReplayListener {
       if (last !== NO_PRICE && (c.side === Side.Buy ? c.stopPriceTicks <= last : c.stopPriceTicks >= last)) return RejectReason.BadStopPrice;
     }
     if (c.stp !== STP_ACCOUNT_DEFAULT && (c.stp < StpMode.None || c.stp > StpMode.CancelBoth)) return RejectReason.BadOrderType;
-    if (this.clOrd[c.account]!.has(c.clOrdId)) return RejectReason.DuplicateClientOrderId;
+    if (this.clOrd.has(c.account, c.clOrdId)) return RejectReason.DuplicateClientOrderId;
     if (this.nextOrderId > this.ordersMax) return RejectReason.PoolFull;
     // The hooks' check (pre-trade risk) is called from here, not from submit: checkSubmit is
     // too big for V8 to inline, so what it inlines comes out of its own budget. Called from
@@ -591,7 +591,7 @@ export class Exchange implements BookListener, ReplayListener {
   }
 
   private cancel(c: CommandRecord): void {
-    const id = this.clOrd[c.account]?.get(c.clOrdId) ?? 0;
+    const id = this.clOrd.get(c.account, c.clOrdId);
     if (id === 0 || this.oInstrument[id] !== c.instrument) {
       this.rejectCancel(EventType.CancelRejected, c, 0, RejectReason.UnknownOrder);
       return;
@@ -617,7 +617,7 @@ export class Exchange implements BookListener, ReplayListener {
   }
 
   private modify(c: CommandRecord): void {
-    const id = this.clOrd[c.account]?.get(c.clOrdId) ?? 0;
+    const id = this.clOrd.get(c.account, c.clOrdId);
     if (id === 0 || this.oInstrument[id] !== c.instrument) {
       this.rejectCancel(EventType.ModifyRejected, c, 0, RejectReason.UnknownOrder);
       return;
@@ -996,7 +996,7 @@ export class Exchange implements BookListener, ReplayListener {
   private done(id: number): void {
     if (this.oState[id] === OrderState.Done) return;
     this.oState[id] = OrderState.Done;
-    this.clOrd[this.oAccount[id]!]!.delete(this.oClOrdId[id]!);
+    this.clOrd.delete(this.oAccount[id]!, this.oClOrdId[id]!);
   }
 
   /** End of a command on the current instrument: market data out (L2 view, then L1). */
