@@ -6,6 +6,7 @@
  *   npm run bench                 all sections
  *   npm run bench -- book lobster only the named sections
  */
+import { formatAllocBench, runAllocBench } from './alloc.bench.js';
 import { formatBacktestBench, runBacktestBench } from './backtest.bench.js';
 import { formatBookBench, runBookBench } from './book.bench.js';
 import { printE2EBench, runE2EBench } from './e2e.bench.js';
@@ -17,6 +18,7 @@ type Section = { name: string; what: string; run: () => Promise<string> };
 const sections: Section[] = [
   { name: 'book', what: 'matching alone vs nodejs-order-book on the same 50/45/5 flow', run: async () => formatBookBench(await runBookBench()) },
   { name: 'risk', what: 'matching with pre-trade risk and the back office vs matching alone', run: async () => formatRiskBench(await runRiskBench()) },
+  { name: 'alloc', what: 'bytes allocated per command once warm: matching, with risk, with the back office', run: async () => formatAllocBench(await runAllocBench()) },
   { name: 'lobster', what: 'LOBSTER AAPL hour: parse only vs parse + replay', run: async () => formatLobsterBench(runLobsterBench()) },
   {
     name: 'e2e',
