@@ -8,12 +8,15 @@
  * reallocates its table as entries come and go, about 25 bytes for every order on the
  * exchange's hottest path, and garbage collection then took ~4% of matching. This table
  * allocates only when the number of live orders first exceeds half its size (doubling).
- * Nothing iterates it, so the hash order never reaches the output.
+ * Nothing iterates it, so the hash order never reaches the output. Not OrderIndex
+ * (level-book.ts): its key is one id, and its deletes leave tombstones that a sweep clears by
+ * reallocating, which the exchange's constant churn of orders would trigger again and again.
  *
  * Keys: any account index >= 0 and any clOrdId a command carries; clOrdIds compare with
  * SameValueZero (as a Map does: -0 and 0 are one id, and NaN is one id).
  */
 import { InvariantError } from './assert.js';
+import { hashId } from './hash.js';
 
 const EMPTY = -1;
 /** Slots to start with (a power of two). */
@@ -121,15 +124,5 @@ export class ClientOrders {
 /** SameValueZero for numbers. */
 const same = (x: number, y: number): boolean => x === y || (x !== x && y !== y);
 
-/**
- * Home slot of (account, clOrdId). Client order ids are usually integers (counters, or a
- * recorded feed's order ids up to 2^53), so the hash takes the integer's low and high 32
- * bits; a fractional id hashes by its integer part and is told apart by the full compare.
- */
-const slotOf = (account: number, clOrdId: number, mask: number): number => {
-  const lo = clOrdId >>> 0;
-  const hi = (clOrdId / 4294967296) >>> 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(account + 1, 0x85ebca77), 0xc2b2ae3d);
-  h ^= h >>> 15;
-  return h & mask;
-};
+/** Home slot of (account, clOrdId): the id's hash (engine/hash.ts), the account mixed in. */
+const slotOf = (account: number, clOrdId: number, mask: number): number => (hashId(clOrdId) ^ Math.imul(account + 1, 0x85ebca77)) & mask;

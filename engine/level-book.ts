@@ -1,4 +1,5 @@
 import { assert, assertSafeInt } from './assert.js';
+import { hashId } from './hash.js';
 import { NO_PRICE, Side } from './types.js';
 
 /**
@@ -381,12 +382,4 @@ export class OrderIndex {
       this.sizes[i] = oldSizes[j]!;
     }
   }
-}
-
-function hashId(id: number): number {
-  const lo = id | 0;
-  const hi = (id / 4294967296) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1);
-  h ^= h >>> 15;
-  return h;
 }
