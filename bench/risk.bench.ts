@@ -200,8 +200,8 @@ class PlainCash implements RiskAccountView {
   unsettledPayableMinor(): number {
     return 0;
   }
-  marginExcessMinor(a: number): number {
-    return this.cash[a]!;
+  marginExcessCovers(a: number, amountMinor: number): boolean {
+    return this.cash[a]! >= amountMinor;
   }
 }
 

@@ -102,8 +102,8 @@ class BackOfficeCash implements RiskAccountView {
   unsettledPayableMinor(a: number): number {
     return this.bo.clearing.unsettledPayableMinor(a);
   }
-  marginExcessMinor(a: number): number {
-    return this.bo.marginExcessMinor(a);
+  marginExcessCovers(a: number, amountMinor: number): boolean {
+    return this.bo.marginExcessCovers(a, amountMinor);
   }
 }
 
@@ -419,10 +419,15 @@ export class BackOffice implements OrderHooks {
     return this.marks;
   }
 
-  /** Equity minus the initial requirement of positions, for risk's margin check. */
+  /** Equity minus the initial requirement of positions. */
   marginExcessMinor(a: number): number {
     // Marks to the last trade are kept current by onTrade; only mids need the books.
     return this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks);
+  }
+
+  /** Risk's margin check: whether marginExcessMinor(a) >= amountMinor, compared here so that no money figure is returned (boxed) across the calls between risk and the margin. */
+  marginExcessCovers(a: number, amountMinor: number): boolean {
+    return this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks) >= amountMinor;
   }
 
   equityMinor(a: number): number {

@@ -202,7 +202,7 @@ function randomRun(seed: string) {
       settledCashMinor: (a) => c.settledCashMinor(a),
       unsettledReceivableMinor: (a) => c.unsettledReceivableMinor(a),
       unsettledPayableMinor: (a) => c.unsettledPayableMinor(a),
-      marginExcessMinor: (a) => margin.initialExcessMinor(a, marks),
+      marginExcessCovers: (a, amountMinor) => margin.initialExcessMinor(a, marks) >= amountMinor,
     },
   );
   for (let a = 0; a < nA; a++) c.deposit(0, a, 2_000_000 + int(5_000_000));

@@ -22,8 +22,8 @@ class Cash implements RiskAccountView {
   unsettledPayableMinor(): number {
     return 0;
   }
-  marginExcessMinor(): number {
-    return 1e12;
+  marginExcessCovers(_a: number, amountMinor: number): boolean {
+    return 1e12 >= amountMinor;
   }
 }
 

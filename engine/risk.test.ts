@@ -23,8 +23,8 @@ function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cas
     unsettledPayableMinor() {
       return this.payable;
     },
-    marginExcessMinor() {
-      return this.excess;
+    marginExcessCovers(_a: number, amountMinor: number) {
+      return this.excess >= amountMinor;
     },
   };
   const risk = new Risk(

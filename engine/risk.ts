@@ -122,7 +122,12 @@ export interface RiskConfig {
   readonly firms: readonly RiskFirmConfig[];
 }
 
-/** Where risk reads money it does not own. Called once per check on buying-power paths only. */
+/**
+ * Where risk reads money it does not own. Called once per check on buying-power paths only.
+ * The margin figure is asked as a yes/no: a number that is not a small integer (money in
+ * minor units rarely is), returned from a call V8 does not inline, is boxed in a new heap
+ * object, and this runs on every margin account's order.
+ */
 export interface RiskAccountView {
   /** Settled cash (available + held) in minor units. */
   settledCashMinor(account: number): number;
@@ -130,8 +135,8 @@ export interface RiskAccountView {
   unsettledReceivableMinor(account: number): number;
   /** Unsettled cash the account will pay (its unsettled purchases, fees on), >= 0. */
   unsettledPayableMinor(account: number): number;
-  /** Margin accounts: equity minus the initial margin requirement of current positions. */
-  marginExcessMinor(account: number): number;
+  /** Margin accounts: whether equity minus the initial margin requirement of current positions is at least `amountMinor`. */
+  marginExcessCovers(account: number, amountMinor: number): boolean;
 }
 
 const NS_PER_SECOND = 1_000_000_000;
@@ -571,10 +576,10 @@ export class Risk {
       // close, the growth is the order's whole margin (the rest is marginGrowth's case).
       const closable = side === BUY ? -c.pos : c.pos;
       const need = closable <= 0 ? im : this.marginGrowth(c, side, sizeLots, im);
-      if (need > 0 && need > this.view.marginExcessMinor(account) - e.reserved) return RejectReason.InsufficientMargin;
+      if (need > 0 && !this.view.marginExcessCovers(account, need + e.reserved)) return RejectReason.InsufficientMargin;
     } else if (side === BUY) {
       const need = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
-      if (need > 0 && need > this.cashAvailable(account)) return RejectReason.InsufficientBuyingPower;
+      if (need > 0 && !this.cashCovers(account, need)) return RejectReason.InsufficientBuyingPower;
     }
     if ((rate & LIMITS_RATE) !== 0) {
       e.rateWin = sec;
@@ -587,13 +592,17 @@ export class Risk {
     return 0;
   }
 
-  /** A cash account's buying power left: settled cash, the usable share of its receivables, less its payables and what its open buys reserve. */
-  private cashAvailable(account: number): number {
+  /**
+   * Whether a cash account's buying power left covers `needMinor`: settled cash, the usable
+   * share of its receivables, less its payables and what its open buys reserve. A yes/no for
+   * the reason given at RiskAccountView: the figure itself would be boxed on every check.
+   */
+  private cashCovers(account: number, needMinor: number): boolean {
     const e = this.ents[account]!;
     const v = this.view;
     const recv = v.unsettledReceivableMinor(account);
     const usable = recv > 0 ? Math.floor((recv * e.unsettledUse) / 10_000) : 0;
-    return v.settledCashMinor(account) + usable - v.unsettledPayableMinor(account) - e.reserved;
+    return needMinor <= v.settledCashMinor(account) + usable - v.unsettledPayableMinor(account) - e.reserved;
   }
 
   /**
@@ -637,11 +646,11 @@ export class Risk {
       const rc = this.rc;
       const im = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_MARGIN]!;
       const need = this.marginGrowth(c, side, sizeLots - oldLeavesLots, im);
-      if (need > 0 && need > this.view.marginExcessMinor(account) - e.reserved) return RejectReason.InsufficientMargin;
+      if (need > 0 && !this.view.marginExcessCovers(account, need + e.reserved)) return RejectReason.InsufficientMargin;
       return 0;
     }
     const need = this.cashReserveOf(instrument, side, priceTicks, sizeLots) - this.cashReserveOf(instrument, side, oldPriceTicks, oldLeavesLots);
-    if (need > 0 && need > this.cashAvailable(account)) return RejectReason.InsufficientBuyingPower;
+    if (need > 0 && !this.cashCovers(account, need)) return RejectReason.InsufficientBuyingPower;
     return 0;
   }
 
