@@ -7,9 +7,9 @@
  *
  * The core's rule is that matching and risk allocate nothing per order; a run still builds
  * its exchange, books and risk (a few KB), so the figure is bytes per command, and the test
- * (test/hot-path-alloc.test.ts) holds matching and risk under 2 (at 200k commands a run). Before session 9 matching
- * allocated ~40 bytes a command (assertion messages built on every call, and a Map per
- * account of client order ids), and garbage collection took ~4% of its time.
+ * (test/hot-path-alloc.test.ts) holds matching and risk under 2 at 200k commands a run.
+ * Before session 9 matching allocated ~40 bytes a command (assertion messages built on every
+ * call, and a Map per account of client order ids), and garbage collection took ~4% of its time.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/alloc.bench.js [--json] [commands] [matching|risk|back-office...]
  */
