@@ -419,15 +419,19 @@ export class BackOffice implements OrderHooks {
     return this.marks;
   }
 
+  /** The marks margin is checked at: marks to the last trade are kept current by onTrade; only mids need the books. */
+  private marginMarks(): ArrayLike<number> {
+    return this.anyMid ? this.updateMarks() : this.marks;
+  }
+
   /** Equity minus the initial requirement of positions. */
   marginExcessMinor(a: number): number {
-    // Marks to the last trade are kept current by onTrade; only mids need the books.
-    return this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks);
+    return this.margin.initialExcessMinor(a, this.marginMarks());
   }
 
   /** Risk's margin check: whether marginExcessMinor(a) >= amountMinor, compared here so that no money figure is returned (boxed) across the calls between risk and the margin. */
   marginExcessCovers(a: number, amountMinor: number): boolean {
-    return this.margin.initialExcessMinor(a, this.anyMid ? this.updateMarks() : this.marks) >= amountMinor;
+    return this.margin.initialExcessMinor(a, this.marginMarks()) >= amountMinor;
   }
 
   equityMinor(a: number): number {
