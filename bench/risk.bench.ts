@@ -393,9 +393,9 @@ const CALL_REFERENCE = 5;
 class RecordingRisk extends Risk {
   static calls = new RiskCalls();
   private inModify = false;
-  override check(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
-    const r = super.check(account, instrument, side, priceTicks, sizeLots, tsNs);
-    RecordingRisk.calls.push(CALL_CHECK, account, instrument, side, priceTicks, sizeLots, tsNs, 0, r);
+  override checkOrder(orderId: number, account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
+    const r = super.checkOrder(orderId, account, instrument, side, priceTicks, sizeLots, tsNs);
+    RecordingRisk.calls.push(CALL_CHECK, orderId, account, instrument, side, priceTicks, sizeLots, tsNs, r);
     return r;
   }
   override onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
@@ -430,7 +430,7 @@ function replayRisk(calls: RiskCalls): number {
     const j = i * 8;
     switch (k[i]) {
       case CALL_CHECK:
-        if (r.check(a[j]! | 0, a[j + 1]! | 0, a[j + 2]! as Side, a[j + 3]!, a[j + 4]!, a[j + 5]!) !== a[j + 7]) bad++;
+        if (r.checkOrder(a[j]!, a[j + 1]! | 0, a[j + 2]! | 0, a[j + 3]! as Side, a[j + 4]!, a[j + 5]!, a[j + 6]!) !== a[j + 7]) bad++;
         break;
       case CALL_ORDER:
         r.onOrder(a[j]! as OrderChange, a[j + 1]!, a[j + 2]! | 0, a[j + 3]! | 0, a[j + 4]! as Side, a[j + 5]!, a[j + 6]!);

@@ -283,13 +283,16 @@ export class BackOffice implements OrderHooks {
 
   // ---- OrderHooks (hot path: no allocation) ------------------------------------------------
 
-  check(c: CommandRecord): number {
-    return this.riskHooks.check(c);
+  check(c: CommandRecord, orderId: number): number {
+    return this.riskHooks.check(c, orderId);
   }
 
-  onAccepted(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void {
-    this.riskHooks.onAccepted(orderId, account, instrument, side, orderType, sizeLots);
+  onRefused(orderId: number): void {
+    this.riskHooks.onRefused(orderId);
   }
+
+  /** Nothing: risk booked the order when its check passed. */
+  onAccepted(): void {}
 
   onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void {
     const ex = this.ex();

@@ -29,8 +29,19 @@ export interface ExchangeAccount {
  * through `beginExtra`/`publishExtra` (one sequence), but must not apply commands.
  */
 export interface OrderHooks {
-  /** After the venue's own checks, before the book: 0 to pass, or a RejectReason. */
-  check(c: CommandRecord): number;
+  /**
+   * After the venue's own checks, before the book: 0 to pass, or a RejectReason. `orderId` is
+   * the id the order gets if it passes, so a hook may book the order here, while it has the
+   * figures the booking moves at hand (risk does); `onRefused` undoes that if the book then
+   * refuses the order.
+   */
+  check(c: CommandRecord, orderId: number): number;
+  /**
+   * Order `orderId` passed `check`, but the book refused it (a FOK it cannot fill, a post-only
+   * that would cross, a market order with no liquidity): it was never accepted, and no other
+   * hook is called for it. Optional.
+   */
+  onRefused?(orderId: number): void;
   /** The order was accepted (its accepted event is out) with `sizeLots` open. */
   onAccepted(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void;
   /** One fill, after its trade event. */
@@ -473,6 +484,7 @@ export class Exchange implements BookListener, ReplayListener {
         this.pendingAccept = 0;
         this.clOrd.delete(account, c.clOrdId);
         this.nextOrderId--;
+        if (this.hooks !== null && this.hooks.onRefused !== undefined) this.hooks.onRefused(id);
         this.emitRejected(c, r);
         return;
       }
@@ -554,7 +566,7 @@ export class Exchange implements BookListener, ReplayListener {
     // too big for V8 to inline, so what it inlines comes out of its own budget. Called from
     // submit, risk's check took the budget that inlines publishQuote and the book's depth
     // there, and matching slowed down by more than risk's own cost.
-    return this.hooks !== null ? this.hooks.check(c) : 0;
+    return this.hooks !== null ? this.hooks.check(c, this.nextOrderId) : 0;
   }
 
   private checkPrice(instrument: number, priceTicks: number): number {

@@ -5,8 +5,10 @@
  * bench runs it alone, so what the bench measures is the product's path.
  *
  * Stages per order (exchange-core style): the exchange's own venue checks, then `check`
- * (risk, O(1), plus a book walk for market orders), the book, then `onTrade`/`onFill`
- * (risk's fill bookkeeping and reference price).
+ * (risk, O(1), plus a book walk for market orders; an order that passes is booked there, by
+ * `Risk.checkOrder`, so it costs one call into risk before the book rather than a check and
+ * then an accept), the book (`onRefused` releases the booking if the book refuses the order),
+ * then `onTrade`/`onFill` (risk's fill bookkeeping and reference price).
  *
  * Reservation prices: risk reserves an order at one price for its whole life, so that fills
  * and cancels release exactly what was reserved. Limit and stop-limit orders use their limit;
@@ -18,13 +20,13 @@
  * - `new RiskHooks(risk, referencePriceTicks)`: `referencePriceTicks[i]` is instrument i's
  *   price before its first trade (the fallback of a market order's walk on an empty book)
  * - `attach(exchange)`: before the first command (the walk reads the exchange's books)
- * - the OrderHooks methods; `bypass` (set by the venue around its own liquidation orders:
- *   they skip the checks but are still booked)
+ * - the OrderHooks methods (`onAccepted` does nothing: the order was booked by its check);
+ *   `bypass` (set by the venue around its own liquidation orders: they skip the checks but
+ *   are still booked)
  * - `lastPx`: per instrument, the last trade through these hooks (NO_PRICE before the first);
  *   the back office marks to it
  *
- * Hot path (`check`, `checkModify`, `onAccepted`, `onModified`, `onTrade`, `onFill`,
- * `onReduced`): no allocation beyond Risk's order records growing by doubling; the per-order
+ * Hot path (`check`, `checkModify`, `onModified`, `onTrade`, `onFill`, `onReduced`): no allocation beyond Risk's order records growing by doubling; the per-order
  * state is Risk's (`Risk.onOrder`), so these hooks keep none of their own.
  */
 import { InvariantError } from './assert.js';
@@ -53,8 +55,6 @@ export class RiskHooks implements OrderHooks {
   private exchange: Exchange | null = null;
   /** Per instrument: its replay venue when the market is recorded data (set by attach). */
   private replayed: (ReplayVenue | null)[] = [];
-  /** Reservation price of the command being checked, kept for its onAccepted. */
-  private pendingPx = 0;
 
   constructor(risk: Risk, referencePriceTicks: ArrayLike<number>) {
     this.risk = risk;
@@ -74,15 +74,22 @@ export class RiskHooks implements OrderHooks {
     return x;
   }
 
-  check(c: CommandRecord): number {
+  check(c: CommandRecord, orderId: number): number {
     const type = c.orderType;
     let px: number;
     if (type === LIMIT || type === STOP_LIMIT) px = c.priceTicks;
     else if (type === STOP_MARKET) px = c.stopPriceTicks;
     else px = this.worstPrice(c.instrument, c.side, c.sizeLots);
-    this.pendingPx = px;
-    if (this.bypass) return 0;
-    return this.risk.check(c.account, c.instrument, c.side as Side, px, c.sizeLots, c.tsNs);
+    if (this.bypass) {
+      this.risk.onOrder(ACCEPTED, orderId, c.account, c.instrument, c.side as Side, px, c.sizeLots);
+      return 0;
+    }
+    return this.risk.checkOrder(orderId, c.account, c.instrument, c.side as Side, px, c.sizeLots, c.tsNs);
+  }
+
+  /** The book refused an order its check had booked: all of it is released. */
+  onRefused(orderId: number): void {
+    this.risk.onOrder(REDUCED, orderId, 0, 0, 0, 0, this.risk.openLotsOf(orderId));
   }
 
   /** The worst price a market order of `sizeLots` can trade at now: where its walk of the book ends. */
@@ -113,9 +120,8 @@ export class RiskHooks implements OrderHooks {
   // The update hooks are one call each into Risk.onOrder, which keeps the per-order records:
   // small enough that V8 inlines them into the exchange for little of its inlining budget.
 
-  onAccepted(orderId: number, account: number, instrument: number, side: number, _orderType: number, sizeLots: number): void {
-    this.risk.onOrder(ACCEPTED, orderId, account, instrument, side as Side, this.pendingPx, sizeLots);
-  }
+  /** Nothing: `check` booked the order (one call into risk before the book, not two). */
+  onAccepted(): void {}
 
   onTrade(_tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, _takerAccount: number, _makerAccount: number, _takerSide: number, priceTicks: number, sizeLots: number): void {
     this.risk.onOrder(FILLED, takerOrderId, 0, 0, 0, 0, sizeLots);

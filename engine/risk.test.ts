@@ -8,7 +8,7 @@ const B = Side.Buy;
 const S = Side.Sell;
 const SEC = 1_000_000_000;
 
-function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cash = 1_000_000, excess = 0) {
+function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cash = 1_000_000, excess = 0, instruments = 1) {
   const view: RiskAccountView & { settled: number; receivable: number; payable: number; excess: number } = {
     settled: cash,
     receivable: 0,
@@ -29,7 +29,7 @@ function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cas
   };
   const risk = new Risk(
     {
-      instruments: [{ num: 1, den: 1, referencePriceTicks: 10_000, feeReserveCentiBps: 100, initialPerLotMinor: (p) => Math.ceil(p / 2) }],
+      instruments: Array.from({ length: instruments }, () => ({ num: 1, den: 1, referencePriceTicks: 10_000, feeReserveCentiBps: 100, initialPerLotMinor: (p: number) => Math.ceil(p / 2) })),
       accounts,
       firms,
     },
@@ -376,6 +376,92 @@ describe('risk', () => {
       }
       for (const o of open) risk.onCancelled(0, 0, o.side, o.px, o.leaves, 0);
       expect(risk.reservedMinor(0), seed).toBe(0);
+    }
+  });
+  it('books an order at its check exactly as a check then an accept would (random flow: cash and margin accounts, two instruments, firm exposure)', () => {
+    const accounts: RiskAccountConfig[] = [
+      { firm: 0, type: 'cash', limits: { maxGrossExposureMinor: 4_000_000, maxNetExposureMinor: 3_000_000 } },
+      { firm: 0, type: 'margin', limits: { maxLongLots: 150, maxShortLots: 150, maxNetExposureMinor: 3_500_000 } },
+      { firm: 1, type: 'margin', limits: { maxGrossExposureMinor: 3_000_000 } },
+    ];
+    const firms: RiskFirmConfig[] = [{ limits: { maxGrossExposureMinor: 4_500_000, maxLongLots: 300 } }, { limits: { maxOpenOrders: 40 } }];
+    for (const seed of ['book-1', 'book-2']) {
+      const rnd = seedrandom(seed);
+      const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+      // Cash tight enough that buying power refuses some buys; margin excess likewise.
+      const a = make(accounts, firms, 1_500_000, 1_200_000, 2);
+      const b = make(accounts, firms, 1_500_000, 1_200_000, 2);
+      const open: { id: number; leaves: number }[] = [];
+      let nextId = 1;
+      let passed = 0;
+      let refused = 0;
+      const reasons = new Map<number, number>();
+      for (let n = 0; n < 3_000; n++) {
+        const u = rnd();
+        if (u < 0.45 || open.length === 0) {
+          const acct = int(0, 2);
+          const ins = int(0, 1);
+          const side = rnd() < 0.5 ? B : S;
+          const px = int(9_800, 10_200);
+          const size = int(1, 40);
+          const id = nextId++;
+          const r = a.risk.check(acct, ins, side, px, size, n);
+          expect(b.risk.checkOrder(id, acct, ins, side, px, size, n), `${seed} #${n}`).toBe(r);
+          reasons.set(r, (reasons.get(r) ?? 0) + 1);
+          if (r === 0) {
+            passed++;
+            a.risk.onOrder(OrderChange.Accepted, id, acct, ins, side, px, size);
+            if (rnd() < 0.1) {
+              // The book refuses it after the check: the booking is released whole.
+              a.risk.onOrder(OrderChange.Reduced, id, 0, 0, 0, 0, size);
+              b.risk.onOrder(OrderChange.Reduced, id, 0, 0, 0, 0, size);
+              refused++;
+            } else {
+              open.push({ id, leaves: size });
+            }
+          }
+        } else {
+          const k = int(0, open.length - 1);
+          const o = open[k]!;
+          const lots = int(1, o.leaves);
+          const change = u < 0.8 ? OrderChange.Filled : OrderChange.Reduced;
+          a.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
+          b.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
+          o.leaves -= lots;
+          if (o.leaves === 0) open.splice(k, 1);
+        }
+        if (rnd() < 0.05) {
+          const ins = int(0, 1);
+          const ref = int(9_900, 10_100);
+          a.risk.setReferencePrice(ins, ref);
+          b.risk.setReferencePrice(ins, ref);
+        }
+        for (let acct = 0; acct < 3; acct++) {
+          const at = `${seed} #${n} account ${acct}`;
+          expect(b.risk.openOrders(acct), at).toBe(a.risk.openOrders(acct));
+          expect(b.risk.reservedMinor(acct), at).toBe(a.risk.reservedMinor(acct));
+          expect(b.risk.grossExposureMinor(acct), at).toBe(a.risk.grossExposureMinor(acct));
+          for (let ins = 0; ins < 2; ins++) {
+            expect(b.risk.position(acct, ins), at).toBe(a.risk.position(acct, ins));
+            expect(b.risk.openLots(acct, ins, B), at).toBe(a.risk.openLots(acct, ins, B));
+            expect(b.risk.openLots(acct, ins, S), at).toBe(a.risk.openLots(acct, ins, S));
+            // A probe each way answers alike: the firm's figures have no reader of their own,
+            // and with two instruments its exposure check reads the other instrument's figures.
+            expect(b.risk.check(acct, ins, B, 10_000, 30, n), at).toBe(a.risk.check(acct, ins, B, 10_000, 30, n));
+            expect(b.risk.check(acct, ins, S, 10_000, 30, n), at).toBe(a.risk.check(acct, ins, S, 10_000, 30, n));
+          }
+        }
+        expect(b.risk.firmOpenOrders(0)).toBe(a.risk.firmOpenOrders(0));
+        expect(b.risk.firmOpenOrders(1)).toBe(a.risk.firmOpenOrders(1));
+      }
+      // The flow must pass, be refused by the book, and be refused by risk for each kind of limit it sets.
+      expect(passed, seed).toBeGreaterThan(500);
+      expect(refused, seed).toBeGreaterThan(20);
+      for (const reason of [RejectReason.GrossExposureLimit, RejectReason.NetExposureLimit, RejectReason.LongPositionLimit, RejectReason.InsufficientBuyingPower, RejectReason.InsufficientMargin]) {
+        expect(reasons.get(reason) ?? 0, `${seed} reason ${reason}`).toBeGreaterThan(0);
+      }
+      // Booking an order id that is open is refused loudly.
+      if (open.length > 0) expect(() => b.risk.checkOrder(open[0]!.id, 0, 0, S, 10_000, 1, 0)).toThrow(InvariantError);
     }
   });
 });

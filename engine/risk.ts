@@ -25,7 +25,8 @@
  *                                                          -> InsufficientMargin
  *     (reserved IM per instrument: the margin of the open lots that would open or grow a
  *     position, see `opening`; an order that only closes part of the position needs none)
- * A passing check counts towards the rate limit; nothing else changes until `onAccepted`.
+ * A passing check counts towards the rate limit; nothing else changes until the order is
+ * booked (`checkOrder` books it at once, `onOrder(Accepted, …)` later).
  *
  * Cash reservations are linear in lots so that partial fills release exactly what was reserved:
  * cash reserve per lot = ceil(notional of one lot) + fee on it at the instrument's highest rate.
@@ -38,14 +39,18 @@
  *
  * Exposure is maintained incrementally: each (entity, instrument) contributes
  * max(|pos + openBuys|, |pos - openSells|) * notional-per-lot at the reference price current
- * when that contribution was last refreshed (on accept, fill, cancel, and `revalue`). This keeps
+ * when that contribution was last refreshed (on accept, fill, cancel, the release of an order
+ * the book refused after `checkOrder` booked it, and `revalue`). This keeps
  * every call O(1); call `revalue(instrument)` (O(entities)) after moving a reference price far,
  * e.g. at the end of the day.
  *
  * API (all O(1) and allocation-free except config, revalue, a firm's kill switch (O(accounts):
  * each account keeps the combined flag) and the order records growing by doubling)
  * - `new Risk(config: RiskConfig, view: RiskAccountView)`
- * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason
+ * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason (books nothing)
+ * - `checkOrder(orderId, account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason:
+ *   the same check, and an order that passes is booked as accepted at once (as `onOrder(Accepted, …)`
+ *   would book it); if the book then refuses it, `onOrder(Reduced, orderId, …, its lots)` releases it
  * - by venue order id (risk keeps a record per open order: account, instrument, side,
  *   reservation price and per-lot reservation, open lots; it is dropped when the order's last
  *   lot goes, and an update or reader for an order that is not open is an InvariantError):
@@ -527,7 +532,19 @@ export class Risk {
     return opening(closable, open + lots, openIm + im) - opening(closable, open, openIm);
   }
 
+  /** Checks an order and books nothing (what-if callers, tests). */
   check(account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
+    return this.checkOrder(SCRATCH_ORDER, account, instrument, side, priceTicks, sizeLots, tsNs);
+  }
+
+  /**
+   * Checks order `orderId` (SCRATCH_ORDER: check only) and, if it passes, books it as accepted
+   * with `sizeLots` open at `priceTicks`, exactly as `onOrder(Accepted, …)` would. Booking here
+   * reuses what the check has just read (the account's cell, its firm's, the per-lot
+   * reservation and the reservation's growth), and saves the exchange a second call into risk
+   * per order; before, the accept's own call read it all again, ~250 instructions more than a fill.
+   */
+  checkOrder(orderId: number, account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
     if (!(account >= 0 && account < this.nA)) return RejectReason.UnknownAccount;
     if (!(instrument >= 0 && instrument < this.nI)) return RejectReason.UnknownInstrument;
     const e = this.ents[account]!;
@@ -569,16 +586,21 @@ export class Risk {
     const c = this.cells[account * this.nI + instrument]!;
     const limitReason = positionAndExposure(c, side, sizeLots, (limits & LIMITS_EXPOSURE) !== 0);
     if (limitReason !== 0) return limitReason;
-    // Check 9.
+    // Check 9. `perLot` is what one lot of the order reserves, `need` the growth of the
+    // account's reservation with the order.
+    let perLot = 0;
+    let need = 0;
     if (e.margin === 1) {
-      const im = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+      perLot = this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
+      const im = sizeLots * perLot;
       // The side's orders can close -position (buys) or +position (sells); with nothing to
       // close, the growth is the order's whole margin (the rest is marginGrowth's case).
       const closable = side === BUY ? -c.pos : c.pos;
-      const need = closable <= 0 ? im : this.marginGrowth(c, side, sizeLots, im);
+      need = closable <= 0 ? im : this.marginGrowth(c, side, sizeLots, im);
       if (need > 0 && !this.view.marginExcessCovers(account, need + e.reserved)) return RejectReason.InsufficientMargin;
     } else if (side === BUY) {
-      const need = sizeLots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
+      perLot = this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
+      need = sizeLots * perLot;
       if (need > 0 && !this.cashCovers(account, need)) return RejectReason.InsufficientBuyingPower;
     }
     if ((rate & LIMITS_RATE) !== 0) {
@@ -589,6 +611,36 @@ export class Risk {
       f.rateWin = sec;
       f.rateCnt = rF + 1;
     }
+    if (orderId === SCRATCH_ORDER) return 0;
+    // Booked at once, as onOrder's accept, from the figures the check has just read.
+    if (!(orderId < this.slotOf.length)) this.growSlotMap(orderId);
+    if (this.slotOf[orderId] !== 0) throw new InvariantError(`risk: order ${orderId} accepted while open`);
+    const slot = this.nFree > 0 ? this.free[--this.nFree]! : this.newSlot();
+    this.slotOf[orderId] = slot;
+    const k = slot * OS;
+    this.ord[k + O_LEAVES] = sizeLots;
+    this.ord[k + O_PX] = priceTicks;
+    this.ord[k + O_PER_LOT] = perLot;
+    this.ordI[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
+    const fc = c.firmCell;
+    const buy = side === BUY ? sizeLots : 0;
+    const sell = sizeLots - buy;
+    const cBuy = c.buy + buy;
+    const cSell = c.sell + sell;
+    c.buy = cBuy;
+    c.sell = cSell;
+    fc.buy += buy;
+    fc.sell += sell;
+    e.open += 1;
+    f.open += 1;
+    if (e.exposure !== 0) expose(e, c, c.pos + cBuy, c.pos - cSell, x.refPerLot);
+    if (f.exposure !== 0) expose(f, fc, fc.pos + fc.buy, fc.pos - fc.sell, x.refPerLot);
+    if (e.margin === 1) {
+      c.buyIm += buy * perLot;
+      c.sellIm += sell * perLot;
+      c.reserved += need;
+    }
+    e.reserved += need;
     return 0;
   }
 

@@ -150,7 +150,7 @@ describe('back office on a replayed instrument', () => {
 
   it('refuses order hooks without onFill on a venue with a replayed instrument', () => {
     const bo = new BackOffice(config());
-    const partial: OrderHooks = { check: (c) => bo.check(c), onAccepted: () => {}, onTrade: () => {}, onReduced: () => {}, onModified: () => {} };
+    const partial: OrderHooks = { check: (c, id) => bo.check(c, id), onAccepted: () => {}, onTrade: () => {}, onReduced: () => {}, onModified: () => {} };
     expect(() => new Exchange({ instruments: INS, accounts: [{ name: 'q', stp: StpMode.None }], quotes: false, levels: 0, replay: [QueueModel.Pessimistic], orderHooks: partial }, { emit: () => {} })).toThrow(/onFill/);
   });
 
