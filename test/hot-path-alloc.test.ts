@@ -1,12 +1,14 @@
 /**
  * "Hot paths allocate nothing", checked on the build (dist/, as `npm test` builds it first):
  * bench/alloc.bench.ts runs the risk bench's stream through the exchange alone and with
- * pre-trade risk under V8's sampling heap profiler, after warm-up, and reports bytes per
- * command (the quietest of three sampling windows). A run builds its exchange, books and
- * risk anew (0.25 bytes a command for matching and 0.55 with risk at this size), so the
- * bound is 2: one boxed number per order event would be ~8 or more, and matching allocated
- * ~40 a command before session 9 (assertion messages built on every call, client order ids
- * in a Map per account).
+ * pre-trade risk, after warm-up, and reports bytes per command from the V8 heap's used size
+ * over a run that no garbage collection interrupted (the quietest of four). A run builds its
+ * exchange, books and risk anew (0.13 bytes a command for matching and 0.32 with risk at this
+ * size), so the bound is 2: one boxed number per order event would be ~8 or more (a one-element
+ * array per order update in risk gives ~43), and matching allocated ~40 a command before
+ * session 9 (assertion messages built on every call, client order ids in a Map per account).
+ * Until session 11 the figure came from V8's sampling heap profiler, whose later sampling
+ * windows report allocation the heap does not show; it failed about one run in six.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
