@@ -613,11 +613,7 @@ export class Risk {
     }
     if (orderId === SCRATCH_ORDER) return 0;
     // Booked at once, as onOrder's accept, from the figures the check has just read.
-    if (!(orderId < this.slotOf.length)) this.growSlotMap(orderId);
-    if (this.slotOf[orderId] !== 0) throw new InvariantError(`risk: order ${orderId} accepted while open`);
-    const slot = this.nFree > 0 ? this.free[--this.nFree]! : this.newSlot();
-    this.slotOf[orderId] = slot;
-    const k = slot * OS;
+    const k = this.takeSlot(orderId) * OS;
     this.ord[k + O_LEAVES] = sizeLots;
     this.ord[k + O_PX] = priceTicks;
     this.ord[k + O_PER_LOT] = perLot;
@@ -760,11 +756,7 @@ export class Risk {
     let slot: number;
     if (change === ACCEPTED) {
       if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
-      // Doubling: growing by a fixed chunk would copy the map O(orders^2 / chunk) over a run.
-      if (!(orderId < this.slotOf.length)) this.growSlotMap(orderId);
-      if (this.slotOf[orderId] !== 0) throw new InvariantError(`risk: order ${orderId} accepted while open`);
-      slot = orderId === SCRATCH_ORDER ? 0 : this.nFree > 0 ? this.free[--this.nFree]! : this.newSlot();
-      this.slotOf[orderId] = slot;
+      slot = this.takeSlot(orderId);
     } else {
       slot = orderId < this.slotOf.length ? this.slotOf[orderId]! : 0;
       if (slot === 0 && orderId !== SCRATCH_ORDER) throw new InvariantError(change === FILLED ? 'risk: fill of an order that is not open' : 'risk: cancel of an order that is not open');
@@ -835,6 +827,16 @@ export class Risk {
   private perLotReserve(account: number, instrument: number, side: Side, priceTicks: number): number {
     if (this.ents[account]!.margin === 1) return this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
     return side === BUY ? this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+  }
+
+  /** The record slot of newly accepted order `orderId` (SCRATCH_ORDER: slot 0), mapped from its id. */
+  private takeSlot(orderId: number): number {
+    // Doubling: growing by a fixed chunk would copy the map O(orders^2 / chunk) over a run.
+    if (!(orderId < this.slotOf.length)) this.growSlotMap(orderId);
+    if (this.slotOf[orderId] !== 0) throw new InvariantError(`risk: order ${orderId} accepted while open`);
+    const slot = orderId === SCRATCH_ORDER ? 0 : this.nFree > 0 ? this.free[--this.nFree]! : this.newSlot();
+    this.slotOf[orderId] = slot;
+    return slot;
   }
 
   /** A slot never used before, the records and the free list grown by doubling when full. */
