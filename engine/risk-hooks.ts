@@ -26,8 +26,9 @@
  * - `lastPx`: per instrument, the last trade through these hooks (NO_PRICE before the first);
  *   the back office marks to it
  *
- * Hot path (`check`, `checkModify`, `onModified`, `onTrade`, `onFill`, `onReduced`): no allocation beyond Risk's order records growing by doubling; the per-order
- * state is Risk's (`Risk.onOrder`), so these hooks keep none of their own.
+ * Hot path (`check`, `checkModify`, `onModified`, `onTrade`, `onFill`, `onReduced`): no
+ * allocation beyond Risk's order records growing by doubling; the per-order state is Risk's
+ * (`Risk.checkOrder`, `Risk.onOrder`), so these hooks keep none of their own.
  */
 import { InvariantError } from './assert.js';
 import type { CommandRecord } from './command.js';
