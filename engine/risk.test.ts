@@ -378,6 +378,96 @@ describe('risk', () => {
       expect(risk.reservedMinor(0), seed).toBe(0);
     }
   });
+  it("holds a taker's fills over its trades and leaves the state each fill would (random sweeps, the reference moving between trades, self-trades)", () => {
+    const accounts: RiskAccountConfig[] = [
+      { firm: 0, type: 'cash', limits: { maxGrossExposureMinor: 5_000_000, maxNetExposureMinor: 4_000_000 } },
+      { firm: 0, type: 'margin', limits: { maxLongLots: 200, maxShortLots: 200, maxNetExposureMinor: 4_000_000 } },
+      { firm: 1, type: 'margin', limits: { maxGrossExposureMinor: 4_000_000 } },
+    ];
+    const firms: RiskFirmConfig[] = [{ limits: { maxGrossExposureMinor: 6_000_000, maxLongLots: 400 } }, { limits: { maxOpenOrders: 60 } }];
+    for (const seed of ['held-1', 'held-2']) {
+      const rnd = seedrandom(seed);
+      const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+      // a applies every fill at once (onOrder per side of a trade), b holds the taker's (onTrade).
+      const a = make(accounts, firms, 5_000_000, 4_000_000, 2);
+      const b = make(accounts, firms, 5_000_000, 4_000_000, 2);
+      const open: { id: number; acct: number; ins: number; side: Side; leaves: number }[] = [];
+      let nextId = 1;
+      let sweeps = 0;
+      let selfTrades = 0;
+      // A new order checked alike by both; undefined if risk refused it.
+      const submit = (n: number) => {
+        const o = { id: nextId++, acct: int(0, 2), ins: int(0, 1), side: rnd() < 0.5 ? B : S, leaves: int(1, 60) };
+        const px = int(9_800, 10_200);
+        const r = a.risk.checkOrder(o.id, o.acct, o.ins, o.side, px, o.leaves, n);
+        expect(b.risk.checkOrder(o.id, o.acct, o.ins, o.side, px, o.leaves, n), `${seed} #${n}`).toBe(r);
+        return r === 0 ? o : undefined;
+      };
+      for (let n = 0; n < 2_500; n++) {
+        const u = rnd();
+        if (u < 0.45 || open.length === 0) {
+          const o = submit(n);
+          if (o !== undefined) open.push(o);
+        } else if (u < 0.8) {
+          const t = submit(n);
+          if (t === undefined) continue;
+          const makers = open.filter((o) => o.ins === t.ins && o.side !== t.side);
+          let trades = 0;
+          while (t.leaves > 0 && makers.length > 0 && trades < 5) {
+            const m = makers.splice(int(0, makers.length - 1), 1)[0]!;
+            const lots = Math.min(t.leaves, m.leaves, int(1, 30));
+            a.risk.onOrder(OrderChange.Filled, t.id, 0, 0, 0, 0, lots);
+            a.risk.onOrder(OrderChange.Filled, m.id, 0, 0, 0, 0, lots);
+            b.risk.onTrade(t.ins, t.id, m.id, lots);
+            // The trade moves the reference after the fills, as the hooks do.
+            const ref = int(9_700, 10_300);
+            a.risk.setReferencePrice(t.ins, ref);
+            b.risk.setReferencePrice(t.ins, ref);
+            t.leaves -= lots;
+            m.leaves -= lots;
+            if (m.leaves === 0) open.splice(open.indexOf(m), 1);
+            if (m.acct === t.acct) selfTrades++;
+            trades++;
+          }
+          if (trades > 1) sweeps++;
+          if (t.leaves > 0) {
+            if (rnd() < 0.5) {
+              // An IOC's rest, reported after its trades.
+              a.risk.onOrder(OrderChange.Reduced, t.id, 0, 0, 0, 0, t.leaves);
+              b.risk.onOrder(OrderChange.Reduced, t.id, 0, 0, 0, 0, t.leaves);
+            } else {
+              open.push(t);
+            }
+          }
+        } else {
+          const k = int(0, open.length - 1);
+          const o = open[k]!;
+          const lots = int(1, o.leaves);
+          a.risk.onOrder(OrderChange.Reduced, o.id, 0, 0, 0, 0, lots);
+          b.risk.onOrder(OrderChange.Reduced, o.id, 0, 0, 0, 0, lots);
+          o.leaves -= lots;
+          if (o.leaves === 0) open.splice(k, 1);
+        }
+        // Compared now and then only: every reader applies the held fills, and the next update must do it unasked.
+        if (rnd() < 0.3) continue;
+        for (let acct = 0; acct < 3; acct++) {
+          const at = `${seed} #${n} account ${acct}`;
+          expect(b.risk.reservedMinor(acct), at).toBe(a.risk.reservedMinor(acct));
+          expect(b.risk.grossExposureMinor(acct), at).toBe(a.risk.grossExposureMinor(acct));
+          expect(b.risk.openOrders(acct), at).toBe(a.risk.openOrders(acct));
+          for (let ins = 0; ins < 2; ins++) {
+            expect(b.risk.position(acct, ins), at).toBe(a.risk.position(acct, ins));
+            expect(b.risk.openLots(acct, ins, B), at).toBe(a.risk.openLots(acct, ins, B));
+            expect(b.risk.openLots(acct, ins, S), at).toBe(a.risk.openLots(acct, ins, S));
+            expect(b.risk.check(acct, ins, B, 10_000, 40, n), at).toBe(a.risk.check(acct, ins, B, 10_000, 40, n));
+            expect(b.risk.check(acct, ins, S, 10_000, 40, n), at).toBe(a.risk.check(acct, ins, S, 10_000, 40, n));
+          }
+        }
+      }
+      expect(sweeps, seed).toBeGreaterThan(150);
+      expect(selfTrades, seed).toBeGreaterThan(50);
+    }
+  });
   it('books an order at its check exactly as a check then an accept would (random flow: cash and margin accounts, two instruments, firm exposure)', () => {
     const accounts: RiskAccountConfig[] = [
       { firm: 0, type: 'cash', limits: { maxGrossExposureMinor: 4_000_000, maxNetExposureMinor: 3_000_000 } },
