@@ -388,7 +388,6 @@ const CALL_ORDER = 2;
 const CALL_CHECK_MODIFY = 3;
 const CALL_MODIFY = 4;
 const CALL_REFERENCE = 5;
-const CALL_TRADE = 6;
 
 /** Records every call RiskHooks makes into Risk (a modify's own onOrder calls are part of modifyOrder). */
 class RecordingRisk extends Risk {
@@ -413,10 +412,6 @@ class RecordingRisk extends Risk {
     this.inModify = true;
     super.modifyOrder(orderId, priceTicks, leavesLots);
     this.inModify = false;
-  }
-  override onTrade(instrument: number, takerId: number, makerId: number, lots: number): void {
-    RecordingRisk.calls.push(CALL_TRADE, instrument, takerId, makerId, lots, 0, 0, 0, 0);
-    super.onTrade(instrument, takerId, makerId, lots);
   }
   override setReferencePrice(instrument: number, priceTicks: number): void {
     RecordingRisk.calls.push(CALL_REFERENCE, instrument, priceTicks, 0, 0, 0, 0, 0, 0);
@@ -448,9 +443,6 @@ function replayRisk(calls: RiskCalls): number {
         break;
       case CALL_REFERENCE:
         r.setReferencePrice(a[j]! | 0, a[j + 1]!);
-        break;
-      case CALL_TRADE:
-        r.onTrade(a[j]! | 0, a[j + 1]!, a[j + 2]!, a[j + 3]!);
         break;
     }
   }

@@ -8,8 +8,7 @@
  * (risk, O(1), plus a book walk for market orders; an order that passes is booked there, by
  * `Risk.checkOrder`, so it costs one call into risk before the book rather than a check and
  * then an accept), the book (`onRefused` releases the booking if the book refuses the order),
- * then `onTrade`/`onFill` (risk's fill bookkeeping and reference price; a taker's fills are
- * held by `Risk.onTrade` and applied once, when its match is over).
+ * then `onTrade`/`onFill` (risk's fill bookkeeping and reference price).
  *
  * Reservation prices: risk reserves an order at one price for its whole life, so that fills
  * and cancels release exactly what was reserved. Limit and stop-limit orders use their limit;
@@ -126,8 +125,8 @@ export class RiskHooks implements OrderHooks {
   onAccepted(): void {}
 
   onTrade(_tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, _takerAccount: number, _makerAccount: number, _takerSide: number, priceTicks: number, sizeLots: number): void {
-    // Before the reference moves: risk values the taker's held fills at the reference of their last trade.
-    this.risk.onTrade(instrument, takerOrderId, makerOrderId, sizeLots);
+    this.risk.onOrder(FILLED, takerOrderId, 0, 0, 0, 0, sizeLots);
+    this.risk.onOrder(FILLED, makerOrderId, 0, 0, 0, 0, sizeLots);
     this.traded(instrument, priceTicks);
   }
 

@@ -57,8 +57,6 @@
  *   - `onOrder(change, orderId, account, instrument, side, priceTicks, lots)`: accepted (the
  *     order passed risk and entered matching), filled (taker or maker) or reduced (cancel,
  *     expiry, IOC remainder) by `lots`
- *   - `onTrade(instrument, takerId, makerId, lots)`: both sides of a trade; the taker's fills
- *     are held until its match is over and applied as one update (see the method)
  *   - `checkModifyOrder(orderId, priceTicks, sizeLots)` -> 0 | RejectReason, then `modifyOrder(orderId, priceTicks, leavesLots)`
  *   - `checkReserveAt(orderId, priceTicks)` -> 0 | RejectReason: buying power or margin only, for
  *     a new reservation price of the same open lots (a triggered stop-market), then `modifyOrder`
@@ -409,18 +407,11 @@ export class Risk {
   // The current virtual second of the rate windows: [secStartNs, secStartNs + 1 s).
   private secStartNs = Number.POSITIVE_INFINITY;
   private sec = -1;
-  // The taker of the trades in progress (see onTrade): its fills so far, not yet applied, and
-  // the per-lot exposure valuation current at its last fill. `held` is 0 when none is held.
-  private held = 0;
-  private heldLots = 0.5;
-  private heldIns = 0;
-  private heldPerLot = 0.5;
 
   constructor(
     config: RiskConfig,
     private readonly view: RiskAccountView,
   ) {
-    this.heldLots = this.heldPerLot = 0;
     const nA = (this.nA = config.accounts.length);
     const nF = config.firms.length;
     const nI = (this.nI = config.instruments.length);
@@ -554,7 +545,6 @@ export class Risk {
    * per order; before, the accept's own call read it all again, ~250 instructions more than a fill.
    */
   checkOrder(orderId: number, account: number, instrument: number, side: Side, priceTicks: number, sizeLots: number, tsNs: number): 0 | RejectReason {
-    if (this.held !== 0) this.settleHeld();
     if (!(account >= 0 && account < this.nA)) return RejectReason.UnknownAccount;
     if (!(instrument >= 0 && instrument < this.nI)) return RejectReason.UnknownInstrument;
     const e = this.ents[account]!;
@@ -672,7 +662,6 @@ export class Risk {
    * are not touched (the order is already open and counted).
    */
   checkModify(account: number, instrument: number, side: Side, oldPriceTicks: number, oldLeavesLots: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
-    if (this.held !== 0) this.settleHeld();
     if (priceTicks === oldPriceTicks && sizeLots <= oldLeavesLots) return 0;
     const e = this.ents[account]!;
     if (e.killed === 1) return RejectReason.KillSwitch;
@@ -739,7 +728,6 @@ export class Risk {
 
   /** Re-values every entity's exposure in `instrument` at the current reference price. */
   revalue(instrument: number): void {
-    if (this.held !== 0) this.settleHeld();
     const perLot = this.ins[instrument]!.refPerLot;
     for (let k = 0; k < this.ents.length; k++) {
       const e = this.ents[k]!;
@@ -765,49 +753,6 @@ export class Risk {
    * its helpers. Splitting it into small helpers made matching itself slower with risk on.
    */
   onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
-    if (this.held !== 0) this.settleHeld();
-    this.update(change, orderId, account, instrument, side, priceTicks, lots);
-  }
-
-  /**
-   * A trade of `lots` in `instrument` between taker `takerId` and maker `makerId`, both open
-   * here: the maker's fill is applied, the taker's is held and added to its earlier fills in
-   * the same match, and applied once, by the next call that is not another fill of the same
-   * taker (or any reader). An aggressor that sweeps several orders thus costs one update rather
-   * than one a trade (~40% of the bench's trades are a taker's second or later).
-   *
-   * Held fills give the same state as applying each at once: the updates add lots and orders,
-   * the margin reservation and every exposure contribution are functions of the final lots
-   * (re-computed by the last update of their cell), and the one thing that depends on when an
-   * update ran, the reference price the taker's exposure is valued at, is taken at its last
-   * fill (`heldPerLot`), before the trade moves the reference.
-   */
-  onTrade(instrument: number, takerId: number, makerId: number, lots: number): void {
-    if (takerId !== this.held) {
-      if (this.held !== 0) this.settleHeld();
-      this.held = takerId;
-      this.heldIns = instrument;
-    }
-    this.heldLots += lots;
-    this.heldPerLot = this.ins[instrument]!.refPerLot;
-    this.update(FILLED, makerId, 0, 0, 0, 0, lots);
-  }
-
-  /** Applies the held taker's fills, valued for exposure as at its last fill. */
-  private settleHeld(): void {
-    const id = this.held;
-    const lots = this.heldLots;
-    this.held = 0;
-    this.heldLots = 0;
-    const x = this.ins[this.heldIns]!;
-    const ref = x.refPerLot;
-    x.refPerLot = this.heldPerLot;
-    this.update(FILLED, id, 0, 0, 0, 0, lots);
-    x.refPerLot = ref;
-  }
-
-  /** onOrder's update, with no taker's fills held (or for a maker while they are). */
-  private update(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
     let slot: number;
     if (change === ACCEPTED) {
       if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
@@ -917,7 +862,6 @@ export class Risk {
 
   /** Offset of open order `orderId`'s record. */
   private recordOf(orderId: number): number {
-    if (this.held !== 0) this.settleHeld();
     const slot = orderId < this.slotOf.length ? this.slotOf[orderId]! : 0;
     if (slot === 0 && orderId !== SCRATCH_ORDER) throw new InvariantError(`risk: order ${orderId} is not open`);
     return slot * OS;
@@ -977,28 +921,22 @@ export class Risk {
   }
 
   openOrders(account: number): number {
-    if (this.held !== 0) this.settleHeld();
     return this.ents[account]!.open;
   }
   firmOpenOrders(firm: number): number {
-    if (this.held !== 0) this.settleHeld();
     return this.ents[this.nA + firm]!.open;
   }
   position(account: number, instrument: number): number {
-    if (this.held !== 0) this.settleHeld();
     return this.cells[account * this.nI + instrument]!.pos;
   }
   openLots(account: number, instrument: number, side: Side): number {
-    if (this.held !== 0) this.settleHeld();
     const c = this.cells[account * this.nI + instrument]!;
     return side === BUY ? c.buy : c.sell;
   }
   reservedMinor(account: number): number {
-    if (this.held !== 0) this.settleHeld();
     return this.ents[account]!.reserved;
   }
   grossExposureMinor(account: number): number {
-    if (this.held !== 0) this.settleHeld();
     return this.ents[account]!.xGross;
   }
 }
