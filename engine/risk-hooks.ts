@@ -85,7 +85,9 @@ export class RiskHooks implements OrderHooks {
       this.risk.onOrder(ACCEPTED, orderId, c.account, c.instrument, c.side as Side, px, c.sizeLots);
       return 0;
     }
-    return this.risk.checkOrder(orderId, c.account, c.instrument, c.side as Side, px, c.sizeLots, c.tsNs);
+    // The time goes by field, not argument: an argument would be boxed (see Risk.nowNs).
+    this.risk.nowNs = c.tsNs;
+    return this.risk.checkOrder(orderId, c.account, c.instrument, c.side as Side, px, c.sizeLots);
   }
 
   /** The book refused an order its check had booked: all of it is released. */
