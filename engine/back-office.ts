@@ -295,24 +295,24 @@ export class BackOffice implements OrderHooks {
   onAccepted(): void {}
 
   onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void {
-    const ex = this.ex();
-    const ts = ex.timeNs;
     const cl = this.clearing;
-    cl.onTrade(ts, tradeId, instrument, takerAccount, makerAccount, takerSide as Side, priceTicks, sizeLots, takerOrderId, makerOrderId);
+    // The time goes by field, not argument: an argument would be boxed (see Clearing.nowNs).
+    cl.nowNs = this.ex().timeNs;
+    cl.bookTrade(tradeId, instrument, takerAccount, makerAccount, takerSide as Side, priceTicks, sizeLots, takerOrderId, makerOrderId);
     if (this.chargesFees[instrument] === 1) {
-      this.emitFee(ts, instrument, takerAccount, tradeId, 0, cl.lastTakerFeeMinor);
-      this.emitFee(ts, instrument, makerAccount, tradeId, 1, cl.lastMakerFeeMinor);
+      this.emitFee(instrument, takerAccount, tradeId, 0, cl.lastTakerFeeMinor);
+      this.emitFee(instrument, makerAccount, tradeId, 1, cl.lastMakerFeeMinor);
     }
-    this.emitCleared(ts, instrument, takerAccount, tradeId, takerOrderId, takerSide, priceTicks, sizeLots, cl.lastTakerCashMinor, cl.lastSettleDay);
-    this.emitCleared(ts, instrument, makerAccount, tradeId, makerOrderId, takerSide === Side.Buy ? Side.Sell : Side.Buy, priceTicks, sizeLots, cl.lastMakerCashMinor, cl.lastSettleDay);
+    this.emitCleared(instrument, takerAccount, tradeId, takerOrderId, takerSide, priceTicks, sizeLots, cl.lastTakerCashMinor, cl.lastSettleDay);
+    this.emitCleared(instrument, makerAccount, tradeId, makerOrderId, takerSide === Side.Buy ? Side.Sell : Side.Buy, priceTicks, sizeLots, cl.lastMakerCashMinor, cl.lastSettleDay);
     // Risk's fills, the last trade (lastPx) and risk's reference price.
     this.riskHooks.onTrade(tradeId, instrument, takerOrderId, makerOrderId, takerAccount, makerAccount, takerSide, priceTicks, sizeLots);
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
   }
 
-  /** The clearing record of one side of one trade: what the account receives or pays, and when. */
-  private emitCleared(ts: number, instrument: number, account: number, tradeId: number, orderId: number, side: number, priceTicks: number, sizeLots: number, cashMinor: number, settleDay: number): void {
-    const e = this.ex().beginExtra(EventType.Cleared, ts);
+  /** The clearing record of one side of one trade (at the exchange's current time): what the account receives or pays, and when. */
+  private emitCleared(instrument: number, account: number, tradeId: number, orderId: number, side: number, priceTicks: number, sizeLots: number, cashMinor: number, settleDay: number): void {
+    const e = this.ex().beginExtraNow(EventType.Cleared);
     e.instrument = instrument;
     e.account = account;
     e.tradeId = tradeId;
@@ -332,12 +332,12 @@ export class BackOffice implements OrderHooks {
    * between accounts.
    */
   onFill(tradeId: number, instrument: number, orderId: number, account: number, side: number, priceTicks: number, sizeLots: number, liquidity: number): void {
-    const ts = this.ex().timeNs;
     const maker = liquidity !== FillLiquidity.Taker;
     const cl = this.clearing;
-    cl.onStreetFill(ts, tradeId, instrument, account, side as Side, priceTicks, sizeLots, maker, orderId);
-    if (this.chargesFees[instrument] === 1) this.emitFee(ts, instrument, account, tradeId, maker ? 1 : 0, cl.lastStreetFeeMinor);
-    this.emitCleared(ts, instrument, account, tradeId, orderId, side, priceTicks, sizeLots, cl.lastStreetCashMinor, cl.lastSettleDay);
+    cl.nowNs = this.ex().timeNs;
+    cl.bookStreetFill(tradeId, instrument, account, side as Side, priceTicks, sizeLots, maker, orderId);
+    if (this.chargesFees[instrument] === 1) this.emitFee(instrument, account, tradeId, maker ? 1 : 0, cl.lastStreetFeeMinor);
+    this.emitCleared(instrument, account, tradeId, orderId, side, priceTicks, sizeLots, cl.lastStreetCashMinor, cl.lastSettleDay);
     this.riskHooks.onFill(tradeId, instrument, orderId, account, side, priceTicks, sizeLots, liquidity);
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
   }
@@ -373,8 +373,9 @@ export class BackOffice implements OrderHooks {
     return this.riskHooks.onTriggered(orderId, instrument, side, orderType, sizeLots);
   }
 
-  private emitFee(ts: number, instrument: number, account: number, tradeId: number, maker: number, fee: number): void {
-    const e = this.ex().beginExtra(EventType.Fee, ts);
+  /** A fee (or rebate) charged on one side of a trade, at the exchange's current time. */
+  private emitFee(instrument: number, account: number, tradeId: number, maker: number, fee: number): void {
+    const e = this.ex().beginExtraNow(EventType.Fee);
     e.instrument = instrument;
     e.account = account;
     e.tradeId = tradeId;
@@ -434,7 +435,7 @@ export class BackOffice implements OrderHooks {
 
   /** Risk's margin check: whether marginExcessMinor(a) >= amountMinor, compared here so that no money figure is returned (boxed) across the calls between risk and the margin. */
   marginExcessCovers(a: number, amountMinor: number): boolean {
-    return this.margin.initialExcessMinor(a, this.marginMarks()) >= amountMinor;
+    return this.margin.initialExcessCovers(a, this.marginMarks(), amountMinor);
   }
 
   equityMinor(a: number): number {

@@ -4,7 +4,7 @@ import { BusinessCalendar, dayOfTs, formatDate, NS_PER_DAY, parseDate, tsOfDay }
 import { Clearing, type ClearingConfig } from './clearing.js';
 import { JobScheduler } from './jobs.js';
 import { TransferCode } from './ledger.js';
-import { equityTerms, Margin } from './margin.js';
+import { equityTerms, futureTerms, Margin } from './margin.js';
 import { notionalRule } from './money.js';
 import { Risk } from './risk.js';
 import { Side } from './types.js';
@@ -144,6 +144,13 @@ describe('clearing', () => {
     expect(c.settledCashMinor(0)).toBe(1_010_000);
     expect(c.ledger.normalBalance(c.clearingCashAccount(0))).toBe(0);
     expect(c.equityMinor(0, [20_004])).toBe(c.portfolio.accountEquityMinor(0, [20_004]));
+    // The margin check of a future: a fixed amount a contract, and the variation margin in the cash, not the mark.
+    const m = new Margin(c, [futureTerms(600_000, 500_000)]);
+    for (const a of [0, 1]) {
+      const excess = c.equityMinor(a, [20_004]) - 2 * 600_000;
+      expect(m.initialExcessMinor(a, [20_004])).toBe(excess);
+      expect([m.initialExcessCovers(a, [20_004], excess), m.initialExcessCovers(a, [20_004], excess + 1)]).toEqual([true, false]);
+    }
     c.ledger.checkConsistency();
   });
 });
@@ -233,6 +240,9 @@ function randomRun(seed: string) {
       const pay = c.unsettledPayableMinor(a);
       expect(recv >= 0 && pay >= 0, `${step}: unsettled legs of ${a}`).toBe(true);
       expect(recv - pay, `${step}: unsettled legs of ${a} net to the ledger's`).toBe(c.unsettledCashMinor(a));
+      // Risk's allocation-free margin check answers as the excess it compares with.
+      const excess = margin.initialExcessMinor(a, marks);
+      expect([margin.initialExcessCovers(a, marks, excess), margin.initialExcessCovers(a, marks, excess + 1)], `${step}: margin check of ${a}`).toEqual([true, false]);
     }
     expect(sumCash + c.ledger.normalBalance(c.feesAccount(0))).toBe(c.ledger.balance(c.bankAccount(0)));
     for (let i = 0; i < 2; i++) {

@@ -30,6 +30,8 @@
  * - `onStreetFill(tsNs, tradeId, instrument, account, side, priceTicks, sizeLots, maker, orderId?)`: an own
  *   fill against a recorded market (replayed instrument): the account's legs as in a trade, the
  *   other side on the street accounts; `lastStreetFeeMinor` holds the fee charged.
+ * - Hot path: `bookTrade(…)` and `bookStreetFill(…)` are the same without `tsNs`: the caller sets
+ *   `nowNs` first (see that field).
  * - `settle(tsNs, day, visit?)`: settles every obligation due on or before `day` (epoch day), calling
  *   `visit` for each (per trade side, in trade order); returns the count.
  * - `hold(tsNs, account, amountMinor)` / `release(...)`: optional mirror of order reservations.
@@ -155,6 +157,14 @@ export class Clearing {
   lastStreetCashMinor = 0;
   /** Epoch day the last trade or street fill settles on. */
   lastSettleDay = 0;
+  /**
+   * Virtual time (ns) of the trade or street fill `bookTrade` / `bookStreetFill` books, set by
+   * the caller first. A field rather than an argument: a trading day's timestamp is no small
+   * integer, and passed to a call V8 does not inline it is boxed in a new heap number on every
+   * trade, where a store to a double field writes its box in place. Starts as a fraction so
+   * that the field is a double from the start.
+   */
+  nowNs = 0.5;
   /** Per instrument: `street:SYM`, or -1 when the instrument is not replayed. */
   private readonly streetSecId: Int32Array;
   /** Per currency: `street:CCY`, or -1 when no replayed instrument trades in it. */
@@ -165,6 +175,7 @@ export class Clearing {
     this.calendar = config.calendar;
     this.scenarioDay = config.scenarioDay;
     this.settlementLagDays = config.settlementLagDays ?? 1;
+    this.nowNs = 0;
     this.nInstruments = instruments.length;
     this.nAccounts = accounts.length;
     const L = this.ledger;
@@ -283,6 +294,13 @@ export class Clearing {
   }
 
   onTrade(tsNs: number, tradeId: number, instrument: number, takerAccount: number, makerAccount: number, takerSide: Side, priceTicks: number, sizeLots: number, takerOrderId = 0, makerOrderId = 0): void {
+    this.nowNs = tsNs;
+    this.bookTrade(tradeId, instrument, takerAccount, makerAccount, takerSide, priceTicks, sizeLots, takerOrderId, makerOrderId);
+  }
+
+  /** `onTrade` at virtual time `nowNs` (set it first). */
+  bookTrade(tradeId: number, instrument: number, takerAccount: number, makerAccount: number, takerSide: Side, priceTicks: number, sizeLots: number, takerOrderId: number, makerOrderId: number): void {
+    const tsNs = this.nowNs;
     assert(instrument >= 0 && instrument < this.nInstruments, 'clearing: unknown instrument in trade');
     assert(takerAccount >= 0 && takerAccount < this.nAccounts && makerAccount >= 0 && makerAccount < this.nAccounts, 'unknown account in trade');
     const cur = this.insCurrency[instrument]!;
@@ -305,7 +323,8 @@ export class Clearing {
     // Equities go to the unsettled holding until delivery; futures straight to the position.
     const bSec = this.deliverable(buyer, instrument);
     const sSec = this.deliverable(seller, instrument);
-    L.begin(tsNs, TransferCode.Trade, tradeId);
+    L.nowNs = tsNs;
+    L.beginNow(TransferCode.Trade, tradeId);
     // Credit-normal (liability) accounts: a credit (negative posting) increases the customer's holding.
     L.post(bSec, -sizeLots);
     L.post(clrSec, sizeLots);
@@ -358,6 +377,13 @@ export class Clearing {
    * balances are not settled (the recorded market has no bank in the simulation).
    */
   onStreetFill(tsNs: number, tradeId: number, instrument: number, account: number, side: Side, priceTicks: number, sizeLots: number, maker: boolean, orderId = 0): void {
+    this.nowNs = tsNs;
+    this.bookStreetFill(tradeId, instrument, account, side, priceTicks, sizeLots, maker, orderId);
+  }
+
+  /** `onStreetFill` at virtual time `nowNs` (set it first). */
+  bookStreetFill(tradeId: number, instrument: number, account: number, side: Side, priceTicks: number, sizeLots: number, maker: boolean, orderId: number): void {
+    const tsNs = this.nowNs;
     const streetSec = this.streetSecId[instrument]!;
     if (streetSec < 0) throw new InvariantError('clearing: a street fill on an instrument that is not replayed');
     if (!(account >= 0 && account < this.nAccounts)) throw new InvariantError('clearing: unknown account in a street fill');
@@ -372,7 +398,8 @@ export class Clearing {
     const signedCash = buy ? cash : -cash;
     const L = this.ledger;
     const u = this.unsettledId[account]!;
-    L.begin(tsNs, TransferCode.Trade, tradeId);
+    L.nowNs = tsNs;
+    L.beginNow(TransferCode.Trade, tradeId);
     L.post(this.deliverable(account, instrument), -lots);
     L.post(streetSec, lots);
     L.post(u, signedCash);

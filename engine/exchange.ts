@@ -378,6 +378,13 @@ export class Exchange implements BookListener, ReplayListener {
   }
 
 
+  /** `beginExtra` at the current virtual time: what a hook emits about the command being applied (no time argument to box). */
+  beginExtraNow(type: EventType): EventRecord {
+    this.begin(type);
+    this.ev.instrument = -1;
+    return this.ev;
+  }
+
   publishExtra(): void {
     this.publish();
   }

@@ -14,7 +14,7 @@
  *
  * API
  * - `addAsset(code)` -> asset id; `openAccount(name, asset, kind)` -> account id.
- * - Hot path, allocation-free: `begin(tsNs, code, ref)`, `post(account, amount)` (repeat),
+ * - Hot path, allocation-free: `begin(tsNs, code, ref)` (or set `nowNs`, then `beginNow(code, ref)`), `post(account, amount)` (repeat),
  *   `commit()` -> transfer id. `commit` throws InvariantError when the postings do not
  *   balance per asset (a bug in the caller), and leaves the ledger as it was before `begin`.
  * - Convenience: `transfer(tsNs, code, ref, postings: {account, amount}[])`, `move(tsNs, code, ref, debit, credit, amount)`.
@@ -109,7 +109,7 @@ export class Ledger {
   private nPostings = 0;
   // Open transfer (between begin and commit).
   private open = false;
-  private openTs = 0;
+  private openTs = 0.5;
   private openRef = 0;
   private openCode = 0;
 
@@ -179,7 +179,22 @@ export class Ledger {
     return k === AccountKind.Asset || k === AccountKind.Expense ? b : 0 - b;
   }
 
+  /**
+   * Virtual time (ns) of the transfer `beginNow` opens, set by the caller first. A field rather
+   * than an argument, for a trade's transfer: a trading day's timestamp is no small integer, and
+   * passed to a call V8 does not inline it is boxed in a new heap number (see Clearing.nowNs).
+   * Starts as a fraction so that the field is a double from the start.
+   */
+  nowNs = 0.5;
+
   begin(tsNs: number, code: TransferCode, ref: number): void {
+    this.nowNs = tsNs;
+    this.beginNow(code, ref);
+  }
+
+  /** `begin` at virtual time `nowNs` (set it first). */
+  beginNow(code: TransferCode, ref: number): void {
+    const tsNs = this.nowNs;
     assert(!this.open, 'ledger: begin inside an open transfer');
     assert(Number.isSafeInteger(tsNs) && Number.isSafeInteger(ref), 'ledger: tsNs and ref must be safe integers');
     this.open = true;

@@ -24,6 +24,7 @@
  * - `new Margin(clearing, terms: MarginTerms[])`; `equityTerms(initialBps?, maintenanceBps?)`, `futureTerms(initialPerLotMinor, maintenancePerLotMinor)`
  * - `initialRequirementMinor(a, marks)`, `maintenanceRequirementMinor(a, marks)`, `equityMinor(a, marks)`
  * - `excessMinor(a, marks)`, `initialExcessMinor(a, marks)`, `needsLiquidation(a, marks)`, `marginCallMinor(a, marks)`
+ * - `initialExcessCovers(a, marks, amountMinor)`: `initialExcessMinor(a, marks) >= amountMinor`, allocation-free (risk's check)
  * - `planLiquidation(a, marks, cushionBps = 0)` -> `LiquidationOrder[]`
  * - `initialPerLotMinor(instrument, priceTicks)`: linear per-lot initial margin used by risk to reserve for open orders.
  */
@@ -111,6 +112,36 @@ export class Margin {
 
   initialExcessMinor(a: number, marks: ArrayLike<number>): number {
     return this.equityMinor(a, marks) - this.initialRequirementMinor(a, marks);
+  }
+
+  /**
+   * Whether `initialExcessMinor(a, marks)` is at least `amountMinor`: risk's margin check, run on
+   * every order of a margin account. One loop over the account's figures, compared here: an
+   * excess returned from a call V8 does not inline is boxed in a new heap number whenever it is
+   * no small integer (an account's equity in minor units rarely is), and the sums it is made
+   * of, equity and the requirement, were each returned so in some isolates.
+   */
+  initialExcessCovers(a: number, marks: ArrayLike<number>, amountMinor: number): boolean {
+    const cl = this.clearing;
+    const pf = cl.portfolio;
+    let excess = cl.settledCashMinor(a) + cl.unsettledCashMinor(a);
+    for (let i = 0; i < pf.instrumentCount; i++) {
+      // Equity's mark value and the requirement from one notional: V8 inlines callees out of a
+      // fixed budget per function, and with the notional computed twice (markValueMinor and
+      // requirementOfLots) some isolates ran out of it and called the rounding division out
+      // of line, boxing its argument (notional x rate is no small integer).
+      const p = pf.position(a, i);
+      const lots = p < 0 ? -p : p;
+      let value = 0;
+      let req = 0;
+      if (lots !== 0) {
+        value = pf.notional(i, marks[i]!, lots);
+        const t = this.terms[i]!;
+        req = t.isFuture ? lots * t.initialPerLotMinor : mulDivCeil(value, t.initialBps, 10_000);
+      }
+      excess += (p > 0 ? value : 0 - value) - pf.vmBasisMinor(a, i) - req;
+    }
+    return excess >= amountMinor;
   }
 
   needsLiquidation(a: number, marks: ArrayLike<number>): boolean {

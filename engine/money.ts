@@ -77,6 +77,16 @@ export function notionalMinor(priceTicks: number, sizeLots: number, num: number,
     const r = p - q * den;
     return r * 2 >= den ? q + 1 : q;
   }
+  return bigNotional(priceTicks, sizeLots, num, den);
+}
+
+/**
+ * notionalMinor beyond 2^53, exact in BigInt. A function of its own so that notionalMinor stays
+ * small: V8 inlines callees out of a fixed bytecode budget per compiled function, and the
+ * margin check inlines a notional, a rounding division and the ledger's balances; when the
+ * budget ran out, a division was called out of line and boxed its argument.
+ */
+function bigNotional(priceTicks: number, sizeLots: number, num: number, den: number): number {
   const bp = BigInt(priceTicks) * BigInt(sizeLots) * BigInt(num);
   const bd = BigInt(den);
   let q = bp / bd;
