@@ -12,14 +12,17 @@
  * Before session 9 matching allocated ~40 bytes a command (assertion messages built on every
  * call, and a Map per account of client order ids), and garbage collection took ~4% of its time.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/alloc.bench.js [--json] [commands] [matching|risk|back-office...]
+ *   npx tsc -p tsconfig.json && node dist/bench/alloc.bench.js [--json] [--large-money] [commands] [matching|risk|back-office...]
+ *
+ * `--large-money` values a lot at LARGE_MONEY times the usual (bench/risk.bench.ts): orders,
+ * margins, reservations and exposures beyond 2^31 minor units, as an institution's are.
  */
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { generate, runOnce, type BenchMode } from './risk.bench.js';
+import { generate, LARGE_MONEY, runOnce, type BenchMode } from './risk.bench.js';
 
 const WARM_RUNS = 8;
 /** Runs measured without a collection in them, of at most MAX_RUNS. */
@@ -35,6 +38,8 @@ interface ProfileNode {
 export interface Allocation {
   mode: BenchMode;
   commands: number;
+  /** What a lot is worth, as a multiple of the usual (1, or LARGE_MONEY). */
+  moneyScale: number;
   bytesPerCommand: number;
   /** Where the figure came from: the heap's used size over runs no collection interrupted, or (when every run was collected) the profiled run's samples. */
   source: 'heap' | 'profiler';
@@ -56,9 +61,9 @@ export interface Allocation {
  * own figures do not, so a figure taken from the profiler held only while its first window
  * caught no re-optimization, and failed the test about one run in six.
  */
-export async function measureAllocation(mode: BenchMode, commands = 50_000): Promise<Allocation> {
+export async function measureAllocation(mode: BenchMode, commands = 50_000, moneyScale = 1): Promise<Allocation> {
   const s = generate(commands);
-  for (let i = 0; i < WARM_RUNS; i++) runOnce(s, mode);
+  for (let i = 0; i < WARM_RUNS; i++) runOnce(s, mode, undefined, moneyScale);
   let gcs = 0;
   const obs = new PerformanceObserver((list) => {
     gcs += list.getEntries().length;
@@ -69,7 +74,7 @@ export async function measureAllocation(mode: BenchMode, commands = 50_000): Pro
     for (let w = 0, clean = 0; clean < WINDOWS && w < MAX_RUNS; w++) {
       const before = gcs;
       const u0 = heapUsed();
-      runOnce(s, mode);
+      runOnce(s, mode, undefined, moneyScale);
       const u1 = heapUsed();
       // GC entries are delivered asynchronously: let them arrive before judging the run.
       await new Promise((r) => setTimeout(r, 5));
@@ -84,13 +89,13 @@ export async function measureAllocation(mode: BenchMode, commands = 50_000): Pro
   session.connect();
   try {
     await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as { samplingInterval: number });
-    runOnce(s, mode);
+    runOnce(s, mode, undefined, moneyScale);
     const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
     const top = largest(profile.head);
     // The back office's runs each grow a ledger, and every one of them is collected: its
     // figure can only come from the profiled run (not held by the test).
-    if (best === Number.POSITIVE_INFINITY) return { mode, commands, bytesPerCommand: sampled(profile.head) / commands, source: 'profiler', top };
-    return { mode, commands, bytesPerCommand: best, source: 'heap', top };
+    if (best === Number.POSITIVE_INFINITY) return { mode, commands, moneyScale, bytesPerCommand: sampled(profile.head) / commands, source: 'profiler', top };
+    return { mode, commands, moneyScale, bytesPerCommand: best, source: 'heap', top };
   } finally {
     session.disconnect();
   }
@@ -135,12 +140,12 @@ const MODES: readonly BenchMode[] = ['matching', 'risk', 'back-office'];
  * of Risk's calls uses a recording subclass, Risk's update ran less optimized and
  * allocated ~4 bytes a command that a run on its own does not.
  */
-export async function runAllocBench(commands?: number, modes: readonly BenchMode[] = MODES): Promise<Allocation[]> {
+export async function runAllocBench(commands?: number, modes: readonly BenchMode[] = MODES, moneyScale = 1): Promise<Allocation[]> {
   const out: Allocation[] = [];
   for (const mode of modes) {
     out.push(
       await new Promise<Allocation>((resolve, reject) => {
-        const w = new Worker(new URL(import.meta.url), { workerData: { allocBench: { mode, commands } } });
+        const w = new Worker(new URL(import.meta.url), { workerData: { allocBench: { mode, commands, moneyScale } } });
         w.once('message', resolve);
         w.once('error', reject);
         w.once('exit', (code) => reject(new Error(`alloc bench worker (${mode}) exited with ${code}`)));
@@ -153,22 +158,22 @@ export async function runAllocBench(commands?: number, modes: readonly BenchMode
 export function formatAllocBench(rs: Allocation[]): string {
   return [
     `allocation once warm, the risk bench's stream (the V8 heap's used size over a run that no collection interrupted, the quietest of ${WINDOWS}; each run's own setup counts, ~0.3-1 B/command at 50k commands a run; the largest allocators from one run under V8's sampling heap profiler)`,
-    ...rs.map((r) => `  ${r.mode.padEnd(12)} ${r.bytesPerCommand.toFixed(2).padStart(7)} bytes/command${r.source === 'profiler' ? ' (every run was collected: sampled by the profiler)' : ''}  (largest: ${r.top.slice(0, 3).join('; ') || 'none'})`),
+    ...rs.map((r) => `  ${r.mode.padEnd(12)}${r.moneyScale !== 1 ? ` (lots worth ${r.moneyScale.toLocaleString('en-US')}x)` : ''} ${r.bytesPerCommand.toFixed(2).padStart(7)} bytes/command${r.source === 'profiler' ? ' (every run was collected: sampled by the profiler)' : ''}  (largest: ${r.top.slice(0, 3).join('; ') || 'none'})`),
   ].join('\n');
 }
 
 if (!isMainThread && (workerData as { allocBench?: unknown } | null)?.allocBench !== undefined) {
-  const { mode, commands } = (workerData as { allocBench: { mode: BenchMode; commands?: number } }).allocBench;
-  parentPort!.postMessage(await measureAllocation(mode, commands));
+  const { mode, commands, moneyScale } = (workerData as { allocBench: { mode: BenchMode; commands?: number; moneyScale: number } }).allocBench;
+  parentPort!.postMessage(await measureAllocation(mode, commands, moneyScale));
 } else if (isMainThread && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const n = args.find((a) => /^[0-9]+$/.test(a));
   const modes = args.filter((a) => MODES.includes(a as BenchMode)) as BenchMode[];
-  const bad = args.filter((a) => a !== n && !MODES.includes(a as BenchMode));
+  const bad = [...args.filter((a) => a !== n && !MODES.includes(a as BenchMode)), ...process.argv.slice(2).filter((a) => a.startsWith('-') && a !== '--json' && a !== '--large-money')];
   if (bad.length > 0 || (n !== undefined && !(Number(n) >= 1))) {
-    process.stderr.write(`usage: node dist/bench/alloc.bench.js [--json] [commands] [${MODES.join('|')}...]\n`);
+    process.stderr.write(`usage: node dist/bench/alloc.bench.js [--json] [--large-money] [commands] [${MODES.join('|')}...]\n`);
     process.exit(2);
   }
-  const rs = await runAllocBench(n !== undefined ? Number(n) : undefined, modes.length > 0 ? modes : MODES);
+  const rs = await runAllocBench(n !== undefined ? Number(n) : undefined, modes.length > 0 ? modes : MODES, process.argv.includes('--large-money') ? LARGE_MONEY : 1);
   process.stdout.write(process.argv.includes('--json') ? JSON.stringify(rs) + '\n' : formatAllocBench(rs) + '\n');
 }

@@ -332,9 +332,23 @@ const FILLED = OrderChange.Filled;
  * where `Risk.opening` reads the class binding, checks it and loads the method at every call.
  */
 const opening = (closable: number, lots: number, im: number): number => {
-  if (closable * (lots - closable) > 0) return mulDivCeil(lots - closable, im, lots);
+  if (closable * (lots - closable) > 0) return openingShare(lots - closable, lots, im);
   return im * +(closable <= 0);
 };
+
+/**
+ * ceil(part * im / lots), for 0 < part < lots: the margin of the lots that open. While the
+ * product is a safe integer, the float quotient's ceiling is exact (a quotient that is not an
+ * integer lies at least 1/lots above one, more than the rounding can cover below 2^53), so
+ * no call runs: an amount passed to a call V8 does not inline is boxed in a new heap number
+ * whenever it is no small integer, and margins in minor units rarely are. BigInt beyond.
+ */
+const openingShare = (part: number, lots: number, im: number): number => {
+  const p = part * im;
+  return p <= MAX_SAFE ? Math.ceil(p / lots) : mulDivCeil(part, im, lots);
+};
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Cell `c`'s contribution to entity `e`'s exposure, now that its worst-case long is `longW` lots and its worst-case short `shortW`, at `perLot` minor units a lot. */
 const expose = (e: Entity, c: Cell, longW: number, shortW: number, perLot: number): void => {
@@ -416,6 +430,14 @@ export class Risk {
    * with a fraction so that the field is a double from the start (see the note above Entity).
    */
   nowNs = 0.5;
+  /**
+   * The amount risk's own helpers take and give: the margin `marginGrowth` reads and the growth
+   * it writes, the need `cashCovers` compares. A field rather than an argument and a return
+   * value: V8 does not inline those calls everywhere, and an amount passed to or returned from
+   * a call it does not inline is boxed in a new heap number whenever it is no small integer (an
+   * order's cash or margin in minor units rarely is).
+   */
+  private amountMinor = 0.5;
 
   constructor(
     config: RiskConfig,
@@ -471,6 +493,7 @@ export class Risk {
     for (let k = 0; k < nI * RESERVE_CACHE; k++) this.rc[k * RS + R_PX] = -1;
     for (let i = 0; i < nI; i++) this.ins[i]!.refPerLot = this.rc[this.reserveSlot(i, this.ins[i]!.ref) + R_NOTIONAL]!;
     this.nowNs = 0;
+    this.amountMinor = 0;
   }
 
   setReferencePrice(instrument: number, priceTicks: number): void {
@@ -525,21 +548,17 @@ export class Risk {
     return k;
   }
 
-  /** A cash account's reservation: buys only, linear in lots. */
-  private cashReserveOf(instrument: number, side: Side, priceTicks: number, lots: number): number {
-    return side === BUY ? lots * this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
-  }
-
   /**
    * Growth of a margin account's reservation if its open orders on `side` in cell `c` changed
-   * by `lots` with linear margin `im` (both signed), the position staying.
+   * by `lots` with linear margin `amountMinor` (both signed), the position staying: read from
+   * and written to `amountMinor`, not passed, for the reason at `amountMinor`.
    */
-  private marginGrowth(c: Cell, side: Side, lots: number, im: number): number {
+  private marginGrowth(c: Cell, side: Side, lots: number): void {
     // The buys can close -position, the sells +position.
     const closable = side === BUY ? -c.pos : c.pos;
     const open = side === BUY ? c.buy : c.sell;
     const openIm = side === BUY ? c.buyIm : c.sellIm;
-    return opening(closable, open + lots, openIm + im) - opening(closable, open, openIm);
+    this.amountMinor = opening(closable, open + lots, openIm + this.amountMinor) - opening(closable, open, openIm);
   }
 
   /** Checks an order and books nothing (what-if callers, tests). */
@@ -608,12 +627,20 @@ export class Risk {
       // The side's orders can close -position (buys) or +position (sells); with nothing to
       // close, the growth is the order's whole margin (the rest is marginGrowth's case).
       const closable = side === BUY ? -c.pos : c.pos;
-      need = closable <= 0 ? im : this.marginGrowth(c, side, sizeLots, im);
+      need = im;
+      if (closable > 0) {
+        this.amountMinor = im;
+        this.marginGrowth(c, side, sizeLots);
+        need = this.amountMinor;
+      }
       if (need > 0 && !this.view.marginExcessCovers(account, need + e.reserved)) return RejectReason.InsufficientMargin;
     } else if (side === BUY) {
       perLot = this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
       need = sizeLots * perLot;
-      if (need > 0 && !this.cashCovers(account, need)) return RejectReason.InsufficientBuyingPower;
+      if (need > 0) {
+        this.amountMinor = need;
+        if (!this.cashCovers(account)) return RejectReason.InsufficientBuyingPower;
+      }
     }
     if ((rate & LIMITS_RATE) !== 0) {
       e.rateWin = sec;
@@ -653,11 +680,12 @@ export class Risk {
   }
 
   /**
-   * Whether a cash account's buying power left covers `needMinor`: settled cash, the usable
+   * Whether a cash account's buying power left covers `amountMinor`: settled cash, the usable
    * share of its receivables, less its payables and what its open buys reserve. A yes/no for
    * the reason given at RiskAccountView: the figure itself would be boxed on every check.
    */
-  private cashCovers(account: number, needMinor: number): boolean {
+  private cashCovers(account: number): boolean {
+    const needMinor = this.amountMinor;
     const e = this.ents[account]!;
     const v = this.view;
     const recv = v.unsettledReceivableMinor(account);
@@ -705,12 +733,19 @@ export class Risk {
     if (e.margin === 1) {
       const rc = this.rc;
       const im = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_MARGIN]!;
-      const need = this.marginGrowth(c, side, sizeLots - oldLeavesLots, im);
+      this.amountMinor = im;
+      this.marginGrowth(c, side, sizeLots - oldLeavesLots);
+      const need = this.amountMinor;
       if (need > 0 && !this.view.marginExcessCovers(account, need + e.reserved)) return RejectReason.InsufficientMargin;
       return 0;
     }
-    const need = this.cashReserveOf(instrument, side, priceTicks, sizeLots) - this.cashReserveOf(instrument, side, oldPriceTicks, oldLeavesLots);
-    if (need > 0 && !this.cashCovers(account, need)) return RejectReason.InsufficientBuyingPower;
+    // A cash account reserves for its buys only (R_CASH a lot), its sells nothing.
+    if (side !== BUY) return 0;
+    const rc = this.rc;
+    const need = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_CASH]!;
+    if (!(need > 0)) return 0;
+    this.amountMinor = need;
+    if (!this.cashCovers(account)) return RejectReason.InsufficientBuyingPower;
     return 0;
   }
 
@@ -825,9 +860,18 @@ export class Risk {
       const sellIm = c.sellIm + dSell * perLot;
       c.buyIm = buyIm;
       c.sellIm = sellIm;
-      // Buys can close a short, sells a long: a side with nothing to close reserves all its
-      // margin (see opening; the partial case is the rare one).
-      const need = (pos >= 0 ? buyIm : opening(-pos, buy, buyIm)) + (pos <= 0 ? sellIm : opening(pos, sell, sellIm));
+      // The side that would grow the position (either side, when flat) reserves all its margin;
+      // the other side first closes the position, and reserves only for its lots beyond it
+      // (opening: at most one side is in that case). Written out rather than calling opening,
+      // which V8 does not always inline here, for the reason at openingShare.
+      const long = pos >= 0;
+      const held = long ? pos : -pos;
+      const closing = long ? sell : buy;
+      let need = long ? buyIm : sellIm;
+      if (closing > held) {
+        const im = long ? sellIm : buyIm;
+        need += held === 0 ? im : openingShare(closing - held, closing, im);
+      }
       e.reserved += need - c.reserved;
       c.reserved = need;
     } else {
