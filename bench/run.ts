@@ -11,14 +11,18 @@ import { formatBacktestBench, runBacktestBench } from './backtest.bench.js';
 import { formatBookBench, runBookBench } from './book.bench.js';
 import { printE2EBench, runE2EBench } from './e2e.bench.js';
 import { formatLobsterBench, runLobsterBench } from './lobster.bench.js';
-import { formatRiskBench, runRiskBench } from './risk.bench.js';
+import { formatRiskBench, LARGE_MONEY, runRiskBench } from './risk.bench.js';
 
 type Section = { name: string; what: string; run: () => Promise<string> };
 
 const sections: Section[] = [
   { name: 'book', what: 'matching alone vs nodejs-order-book on the same 50/45/5 flow', run: async () => formatBookBench(await runBookBench()) },
   { name: 'risk', what: 'matching with pre-trade risk and the back office vs matching alone', run: async () => formatRiskBench(await runRiskBench()) },
-  { name: 'alloc', what: 'bytes allocated per command once warm: matching, with risk, with the back office', run: async () => formatAllocBench(await runAllocBench()) },
+  {
+    name: 'alloc',
+    what: "bytes allocated per command once warm: matching, with risk, with the back office; risk and the back office again with an institution's amounts",
+    run: async () => formatAllocBench([...(await runAllocBench()), ...(await runAllocBench(undefined, ['risk', 'back-office'], LARGE_MONEY))]),
+  },
   { name: 'lobster', what: 'LOBSTER AAPL hour: parse only vs parse + replay', run: async () => formatLobsterBench(runLobsterBench()) },
   {
     name: 'e2e',
