@@ -107,6 +107,11 @@ class BackOfficeCash implements RiskAccountView {
   }
 }
 
+/** Which of the clearing's last figures an event reports: the trade's taker, its maker, or a street fill's account. */
+const TAKER_LEG = 0;
+const MAKER_LEG = 1;
+const STREET_LEG = 2;
+
 export class BackOffice implements OrderHooks {
   readonly clearing: Clearing;
   readonly risk: Risk;
@@ -303,15 +308,21 @@ export class BackOffice implements OrderHooks {
       this.emitFee(instrument, takerAccount, tradeId, 0, cl.lastTakerFeeMinor);
       this.emitFee(instrument, makerAccount, tradeId, 1, cl.lastMakerFeeMinor);
     }
-    this.emitCleared(instrument, takerAccount, tradeId, takerOrderId, takerSide, priceTicks, sizeLots, cl.lastTakerCashMinor, cl.lastSettleDay);
-    this.emitCleared(instrument, makerAccount, tradeId, makerOrderId, takerSide === Side.Buy ? Side.Sell : Side.Buy, priceTicks, sizeLots, cl.lastMakerCashMinor, cl.lastSettleDay);
+    this.emitCleared(instrument, takerAccount, tradeId, takerOrderId, takerSide, priceTicks, sizeLots, TAKER_LEG);
+    this.emitCleared(instrument, makerAccount, tradeId, makerOrderId, takerSide === Side.Buy ? Side.Sell : Side.Buy, priceTicks, sizeLots, MAKER_LEG);
     // Risk's fills, the last trade (lastPx) and risk's reference price.
     this.riskHooks.onTrade(tradeId, instrument, takerOrderId, makerOrderId, takerAccount, makerAccount, takerSide, priceTicks, sizeLots);
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
   }
 
-  /** The clearing record of one side of one trade (at the exchange's current time): what the account receives or pays, and when. */
-  private emitCleared(instrument: number, account: number, tradeId: number, orderId: number, side: number, priceTicks: number, sizeLots: number, cashMinor: number, settleDay: number): void {
+  /**
+   * The clearing record of one side of one trade (at the exchange's current time): what the
+   * account receives or pays, and when. `leg` names the clearing's figure of that cash (taker,
+   * maker or street), read here: a trade's cash is rarely a small integer, and passed to a call
+   * V8 does not inline it would be boxed.
+   */
+  private emitCleared(instrument: number, account: number, tradeId: number, orderId: number, side: number, priceTicks: number, sizeLots: number, leg: number): void {
+    const cl = this.clearing;
     const e = this.ex().beginExtraNow(EventType.Cleared);
     e.instrument = instrument;
     e.account = account;
@@ -320,8 +331,8 @@ export class BackOffice implements OrderHooks {
     e.side = side;
     e.priceTicks = priceTicks;
     e.sizeLots = sizeLots;
-    e.amountMinor = cashMinor;
-    e.ref = settleDay;
+    e.amountMinor = leg === TAKER_LEG ? cl.lastTakerCashMinor : leg === MAKER_LEG ? cl.lastMakerCashMinor : cl.lastStreetCashMinor;
+    e.ref = cl.lastSettleDay;
     this.ex().publishExtra();
   }
 
@@ -337,7 +348,7 @@ export class BackOffice implements OrderHooks {
     cl.nowNs = this.ex().timeNs;
     cl.bookStreetFill(tradeId, instrument, account, side as Side, priceTicks, sizeLots, maker, orderId);
     if (this.chargesFees[instrument] === 1) this.emitFee(instrument, account, tradeId, maker ? 1 : 0, cl.lastStreetFeeMinor);
-    this.emitCleared(instrument, account, tradeId, orderId, side, priceTicks, sizeLots, cl.lastStreetCashMinor, cl.lastSettleDay);
+    this.emitCleared(instrument, account, tradeId, orderId, side, priceTicks, sizeLots, STREET_LEG);
     this.riskHooks.onFill(tradeId, instrument, orderId, account, side, priceTicks, sizeLots, liquidity);
     if (this.markToMid[instrument] === 0 && this.feedPx[instrument] === NO_PRICE) this.marks[instrument] = priceTicks;
   }

@@ -44,7 +44,7 @@
  */
 import { assert, InvariantError } from './assert.js';
 import type { BusinessCalendar } from './calendar.js';
-import { dayOfTs } from './calendar.js';
+import { dayOfTs, NS_PER_DAY, tsOfDay } from './calendar.js';
 import { FeeSchedule } from './fees.js';
 import { AccountKind, Ledger, TransferCode } from './ledger.js';
 import type { Currency } from './money.js';
@@ -144,9 +144,15 @@ export class Clearing {
   private readonly settleLots: Float64Array;
   private readonly touched: Int32Array;
   private readonly isTouched: Uint8Array;
-  /** Memo of the last trade day's settlement day: the calendar walk runs once per day, not per trade. */
-  private memoTradeDay = Number.NaN;
+  /**
+   * Memo of the last trade day's settlement day, by the day's span of time: the calendar walk
+   * runs once a day, not per trade, and within the day no call takes the time (see nowNs).
+   */
+  private memoDayStartNs = Number.NaN;
+  private memoDayEndNs = Number.NaN;
   private memoSettleDay = 0;
+  /** The cash of the obligation `addObligation` books next, set by the caller first (by field, for the reason at nowNs: a trade's cash is rarely a small integer). */
+  private obligationCashMinor = 0.5;
 
   lastTakerFeeMinor = 0;
   lastMakerFeeMinor = 0;
@@ -176,6 +182,7 @@ export class Clearing {
     this.scenarioDay = config.scenarioDay;
     this.settlementLagDays = config.settlementLagDays ?? 1;
     this.nowNs = 0;
+    this.obligationCashMinor = 0;
     this.nInstruments = instruments.length;
     this.nAccounts = accounts.length;
     const L = this.ledger;
@@ -342,11 +349,7 @@ export class Clearing {
     pf.onFill(seller, instrument, Side.Sell, priceTicks, sizeLots, sellerFee);
     this.lastTakerFeeMinor = takerFee;
     this.lastMakerFeeMinor = makerFee;
-    const day = dayOfTs(this.scenarioDay, tsNs);
-    if (day !== this.memoTradeDay) {
-      this.memoTradeDay = day;
-      this.memoSettleDay = this.calendar.settlementDay(day, this.settlementLagDays);
-    }
+    const settleDay = this.settleDayNow();
     const delivered = pf.isFuture(instrument) ? 0 : sizeLots;
     // Not -delivered for a future's seller: -0 would leak into events as "-0".
     const out = delivered === 0 ? 0 : -delivered;
@@ -354,11 +357,13 @@ export class Clearing {
     const takerCash = takerSide === Side.Buy ? 0 - cash - buyerFee : cash - sellerFee;
     const makerCash = takerSide === Side.Buy ? cash - sellerFee : 0 - cash - buyerFee;
     const makerSide = takerSide === Side.Buy ? Side.Sell : Side.Buy;
-    this.addObligation(takerAccount, instrument, takerSide, tradeId, takerOrderId, takerSide === Side.Buy ? delivered : out, takerCash, this.memoSettleDay);
-    this.addObligation(makerAccount, instrument, makerSide, tradeId, makerOrderId, makerSide === Side.Buy ? delivered : out, makerCash, this.memoSettleDay);
+    this.obligationCashMinor = takerCash;
+    this.addObligation(takerAccount, instrument, takerSide, tradeId, takerOrderId, takerSide === Side.Buy ? delivered : out, settleDay);
+    this.obligationCashMinor = makerCash;
+    this.addObligation(makerAccount, instrument, makerSide, tradeId, makerOrderId, makerSide === Side.Buy ? delivered : out, settleDay);
     this.lastTakerCashMinor = takerCash;
     this.lastMakerCashMinor = makerCash;
-    this.lastSettleDay = this.memoSettleDay;
+    this.lastSettleDay = settleDay;
   }
 
   /** Where a trade's lots go: the unsettled holding of an equity, the position of a future. */
@@ -409,18 +414,29 @@ export class Clearing {
     L.commit();
     pf.onFill(account, instrument, side, priceTicks, sizeLots, fee);
     this.lastStreetFeeMinor = fee;
-    const day = dayOfTs(this.scenarioDay, tsNs);
-    if (day !== this.memoTradeDay) {
-      this.memoTradeDay = day;
-      this.memoSettleDay = this.calendar.settlementDay(day, this.settlementLagDays);
-    }
+    const settleDay = this.settleDayNow();
     const delivered = pf.isFuture(instrument) ? 0 : lots;
     this.lastStreetCashMinor = 0 - signedCash - fee;
-    this.lastSettleDay = this.memoSettleDay;
-    this.addObligation(account, instrument, side, tradeId, orderId, delivered, this.lastStreetCashMinor, this.memoSettleDay);
+    this.lastSettleDay = settleDay;
+    this.obligationCashMinor = this.lastStreetCashMinor;
+    this.addObligation(account, instrument, side, tradeId, orderId, delivered, settleDay);
   }
 
-  private addObligation(account: number, instrument: number, side: Side, tradeId: number, orderId: number, lots: number, amount: number, settleDay: number): void {
+  /** The settlement day of a trade at `nowNs`: memoised per trade day (see memoDayStartNs). */
+  private settleDayNow(): number {
+    const ts = this.nowNs;
+    if (!(ts >= this.memoDayStartNs && ts < this.memoDayEndNs)) {
+      const day = dayOfTs(this.scenarioDay, ts);
+      this.memoDayStartNs = tsOfDay(this.scenarioDay, day);
+      this.memoDayEndNs = this.memoDayStartNs + NS_PER_DAY;
+      this.memoSettleDay = this.calendar.settlementDay(day, this.settlementLagDays);
+    }
+    return this.memoSettleDay;
+  }
+
+  /** One side of a trade to settle on `settleDay`: `lots` delivered (+) or out (-), and `obligationCashMinor` received (+) or paid (-). */
+  private addObligation(account: number, instrument: number, side: Side, tradeId: number, orderId: number, lots: number, settleDay: number): void {
+    const amount = this.obligationCashMinor;
     let t = this.oTail;
     if (t === this.oAccount.length) {
       const live = t - this.oHead;

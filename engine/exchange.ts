@@ -372,11 +372,8 @@ export class Exchange implements BookListener, ReplayListener {
    */
   beginExtra(type: EventType, tsNs: number): EventRecord {
     this.setTime(tsNs);
-    this.begin(type);
-    this.ev.instrument = -1;
-    return this.ev;
+    return this.beginExtraNow(type);
   }
-
 
   /** `beginExtra` at the current virtual time: what a hook emits about the command being applied (no time argument to box). */
   beginExtraNow(type: EventType): EventRecord {
