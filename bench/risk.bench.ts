@@ -43,7 +43,7 @@ import { OrderChange, Risk, type InstrumentPositionLimits, type RiskAccountView,
 import { RiskHooks } from '../engine/risk-hooks.js';
 import type { Instrument } from '../engine/instrument.js';
 import { equityTerms } from '../engine/margin.js';
-import { notionalRule } from '../engine/money.js';
+import { type MinorAmount, notionalRule } from '../engine/money.js';
 import { OrderType, type RejectReason, Side, StpMode, TimeInForce } from '../engine/types.js';
 
 const SEED = 'exsim-risk-bench-2';
@@ -216,8 +216,8 @@ class PlainCash implements RiskAccountView {
   unsettledPayableMinor(): number {
     return 0;
   }
-  marginExcessCovers(a: number, amountMinor: number): boolean {
-    return this.cash[a]! >= amountMinor;
+  marginExcessCovers(a: number, amount: Readonly<MinorAmount>): boolean {
+    return this.cash[a]! >= amount.minor;
   }
 }
 

@@ -25,7 +25,7 @@ import type { Exchange, OrderHooks } from './exchange.js';
 import { FillLiquidity, type ReplayVenue } from './replay-venue.js';
 import { JobScheduler, type JobAttempt } from './jobs.js';
 import { Margin, type LiquidationOrder, type MarginTerms } from './margin.js';
-import type { Currency } from './money.js';
+import type { Currency, MinorAmount } from './money.js';
 import { Risk, type InstrumentPositionLimits, type RiskAccountView, type RiskFirmConfig, type RiskLimits } from './risk.js';
 import { RiskHooks } from './risk-hooks.js';
 import { NO_PRICE, OrderType, Side } from './types.js';
@@ -102,8 +102,8 @@ class BackOfficeCash implements RiskAccountView {
   unsettledPayableMinor(a: number): number {
     return this.bo.clearing.unsettledPayableMinor(a);
   }
-  marginExcessCovers(a: number, amountMinor: number): boolean {
-    return this.bo.marginExcessCovers(a, amountMinor);
+  marginExcessCovers(a: number, amount: Readonly<MinorAmount>): boolean {
+    return this.bo.marginExcessCovers(a, amount);
   }
 }
 
@@ -444,9 +444,9 @@ export class BackOffice implements OrderHooks {
     return this.margin.initialExcessMinor(a, this.marginMarks());
   }
 
-  /** Risk's margin check: whether marginExcessMinor(a) >= amountMinor, compared here so that no money figure is returned (boxed) across the calls between risk and the margin. */
-  marginExcessCovers(a: number, amountMinor: number): boolean {
-    return this.margin.initialExcessCovers(a, this.marginMarks(), amountMinor);
+  /** Risk's margin check: whether marginExcessMinor(a) >= amount.minor, compared in the margin so that no money figure crosses (boxed) the calls between risk and the margin. */
+  marginExcessCovers(a: number, amount: Readonly<MinorAmount>): boolean {
+    return this.margin.initialExcessCovers(a, this.marginMarks(), amount);
   }
 
   equityMinor(a: number): number {

@@ -5,7 +5,7 @@ import { Clearing, type ClearingConfig } from './clearing.js';
 import { JobScheduler } from './jobs.js';
 import { TransferCode } from './ledger.js';
 import { equityTerms, futureTerms, Margin } from './margin.js';
-import { notionalRule } from './money.js';
+import { MinorAmount, notionalRule } from './money.js';
 import { Risk } from './risk.js';
 import { Side } from './types.js';
 
@@ -149,7 +149,7 @@ describe('clearing', () => {
     for (const a of [0, 1]) {
       const excess = c.equityMinor(a, [20_004]) - 2 * 600_000;
       expect(m.initialExcessMinor(a, [20_004])).toBe(excess);
-      expect([m.initialExcessCovers(a, [20_004], excess), m.initialExcessCovers(a, [20_004], excess + 1)]).toEqual([true, false]);
+      expect([m.initialExcessCovers(a, [20_004], new MinorAmount(excess)), m.initialExcessCovers(a, [20_004], new MinorAmount(excess + 1))]).toEqual([true, false]);
     }
     c.ledger.checkConsistency();
   });
@@ -209,7 +209,7 @@ function randomRun(seed: string) {
       settledCashMinor: (a) => c.settledCashMinor(a),
       unsettledReceivableMinor: (a) => c.unsettledReceivableMinor(a),
       unsettledPayableMinor: (a) => c.unsettledPayableMinor(a),
-      marginExcessCovers: (a, amountMinor) => margin.initialExcessMinor(a, marks) >= amountMinor,
+      marginExcessCovers: (a, amount) => margin.initialExcessMinor(a, marks) >= amount.minor,
     },
   );
   for (let a = 0; a < nA; a++) c.deposit(0, a, 2_000_000 + int(5_000_000));
@@ -242,7 +242,7 @@ function randomRun(seed: string) {
       expect(recv - pay, `${step}: unsettled legs of ${a} net to the ledger's`).toBe(c.unsettledCashMinor(a));
       // Risk's allocation-free margin check answers as the excess it compares with.
       const excess = margin.initialExcessMinor(a, marks);
-      expect([margin.initialExcessCovers(a, marks, excess), margin.initialExcessCovers(a, marks, excess + 1)], `${step}: margin check of ${a}`).toEqual([true, false]);
+      expect([margin.initialExcessCovers(a, marks, new MinorAmount(excess)), margin.initialExcessCovers(a, marks, new MinorAmount(excess + 1))], `${step}: margin check of ${a}`).toEqual([true, false]);
     }
     expect(sumCash + c.ledger.normalBalance(c.feesAccount(0))).toBe(c.ledger.balance(c.bankAccount(0)));
     for (let i = 0; i < 2; i++) {

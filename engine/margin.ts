@@ -24,13 +24,13 @@
  * - `new Margin(clearing, terms: MarginTerms[])`; `equityTerms(initialBps?, maintenanceBps?)`, `futureTerms(initialPerLotMinor, maintenancePerLotMinor)`
  * - `initialRequirementMinor(a, marks)`, `maintenanceRequirementMinor(a, marks)`, `equityMinor(a, marks)`
  * - `excessMinor(a, marks)`, `initialExcessMinor(a, marks)`, `needsLiquidation(a, marks)`, `marginCallMinor(a, marks)`
- * - `initialExcessCovers(a, marks, amountMinor)`: `initialExcessMinor(a, marks) >= amountMinor`, allocation-free (risk's check)
+ * - `initialExcessCovers(a, marks, amount)`: `initialExcessMinor(a, marks) >= amount.minor`, allocation-free (risk's check; the amount by reference, see MinorAmount)
  * - `planLiquidation(a, marks, cushionBps = 0)` -> `LiquidationOrder[]`
  * - `initialPerLotMinor(instrument, priceTicks)`: linear per-lot initial margin used by risk to reserve for open orders.
  */
 import { assert } from './assert.js';
 import type { Clearing } from './clearing.js';
-import { mulDivCeil } from './money.js';
+import { type MinorAmount, mulDivCeil } from './money.js';
 import { Side } from './types.js';
 
 export interface MarginTerms {
@@ -115,13 +115,13 @@ export class Margin {
   }
 
   /**
-   * Whether `initialExcessMinor(a, marks)` is at least `amountMinor`: risk's margin check, run on
+   * Whether `initialExcessMinor(a, marks)` is at least `amount.minor`: risk's margin check, run on
    * every order of a margin account. One loop over the account's figures, compared here: an
    * excess returned from a call V8 does not inline is boxed in a new heap number whenever it is
    * no small integer (an account's equity in minor units rarely is), and the sums it is made
    * of, equity and the requirement, were each returned so in some isolates.
    */
-  initialExcessCovers(a: number, marks: ArrayLike<number>, amountMinor: number): boolean {
+  initialExcessCovers(a: number, marks: ArrayLike<number>, amount: Readonly<MinorAmount>): boolean {
     const cl = this.clearing;
     const pf = cl.portfolio;
     let excess = cl.settledCashMinor(a) + cl.unsettledCashMinor(a);
@@ -141,7 +141,7 @@ export class Margin {
       }
       excess += (p > 0 ? value : 0 - value) - pf.vmBasisMinor(a, i) - req;
     }
-    return excess >= amountMinor;
+    return excess >= amount.minor;
   }
 
   needsLiquidation(a: number, marks: ArrayLike<number>): boolean {

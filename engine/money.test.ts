@@ -1,3 +1,4 @@
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { bpsCeil, mulDivCeil, mulDivFloor, mulDivTrunc, notionalMinor, notionalRule, toCentiBps } from './money.js';
 
@@ -31,6 +32,33 @@ describe('money', () => {
     // The float quotient near 2^53 rounds; the result must not.
     const p = 2 ** 53 - 1;
     expect(mulDivFloor(p, 1, 3)).toBe(Number(BigInt(p) / 3n));
+  });
+
+  // The safe-integer paths divide in floating point with no correction: a quotient that is not
+  // an integer lies at least 1/c from one, more than the division's rounding (|p/c| * 2^-53)
+  // while |p| < 2^53. Checked against BigInt on random products of every size up to 2^53,
+  // most of them close to it, and never a -0 (it would print as "-0").
+  it('divides safe products exactly in floating point, and never returns -0', () => {
+    const rnd = seedrandom('mul-div');
+    const floor = (p: bigint, c: bigint) => (p >= 0n || p % c === 0n ? p / c : p / c - 1n);
+    const ceil = (p: bigint, c: bigint) => -floor(-p, c);
+    for (let n = 0; n < 20_000; n++) {
+      const c = 1 + Math.floor(rnd() ** 3 * 2 ** (1 + Math.floor(rnd() * 40)));
+      const bits = n % 4 === 0 ? 53 : 1 + Math.floor(rnd() * 53);
+      const mag = Math.floor(rnd() * 2 ** bits);
+      const b = 1 + Math.floor(rnd() * 2 ** Math.floor(rnd() * 20));
+      const a0 = Math.floor(mag / b);
+      const a = rnd() < 0.5 ? a0 : -a0; // -0 too: the result must still be 0
+      const p = BigInt(a) * BigInt(b);
+      const at = `${a} * ${b} / ${c}`;
+      const want = [floor(p, BigInt(c)), ceil(p, BigInt(c)), p >= 0n ? floor(p, BigInt(c)) : ceil(p, BigInt(c))].map(Number);
+      const got = [mulDivFloor(a, b, c), mulDivCeil(a, b, c), mulDivTrunc(a, b, c)];
+      expect(got, at).toEqual(want);
+      for (const g of got) expect(Object.is(g, -0), at).toBe(false);
+      const q = BigInt(a0 * b) / BigInt(c);
+      const half = (BigInt(a0 * b) - q * BigInt(c)) * 2n >= BigInt(c) ? q + 1n : q;
+      expect(notionalMinor(a0, b, 1, c), `${a0} * ${b} / ${c} half up`).toBe(Number(half));
+    }
   });
 
   it('rounds fees up and rebates down in magnitude', () => {

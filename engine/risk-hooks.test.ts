@@ -4,6 +4,7 @@ import { CommandRecord, CommandType } from './command.js';
 import { EventType, type EventRecord, type EventSink } from './event.js';
 import { Exchange } from './exchange.js';
 import type { Instrument } from './instrument.js';
+import type { MinorAmount } from './money.js';
 import { Risk, type RiskAccountView, type RiskLimits } from './risk.js';
 import { RiskHooks } from './risk-hooks.js';
 import { CancelReason, OrderType, RejectReason, Side, StpMode, TimeInForce } from './types.js';
@@ -22,8 +23,8 @@ class Cash implements RiskAccountView {
   unsettledPayableMinor(): number {
     return 0;
   }
-  marginExcessCovers(_a: number, amountMinor: number): boolean {
-    return 1e12 >= amountMinor;
+  marginExcessCovers(_a: number, amount: Readonly<MinorAmount>): boolean {
+    return 1e12 >= amount.minor;
   }
 }
 

@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { InvariantError } from './assert.js';
+import type { MinorAmount } from './money.js';
 import { OrderChange, Risk, type RiskAccountConfig, type RiskAccountView, type RiskFirmConfig } from './risk.js';
 import { RejectReason, Side } from './types.js';
 
@@ -23,8 +24,8 @@ function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cas
     unsettledPayableMinor() {
       return this.payable;
     },
-    marginExcessCovers(_a: number, amountMinor: number) {
-      return this.excess >= amountMinor;
+    marginExcessCovers(_a: number, amount: Readonly<MinorAmount>) {
+      return this.excess >= amount.minor;
     },
   };
   const risk = new Risk(

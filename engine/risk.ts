@@ -24,7 +24,7 @@
  *     margin account: growth of the reserved IM <= equity - IM(positions) - reserved IM(open orders)
  *                                                          -> InsufficientMargin
  *     (reserved IM per instrument: the margin of the open lots that would open or grow a
- *     position, see `opening`; an order that only closes part of the position needs none)
+ *     position, see `Risk.opening`; an order that only closes part of the position needs none)
  * A passing check counts towards the rate limit; nothing else changes until the order is
  * booked (`checkOrder` books it at once, `onOrder(Accepted, …)` later).
  *
@@ -72,7 +72,7 @@
  * - readers: `openOrders(a)`, `position(a, i)`, `reservedMinor(a)`, `firmOpenOrders(f)`, `grossExposureMinor(a)`
  */
 import { assert, InvariantError } from './assert.js';
-import { bpsCeil, mulDivCeil, notionalMinor } from './money.js';
+import { bpsCeil, MinorAmount, mulDivCeil, notionalMinor } from './money.js';
 import { RejectReason, Side } from './types.js';
 
 export interface RiskLimits {
@@ -130,9 +130,10 @@ export interface RiskConfig {
 
 /**
  * Where risk reads money it does not own. Called once per check on buying-power paths only.
- * The margin figure is asked as a yes/no: a number that is not a small integer (money in
- * minor units rarely is), returned from a call V8 does not inline, is boxed in a new heap
- * object, and this runs on every margin account's order.
+ * The margin figure is asked as a yes/no, about an amount passed by reference: a number that
+ * is not a small integer (money in minor units rarely is), passed to or returned from a call
+ * V8 does not inline, is boxed in a new heap object, and this runs on every margin account's
+ * order.
  */
 export interface RiskAccountView {
   /** Settled cash (available + held) in minor units. */
@@ -141,8 +142,8 @@ export interface RiskAccountView {
   unsettledReceivableMinor(account: number): number;
   /** Unsettled cash the account will pay (its unsettled purchases, fees on), >= 0. */
   unsettledPayableMinor(account: number): number;
-  /** Margin accounts: whether equity minus the initial margin requirement of current positions is at least `amountMinor`. */
-  marginExcessCovers(account: number, amountMinor: number): boolean;
+  /** Margin accounts: whether equity minus the initial margin requirement of current positions is at least `amount.minor`. */
+  marginExcessCovers(account: number, amount: Readonly<MinorAmount>): boolean;
 }
 
 const NS_PER_SECOND = 1_000_000_000;
@@ -240,7 +241,7 @@ class Cell {
   /** Margin accounts: the linear initial margin of the open buys / sells at their order prices. */
   buyIm = 0.5;
   sellIm = 0.5;
-  /** Margin accounts: what the cell reserves now (`opening` of both sides). */
+  /** Margin accounts: what the cell reserves now (`Risk.opening` of both sides). */
   reserved = 0.5;
   maxLong = 0.5;
   maxShort = 0.5;
@@ -314,40 +315,7 @@ const BUY = Side.Buy;
 const ACCEPTED = OrderChange.Accepted;
 const FILLED = OrderChange.Filled;
 
-/**
- * Margin reserved for one side of a margin account's open orders in one instrument: the
- * margin of the lots that would OPEN or grow a position if all of them filled. `closable`
- * is what that side can close first (the short for buys, the long for sells; <= 0: none),
- * `lots` and `im` the side's open lots and their linear margin; the opening lots are valued
- * at the side's average margin per lot, rounded up. The two sides add up (conservative: at
- * most one side can fill against the position), so with no position, or on the side that
- * grows it, this is the linear per-order reservation.
- *
- * Written for the branch predictor: whether a side grows or closes the position follows the
- * order flow's side, which a predictor cannot guess, so that choice is a multiplication by
- * the comparison's 0/1; the only branch is the rare side whose orders would close the whole
- * position and open the other way (0 < closable < lots; the sign of a product is exact).
- *
- * A module constant rather than a static method: V8 folds a module constant into its callers,
- * where `Risk.opening` reads the class binding, checks it and loads the method at every call.
- */
-const opening = (closable: number, lots: number, im: number): number => {
-  if (closable * (lots - closable) > 0) return openingShare(lots - closable, lots, im);
-  return im * +(closable <= 0);
-};
-
-/**
- * ceil(part * im / lots), for 0 < part < lots: the margin of the lots that open. While the
- * product is a safe integer, the float quotient's ceiling is exact (a quotient that is not an
- * integer lies at least 1/lots above one, more than the rounding can cover below 2^53), so
- * no call runs: an amount passed to a call V8 does not inline is boxed in a new heap number
- * whenever it is no small integer, and margins in minor units rarely are. BigInt beyond.
- */
-const openingShare = (part: number, lots: number, im: number): number => {
-  const p = part * im;
-  return p <= MAX_SAFE ? Math.ceil(p / lots) : mulDivCeil(part, im, lots);
-};
-
+/** Products up to this are exact in a double (see Risk.opening). */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Cell `c`'s contribution to entity `e`'s exposure, now that its worst-case long is `longW` lots and its worst-case short `shortW`, at `perLot` minor units a lot. */
@@ -431,13 +399,16 @@ export class Risk {
    */
   nowNs = 0.5;
   /**
-   * The amount risk's own helpers take and give: the margin `marginGrowth` reads and the growth
-   * it writes, the need `cashCovers` compares. A field rather than an argument and a return
+   * The amount risk's own helpers take and give: a side's margin in and its reservation out of
+   * `opening`, the margin `marginGrowth` reads and the growth it writes, the need `cashCovers`
+   * compares. A field rather than an argument and a return
    * value: V8 does not inline those calls everywhere, and an amount passed to or returned from
    * a call it does not inline is boxed in a new heap number whenever it is no small integer (an
    * order's cash or margin in minor units rarely is).
    */
   private amountMinor = 0.5;
+  /** The amount the margin check asks the view about (by reference, see RiskAccountView). */
+  private readonly asked = new MinorAmount();
 
   constructor(
     config: RiskConfig,
@@ -549,6 +520,32 @@ export class Risk {
   }
 
   /**
+   * Margin reserved for one side of a margin account's open orders in one instrument: the
+   * margin of the lots that would OPEN or grow a position if all of them filled. `closable`
+   * is what that side can close first (the short for buys, the long for sells; <= 0: none),
+   * `lots` the side's open lots, and `amountMinor` their linear margin on the way in and the
+   * reserved margin on the way out (amounts go by field, see amountMinor); the opening lots are
+   * valued at the side's average margin per lot, rounded up. The two sides add up
+   * (conservative: at most one side can fill against the position), so with no position, or
+   * on the side that grows it, this is the linear per-order reservation.
+   *
+   * The only branch on the flow is the rare side whose orders would close the whole position
+   * and open the other way (0 < closable < lots; the sign of a product is exact). Its split
+   * makes no call below 2^53: the float quotient's ceiling is exact there (a quotient that is
+   * not an integer lies at least 1/lots above one, more than the division's rounding).
+   */
+  private opening(closable: number, lots: number): void {
+    const im = this.amountMinor;
+    if (closable * (lots - closable) > 0) {
+      const part = lots - closable;
+      const p = part * im;
+      this.amountMinor = p <= MAX_SAFE ? Math.ceil(p / lots) : mulDivCeil(part, im, lots);
+    } else {
+      this.amountMinor = im * +(closable <= 0);
+    }
+  }
+
+  /**
    * Growth of a margin account's reservation if its open orders on `side` in cell `c` changed
    * by `lots` with linear margin `amountMinor` (both signed), the position staying: read from
    * and written to `amountMinor`, not passed, for the reason at `amountMinor`.
@@ -558,7 +555,12 @@ export class Risk {
     const closable = side === BUY ? -c.pos : c.pos;
     const open = side === BUY ? c.buy : c.sell;
     const openIm = side === BUY ? c.buyIm : c.sellIm;
-    this.amountMinor = opening(closable, open + lots, openIm + this.amountMinor) - opening(closable, open, openIm);
+    this.amountMinor += openIm;
+    this.opening(closable, open + lots);
+    const after = this.amountMinor;
+    this.amountMinor = openIm;
+    this.opening(closable, open);
+    this.amountMinor = after - this.amountMinor;
   }
 
   /** Checks an order and books nothing (what-if callers, tests). */
@@ -633,7 +635,10 @@ export class Risk {
         this.marginGrowth(c, side, sizeLots);
         need = this.amountMinor;
       }
-      if (need > 0 && !this.view.marginExcessCovers(account, need + e.reserved)) return RejectReason.InsufficientMargin;
+      if (need > 0) {
+        this.asked.minor = need + e.reserved;
+        if (!this.view.marginExcessCovers(account, this.asked)) return RejectReason.InsufficientMargin;
+      }
     } else if (side === BUY) {
       perLot = this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
       need = sizeLots * perLot;
@@ -736,7 +741,10 @@ export class Risk {
       this.amountMinor = im;
       this.marginGrowth(c, side, sizeLots - oldLeavesLots);
       const need = this.amountMinor;
-      if (need > 0 && !this.view.marginExcessCovers(account, need + e.reserved)) return RejectReason.InsufficientMargin;
+      if (need > 0) {
+        this.asked.minor = need + e.reserved;
+        if (!this.view.marginExcessCovers(account, this.asked)) return RejectReason.InsufficientMargin;
+      }
       return 0;
     }
     // A cash account reserves for its buys only (R_CASH a lot), its sells nothing.
@@ -860,17 +868,19 @@ export class Risk {
       const sellIm = c.sellIm + dSell * perLot;
       c.buyIm = buyIm;
       c.sellIm = sellIm;
-      // The side that would grow the position (either side, when flat) reserves all its margin;
-      // the other side first closes the position, and reserves only for its lots beyond it
-      // (opening: at most one side is in that case). Written out rather than calling opening,
-      // which V8 does not always inline here, for the reason at openingShare.
-      const long = pos >= 0;
-      const held = long ? pos : -pos;
-      const closing = long ? sell : buy;
-      let need = long ? buyIm : sellIm;
-      if (closing > held) {
-        const im = long ? sellIm : buyIm;
-        need += held === 0 ? im : openingShare(closing - held, closing, im);
+      // Buys can close a short, sells a long: a side with nothing to close reserves all its
+      // margin (see opening; the partial case is the rare one).
+      let need = buyIm;
+      if (pos < 0) {
+        this.amountMinor = buyIm;
+        this.opening(-pos, buy);
+        need = this.amountMinor;
+      }
+      if (pos <= 0) need += sellIm;
+      else {
+        this.amountMinor = sellIm;
+        this.opening(pos, sell);
+        need += this.amountMinor;
       }
       e.reserved += need - c.reserved;
       c.reserved = need;
