@@ -332,18 +332,22 @@ export class Clearing {
     const sSec = this.deliverable(seller, instrument);
     L.nowNs = tsNs;
     L.beginNow(TransferCode.Trade, tradeId);
-    // Credit-normal (liability) accounts: a credit (negative posting) increases the customer's holding.
-    L.post(bSec, -sizeLots);
-    L.post(clrSec, sizeLots);
-    L.post(sSec, sizeLots);
-    L.post(clrSec, -sizeLots);
-    L.post(bU, cash);
-    L.post(clrCash, -cash);
-    L.post(sU, -cash);
-    L.post(clrCash, cash);
-    L.post(bU, buyerFee);
-    L.post(sU, sellerFee);
-    L.post(feesAcct, -(buyerFee + sellerFee));
+    // Credit-normal (liability) accounts: a credit (negative posting) increases the customer's
+    // holding. Staged, not post()ed: a trade's cash crosses no call (see Ledger.stagedAmount).
+    const acct = L.stagedAccount;
+    const amt = L.stagedAmount;
+    acct[0] = bSec; amt[0] = -sizeLots;
+    acct[1] = clrSec; amt[1] = sizeLots;
+    acct[2] = sSec; amt[2] = sizeLots;
+    acct[3] = clrSec; amt[3] = -sizeLots;
+    acct[4] = bU; amt[4] = cash;
+    acct[5] = clrCash; amt[5] = -cash;
+    acct[6] = sU; amt[6] = -cash;
+    acct[7] = clrCash; amt[7] = cash;
+    acct[8] = bU; amt[8] = buyerFee;
+    acct[9] = sU; amt[9] = sellerFee;
+    acct[10] = feesAcct; amt[10] = -(buyerFee + sellerFee);
+    L.postStaged(11);
     L.commit();
     pf.onFill(buyer, instrument, Side.Buy, priceTicks, sizeLots, buyerFee);
     pf.onFill(seller, instrument, Side.Sell, priceTicks, sizeLots, sellerFee);
@@ -405,12 +409,16 @@ export class Clearing {
     const u = this.unsettledId[account]!;
     L.nowNs = tsNs;
     L.beginNow(TransferCode.Trade, tradeId);
-    L.post(this.deliverable(account, instrument), -lots);
-    L.post(streetSec, lots);
-    L.post(u, signedCash);
-    L.post(this.streetCashId[cur]!, -signedCash);
-    L.post(u, fee);
-    L.post(this.feesId[cur]!, -fee);
+    // Staged, not post()ed: the fill's cash crosses no call (see Ledger.stagedAmount).
+    const acct = L.stagedAccount;
+    const amt = L.stagedAmount;
+    acct[0] = this.deliverable(account, instrument); amt[0] = -lots;
+    acct[1] = streetSec; amt[1] = lots;
+    acct[2] = u; amt[2] = signedCash;
+    acct[3] = this.streetCashId[cur]!; amt[3] = -signedCash;
+    acct[4] = u; amt[4] = fee;
+    acct[5] = this.feesId[cur]!; amt[5] = -fee;
+    L.postStaged(6);
     L.commit();
     pf.onFill(account, instrument, side, priceTicks, sizeLots, fee);
     this.lastStreetFeeMinor = fee;

@@ -36,6 +36,48 @@ describe('ledger', () => {
     L.checkConsistency();
   });
 
+  it('posts staged postings as post() would, zeros dropped, and checks them the same way', () => {
+    const journal = (L: Ledger) => {
+      const rows: number[][] = [];
+      L.forEachEntry((t, ts, code, ref, account, amount) => rows.push([t, ts, code, ref, account, amount]));
+      return rows;
+    };
+    const a = setup();
+    const b = setup();
+    const big = 2 ** 40 + 3; // no small integer: the amounts the staging is for
+    const legs: [number, number][] = [
+      [a.bank, big],
+      [a.cash, -big + 30],
+      [a.fees, 0],
+      [a.fees, -30],
+      [a.sec, -5],
+      [a.clr, 5],
+    ];
+    a.L.begin(34_200_000_000_000, TransferCode.Trade, 9);
+    for (const [acct, amt] of legs) a.L.post(acct, amt);
+    a.L.commit();
+    b.L.nowNs = 34_200_000_000_000;
+    b.L.beginNow(TransferCode.Trade, 9);
+    legs.forEach(([acct, amt], k) => {
+      b.L.stagedAccount[k] = acct;
+      b.L.stagedAmount[k] = amt;
+    });
+    b.L.postStaged(legs.length);
+    b.L.commit();
+    expect(journal(b.L)).toEqual(journal(a.L));
+    expect(b.L.postingCount).toBe(5);
+    b.L.checkConsistency();
+    // A bad staged posting aborts the transfer, as post() does.
+    for (const [acct, amt] of [[99, 1], [b.bank, 0.5], [b.bank, 2 ** 53]] as const) {
+      b.L.begin(1, TransferCode.Adjustment, 1);
+      b.L.stagedAccount[0] = acct;
+      b.L.stagedAmount[0] = amt;
+      expect(() => b.L.postStaged(1), `${acct} ${amt}`).toThrow(InvariantError);
+    }
+    expect(journal(b.L)).toEqual(journal(a.L));
+    expect(() => b.L.postStaged(1)).toThrow(/outside a transfer/);
+  });
+
   it('rejects an unbalanced transfer per asset and leaves the ledger untouched', () => {
     const { L, bank, cash, sec } = setup();
     L.move(1, TransferCode.Deposit, 1, bank, cash, 100);

@@ -14,7 +14,8 @@
  *
  * API
  * - `addAsset(code)` -> asset id; `openAccount(name, asset, kind)` -> account id.
- * - Hot path, allocation-free: `begin(tsNs, code, ref)` (or set `nowNs`, then `beginNow(code, ref)`), `post(account, amount)` (repeat),
+ * - Hot path, allocation-free: `begin(tsNs, code, ref)` (or set `nowNs`, then `beginNow(code, ref)`), `post(account, amount)` (repeat;
+ *   or write `stagedAccount`/`stagedAmount` from index 0, then `postStaged(n)`: no amount crosses a call),
  *   `commit()` -> transfer id. `commit` throws InvariantError when the postings do not
  *   balance per asset (a bug in the caller), and leaves the ledger as it was before `begin`.
  * - Convenience: `transfer(tsNs, code, ref, postings: {account, amount}[])`, `move(tsNs, code, ref, debit, credit, amount)`.
@@ -215,18 +216,41 @@ export class Ledger {
   /** Zero amounts are dropped: they move nothing. */
   post(account: number, amount: number): void {
     assert(this.open, 'ledger: post outside a transfer');
+    // Checked before it is staged: an Int32Array would turn a bad id (NaN, 2.5) into a valid one.
     if (!(account >= 0 && account < this.nAccounts)) this.abort(`unknown ledger account ${account}`);
-    if (!Number.isSafeInteger(amount)) this.abort(`posting amount must be a safe integer, got ${amount}`);
-    if (amount === 0) return;
-    const i = this.nPostings;
-    if (i - this.tFirst[this.nTransfers]! >= POSTINGS_PER_TRANSFER_MAX) this.abort('too many postings in one transfer');
-    if (i >= this.pAccount.length) {
-      this.pAccount = grow(this.pAccount, i + 1, LEDGER_POSTINGS_MAX, 'ledger postings');
-      this.pAmount = grow(this.pAmount, i + 1, LEDGER_POSTINGS_MAX, 'ledger postings');
+    this.stagedAccount[0] = account;
+    this.stagedAmount[0] = amount;
+    this.postStaged(1);
+  }
+
+  /**
+   * Postings staged by the caller: a hot caller writes a transfer's accounts and amounts here,
+   * from index 0, then calls `postStaged(n)`, where `post` would be one call per posting. An
+   * amount passed to a call V8 does not inline is boxed in a new heap number whenever it is no
+   * small integer, and a trade's cash rarely is; an element of these arrays is written in place.
+   */
+  readonly stagedAccount = new Int32Array(POSTINGS_PER_TRANSFER_MAX);
+  readonly stagedAmount = new Float64Array(POSTINGS_PER_TRANSFER_MAX);
+
+  /** Posts the first `n` staged postings, in order, as `post` would each. */
+  postStaged(n: number): void {
+    assert(this.open, 'ledger: post outside a transfer');
+    for (let k = 0; k < n; k++) {
+      const account = this.stagedAccount[k]!;
+      const amount = this.stagedAmount[k]!;
+      if (!(account >= 0 && account < this.nAccounts)) this.abort(`unknown ledger account ${account}`);
+      if (!Number.isSafeInteger(amount)) this.abort(`posting amount must be a safe integer, got ${amount}`);
+      if (amount === 0) continue;
+      const i = this.nPostings;
+      if (i - this.tFirst[this.nTransfers]! >= POSTINGS_PER_TRANSFER_MAX) this.abort('too many postings in one transfer');
+      if (i >= this.pAccount.length) {
+        this.pAccount = grow(this.pAccount, i + 1, LEDGER_POSTINGS_MAX, 'ledger postings');
+        this.pAmount = grow(this.pAmount, i + 1, LEDGER_POSTINGS_MAX, 'ledger postings');
+      }
+      this.pAccount[i] = account;
+      this.pAmount[i] = amount;
+      this.nPostings = i + 1;
     }
-    this.pAccount[i] = account;
-    this.pAmount[i] = amount;
-    this.nPostings = i + 1;
   }
 
   commit(): number {

@@ -150,8 +150,12 @@ export class Portfolio {
     }
     const absP = p > 0 ? p : -p;
     const closed = sizeLots < absP ? sizeLots : absP;
-    const removed = closed === absP ? c : mulDivTrunc(c, closed, absP);
-    const vClose = closed === sizeLots ? v : mulDivTrunc(v, closed, sizeLots);
+    // mulDivTrunc written out on its safe path: the cost and value are amounts, and passed to a
+    // call V8 does not inline they would be boxed (see mulDivTrunc).
+    const pc = c * closed;
+    const pv = v * closed;
+    const removed = closed === absP ? c : Number.isSafeInteger(pc) ? Math.trunc(pc / absP) + 0 : mulDivTrunc(c, closed, absP);
+    const vClose = closed === sizeLots ? v : Number.isSafeInteger(pv) ? Math.trunc(pv / sizeLots) + 0 : mulDivTrunc(v, closed, sizeLots);
     this.realized[k] += -(removed + vClose);
     this.pos[k] = p + d;
     this.cost[k] = c - removed + (v - vClose);
