@@ -207,14 +207,8 @@ class CountSink implements EventSink {
 /** Cash from a plain array. A class, not closures: closures made per run would each be a new call target for risk's view calls. */
 class PlainCash implements RiskAccountView {
   constructor(private readonly cash: Float64Array) {}
-  settledCashMinor(a: number): number {
-    return this.cash[a]!;
-  }
-  unsettledReceivableMinor(): number {
-    return 0;
-  }
-  unsettledPayableMinor(): number {
-    return 0;
+  buyingPowerCovers(a: number, _useBps: number, amount: Readonly<MinorAmount>): boolean {
+    return this.cash[a]! >= amount.minor;
   }
   marginExcessCovers(a: number, amount: Readonly<MinorAmount>): boolean {
     return this.cash[a]! >= amount.minor;

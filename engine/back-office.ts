@@ -93,14 +93,8 @@ export interface StatementRow {
  */
 class BackOfficeCash implements RiskAccountView {
   constructor(private readonly bo: BackOffice) {}
-  settledCashMinor(a: number): number {
-    return this.bo.clearing.settledCashMinor(a);
-  }
-  unsettledReceivableMinor(a: number): number {
-    return this.bo.clearing.unsettledReceivableMinor(a);
-  }
-  unsettledPayableMinor(a: number): number {
-    return this.bo.clearing.unsettledPayableMinor(a);
+  buyingPowerCovers(a: number, unsettledUseBps: number, amount: Readonly<MinorAmount>): boolean {
+    return this.bo.clearing.buyingPowerCovers(a, unsettledUseBps, amount);
   }
   marginExcessCovers(a: number, amount: Readonly<MinorAmount>): boolean {
     return this.bo.marginExcessCovers(a, amount);

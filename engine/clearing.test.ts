@@ -206,9 +206,7 @@ function randomRun(seed: string) {
       firms: [{}, {}, {}],
     },
     {
-      settledCashMinor: (a) => c.settledCashMinor(a),
-      unsettledReceivableMinor: (a) => c.unsettledReceivableMinor(a),
-      unsettledPayableMinor: (a) => c.unsettledPayableMinor(a),
+      buyingPowerCovers: (a, useBps, amount) => c.buyingPowerCovers(a, useBps, amount),
       marginExcessCovers: (a, amount) => margin.initialExcessMinor(a, marks) >= amount.minor,
     },
   );

@@ -47,7 +47,7 @@ import type { BusinessCalendar } from './calendar.js';
 import { dayOfTs, NS_PER_DAY, tsOfDay } from './calendar.js';
 import { FeeSchedule } from './fees.js';
 import { AccountKind, Ledger, TransferCode } from './ledger.js';
-import type { Currency } from './money.js';
+import type { Currency, MinorAmount } from './money.js';
 import { Portfolio } from './portfolio.js';
 import { Side } from './types.js';
 
@@ -583,6 +583,19 @@ export class Clearing {
   unsettledLots(a: number, instrument: number): number {
     const id = this.pendingSecId[a * this.nInstruments + instrument]!;
     return id < 0 ? 0 : this.ledger.normalBalance(id);
+  }
+
+  /**
+   * Risk's buying-power check of a cash account: whether its settled cash, plus
+   * `unsettledUseBps` of its unsettled receivables (rounded down), less its unsettled payables,
+   * is at least `amount.minor`. Compared here, where the balances are read, and the amount by
+   * reference (see MinorAmount): neither crosses a call.
+   */
+  buyingPowerCovers(a: number, unsettledUseBps: number, amount: Readonly<MinorAmount>): boolean {
+    const L = this.ledger;
+    const recv = this.receivable[a]!;
+    const usable = recv > 0 ? Math.floor((recv * unsettledUseBps) / 10_000) : 0;
+    return L.normalBalance(this.availId[a]!) + L.normalBalance(this.heldId[a]!) + usable - this.payable[a]! >= amount.minor;
   }
 
   equityMinor(a: number, marks: ArrayLike<number>): number {

@@ -93,6 +93,10 @@ export class Ledger {
   private acctAsset = new Int32Array(64);
   private acctKind = new Int32Array(64);
   private bal = new Float64Array(64);
+  /** Per account: 1 when its normal side is the debit (asset, expense), else -1. */
+  private normalSign = new Float64Array(64);
+  /** Per account: the balance on its normal side (bal * normalSign), kept with bal by commit (see normalBalance). */
+  private normalBal = new Float64Array(64);
   private nAccounts = 0;
   // Assets.
   private assetCodes: string[] = [];
@@ -147,9 +151,13 @@ export class Ledger {
     this.acctAsset = grow(this.acctAsset, id + 1, LEDGER_ACCOUNTS_MAX, 'ledger accounts');
     this.acctKind = grow(this.acctKind, id + 1, LEDGER_ACCOUNTS_MAX, 'ledger accounts');
     this.bal = grow(this.bal, id + 1, LEDGER_ACCOUNTS_MAX, 'ledger accounts');
+    this.normalSign = grow(this.normalSign, id + 1, LEDGER_ACCOUNTS_MAX, 'ledger accounts');
+    this.normalBal = grow(this.normalBal, id + 1, LEDGER_ACCOUNTS_MAX, 'ledger accounts');
     this.acctAsset[id] = asset;
     this.acctKind[id] = kind;
     this.bal[id] = 0;
+    this.normalBal[id] = 0;
+    this.normalSign[id] = kind === AccountKind.Asset || kind === AccountKind.Expense ? 1 : -1;
     this.names.push(name);
     this.nAccounts = id + 1;
     return id;
@@ -173,11 +181,14 @@ export class Ledger {
     return this.bal[id]!;
   }
 
-  /** Balance with the sign of the account's normal side: credit-normal kinds are negated. */
+  /**
+   * Balance with the sign of the account's normal side: credit-normal kinds are negated. Kept
+   * by commit beside the balance, so that this is one read: V8 inlines a function of under 27
+   * bytes of bytecode whatever its caller's inlining budget, and a balance returned from a call
+   * it does not inline is boxed in a new heap number whenever it is no small integer.
+   */
   normalBalance(id: number): number {
-    const k = this.acctKind[id]!;
-    const b = this.bal[id]!;
-    return k === AccountKind.Asset || k === AccountKind.Expense ? b : 0 - b;
+    return this.normalBal[id]!;
   }
 
   /**
@@ -274,7 +285,13 @@ export class Ledger {
       const b = this.bal[a]! + this.pAmount[i]!;
       if (!Number.isSafeInteger(b)) this.abort(`balance of ${this.names[a]} overflows`);
     }
-    for (let i = first; i < end; i++) this.bal[this.pAccount[i]!] += this.pAmount[i]!;
+    for (let i = first; i < end; i++) {
+      const a = this.pAccount[i]!;
+      const x = this.pAmount[i]!;
+      this.bal[a] += x;
+      // x is never 0 (post drops zeros), so this sum never becomes -0.
+      this.normalBal[a] += x * this.normalSign[a]!;
+    }
     const t = this.nTransfers;
     this.tTs[t] = this.openTs;
     this.tRef[t] = this.openRef;
@@ -336,6 +353,7 @@ export class Ledger {
     const re = this.recomputeBalances();
     for (let a = 0; a < this.nAccounts; a++) {
       if (re[a] !== this.bal[a]) throw new InvariantError(`ledger: ${this.names[a]} balance ${this.bal[a]} but journal says ${re[a]}`);
+      if (this.normalBal[a] !== re[a]! * this.normalSign[a]!) throw new InvariantError(`ledger: ${this.names[a]} normal balance ${this.normalBal[a]} but journal says ${re[a]! * this.normalSign[a]!}`);
     }
   }
 

@@ -124,7 +124,10 @@ export class Margin {
   initialExcessCovers(a: number, marks: ArrayLike<number>, amount: Readonly<MinorAmount>): boolean {
     const cl = this.clearing;
     const pf = cl.portfolio;
-    let excess = cl.settledCashMinor(a) + cl.unsettledCashMinor(a);
+    // Cash (settled and unsettled) straight from the ledger: its balance reader is small enough
+    // for V8 to inline always, where Clearing's sums were returned boxed in some isolates.
+    const L = cl.ledger;
+    let excess = L.normalBalance(cl.cashAvailableAccount(a)) + L.normalBalance(cl.cashHeldAccount(a)) + L.normalBalance(cl.cashUnsettledAccount(a));
     for (let i = 0; i < pf.instrumentCount; i++) {
       // Equity's mark value and the requirement from one notional: V8 inlines callees out of a
       // fixed budget per function, and with the notional computed twice (markValueMinor and

@@ -14,14 +14,8 @@ const ACME: Instrument = { index: 0, symbol: 'ACME', tickSize: '0.01', lotSize: 
 
 class Cash implements RiskAccountView {
   constructor(private readonly settled = 1e12) {}
-  settledCashMinor(): number {
-    return this.settled;
-  }
-  unsettledReceivableMinor(): number {
-    return 0;
-  }
-  unsettledPayableMinor(): number {
-    return 0;
+  buyingPowerCovers(_a: number, _useBps: number, amount: Readonly<MinorAmount>): boolean {
+    return this.settled >= amount.minor;
   }
   marginExcessCovers(_a: number, amount: Readonly<MinorAmount>): boolean {
     return 1e12 >= amount.minor;

@@ -15,14 +15,9 @@ function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cas
     receivable: 0,
     payable: 0,
     excess,
-    settledCashMinor() {
-      return this.settled;
-    },
-    unsettledReceivableMinor() {
-      return this.receivable;
-    },
-    unsettledPayableMinor() {
-      return this.payable;
+    buyingPowerCovers(_a: number, useBps: number, amount: Readonly<MinorAmount>) {
+      const usable = this.receivable > 0 ? Math.floor((this.receivable * useBps) / 10_000) : 0;
+      return this.settled + usable - this.payable >= amount.minor;
     },
     marginExcessCovers(_a: number, amount: Readonly<MinorAmount>) {
       return this.excess >= amount.minor;

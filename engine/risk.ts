@@ -136,12 +136,13 @@ export interface RiskConfig {
  * order.
  */
 export interface RiskAccountView {
-  /** Settled cash (available + held) in minor units. */
-  settledCashMinor(account: number): number;
-  /** Unsettled cash the account will receive (its unsettled sales' proceeds, fees off), >= 0. */
-  unsettledReceivableMinor(account: number): number;
-  /** Unsettled cash the account will pay (its unsettled purchases, fees on), >= 0. */
-  unsettledPayableMinor(account: number): number;
+  /**
+   * Cash accounts: whether settled cash (available + held), plus `unsettledUseBps` of the
+   * unsettled cash the account will receive (its unsettled sales' proceeds, fees off; rounded
+   * down), less the unsettled cash it will pay (its unsettled purchases, fees on), is at least
+   * `amount.minor`.
+   */
+  buyingPowerCovers(account: number, unsettledUseBps: number, amount: Readonly<MinorAmount>): boolean;
   /** Margin accounts: whether equity minus the initial margin requirement of current positions is at least `amount.minor`. */
   marginExcessCovers(account: number, amount: Readonly<MinorAmount>): boolean;
 }
@@ -407,7 +408,7 @@ export class Risk {
    * order's cash or margin in minor units rarely is).
    */
   private amountMinor = 0.5;
-  /** The amount the margin check asks the view about (by reference, see RiskAccountView). */
+  /** The amount the margin and buying-power checks ask the view about (by reference, see RiskAccountView). */
   private readonly asked = new MinorAmount();
 
   constructor(
@@ -690,12 +691,9 @@ export class Risk {
    * the reason given at RiskAccountView: the figure itself would be boxed on every check.
    */
   private cashCovers(account: number): boolean {
-    const needMinor = this.amountMinor;
     const e = this.ents[account]!;
-    const v = this.view;
-    const recv = v.unsettledReceivableMinor(account);
-    const usable = recv > 0 ? Math.floor((recv * e.unsettledUse) / 10_000) : 0;
-    return needMinor <= v.settledCashMinor(account) + usable - v.unsettledPayableMinor(account) - e.reserved;
+    this.asked.minor = this.amountMinor + e.reserved;
+    return this.view.buyingPowerCovers(account, e.unsettledUse, this.asked);
   }
 
   /**
