@@ -47,7 +47,7 @@ import type { BusinessCalendar } from './calendar.js';
 import { dayOfTs, NS_PER_DAY, tsOfDay } from './calendar.js';
 import { FeeSchedule } from './fees.js';
 import { AccountKind, Ledger, TransferCode } from './ledger.js';
-import type { Currency, MinorAmount } from './money.js';
+import { type Currency, feeOnNotionalOut, type MinorAmount, MONEY_OUT } from './money.js';
 import { Portfolio } from './portfolio.js';
 import { Side } from './types.js';
 
@@ -315,9 +315,11 @@ export class Clearing {
     const buyer = takerSide === Side.Buy ? takerAccount : makerAccount;
     const seller = takerSide === Side.Buy ? makerAccount : takerAccount;
     const pf = this.portfolio;
-    const notional = pf.notional(instrument, priceTicks, sizeLots);
-    const takerFee = this.fees.feeOnNotional(instrument, false, notional);
-    const makerFee = this.fees.feeOnNotional(instrument, true, notional);
+    // The notional and the fees on it with no amount crossing a call (see MONEY_OUT).
+    pf.notionalOut(instrument, priceTicks, sizeLots);
+    const notional = MONEY_OUT[0]!;
+    const takerFee = feeOnNotionalOut(this.fees.rateCentiBps(instrument, false));
+    const makerFee = feeOnNotionalOut(this.fees.rateCentiBps(instrument, true));
     const buyerFee = takerSide === Side.Buy ? takerFee : makerFee;
     const sellerFee = takerSide === Side.Buy ? makerFee : takerFee;
     const cash = pf.isFuture(instrument) ? 0 : notional;
@@ -399,8 +401,9 @@ export class Clearing {
     const cur = this.insCurrency[instrument]!;
     if (this.acctCurrency[account] !== cur) throw new InvariantError('clearing: street fill in a currency the account does not hold');
     const pf = this.portfolio;
-    const notional = pf.notional(instrument, priceTicks, sizeLots);
-    const fee = this.fees.feeOnNotional(instrument, maker, notional);
+    pf.notionalOut(instrument, priceTicks, sizeLots);
+    const notional = MONEY_OUT[0]!;
+    const fee = feeOnNotionalOut(this.fees.rateCentiBps(instrument, maker));
     const cash = pf.isFuture(instrument) ? 0 : notional;
     const buy = side === Side.Buy;
     const lots = buy ? sizeLots : -sizeLots;

@@ -13,7 +13,7 @@
  * API
  * - `new FeeSchedule(instrumentCount)`; `set(instrument, { makerBps, takerBps, num, den })`
  * - `fee(instrument, isMaker, priceTicks, sizeLots)` -> signed minor units (negative = rebate); O(1), no allocation.
- * - `feeOnNotional(instrument, isMaker, notionalMinor)`.
+ * - `rateCentiBps(instrument, isMaker)`: the rate, for a fee on a notional (`feeOnNotionalOut` in money.ts on the hot path, `bpsCeil` elsewhere).
  * - `maxRateCentiBps(instrument)`: the larger of the two rates, for reserving buying power.
  */
 import { assert } from './assert.js';
@@ -57,10 +57,6 @@ export class FeeSchedule {
   fee(instrument: number, isMaker: boolean, priceTicks: number, sizeLots: number): number {
     const n = notionalMinor(priceTicks, sizeLots, this.num[instrument]!, this.den[instrument]!);
     return bpsCeil(n, isMaker ? this.maker[instrument]! : this.taker[instrument]!);
-  }
-
-  feeOnNotional(instrument: number, isMaker: boolean, notional: number): number {
-    return bpsCeil(notional, isMaker ? this.maker[instrument]! : this.taker[instrument]!);
   }
 
   rateCentiBps(instrument: number, isMaker: boolean): number {

@@ -83,15 +83,40 @@ export class MinorAmount {
   }
 }
 
-export function notionalMinor(priceTicks: number, sizeLots: number, num: number, den: number): number {
+/**
+ * Where `notionalOut` leaves the notional it computes: a trade's clearing and a fill's
+ * portfolio update read it from here rather than from a return value. A notional returned from
+ * a call V8 does not inline is boxed in a new heap number whenever it is no small integer;
+ * an element of a typed array is written in place. One slot, overwritten by every call.
+ */
+export const MONEY_OUT = new Float64Array(1);
+
+/** `notionalMinor(…)` into MONEY_OUT[0] (prices, lots and the rule are small integers: nothing is boxed). */
+export function notionalOut(priceTicks: number, sizeLots: number, num: number, den: number): void {
   const p = priceTicks * sizeLots * num;
-  if (Number.isSafeInteger(p)) {
-    if (den === 1) return p;
+  if (!Number.isSafeInteger(p)) {
+    MONEY_OUT[0] = bigNotional(priceTicks, sizeLots, num, den);
+  } else if (den === 1) {
+    MONEY_OUT[0] = p;
+  } else {
     const q = Math.floor(p / den);
-    const r = p - q * den;
-    return r * 2 >= den ? q + 1 : q;
+    MONEY_OUT[0] = (p - q * den) * 2 >= den ? q + 1 : q;
   }
-  return bigNotional(priceTicks, sizeLots, num, den);
+}
+
+export function notionalMinor(priceTicks: number, sizeLots: number, num: number, den: number): number {
+  notionalOut(priceTicks, sizeLots, num, den);
+  return MONEY_OUT[0]!;
+}
+
+/**
+ * The fee at `centiBps` on the notional in MONEY_OUT[0], rounded up (bpsCeil), with no call
+ * below 2^53 (see mulDivCeil): the notional is read from there, never passed.
+ */
+export function feeOnNotionalOut(centiBps: number): number {
+  const n = MONEY_OUT[0]!;
+  const p = n * centiBps;
+  return Number.isSafeInteger(p) ? Math.ceil(p / CENTI_BPS_PER_UNIT) + 0 : bpsCeil(n, centiBps);
 }
 
 /**

@@ -34,7 +34,7 @@
  * - `snapshot(day, marks)`: appends one `PnlRow` per account to `history` (daily P&L history) and returns them.
  */
 import { assert, assertSafeInt } from './assert.js';
-import { mulDivTrunc, notionalMinor } from './money.js';
+import { MONEY_OUT, mulDivTrunc, notionalMinor, notionalOut } from './money.js';
 import { Side } from './types.js';
 
 export interface PortfolioInstrument {
@@ -120,6 +120,11 @@ export class Portfolio {
     return notionalMinor(priceTicks, sizeLots, this.num[instrument]!, this.den[instrument]!);
   }
 
+  /** `notional(…)` into MONEY_OUT[0] (engine/money.ts), for the hot paths: no amount is returned. */
+  notionalOut(instrument: number, priceTicks: number, sizeLots: number): void {
+    notionalOut(priceTicks, sizeLots, this.num[instrument]!, this.den[instrument]!);
+  }
+
   /** Cash effect of a fill before fees: a buy pays notional, a sell receives it; futures move no cash. */
   cashFlowOfFill(instrument: number, side: Side, priceTicks: number, sizeLots: number): number {
     if (this.future[instrument] === 1) return 0;
@@ -136,7 +141,8 @@ export class Portfolio {
     assert(sizeLots > 0 && priceTicks > 0, 'fill needs a positive price and size');
     assertSafeInt(feeMinor, 'fee');
     const k = account * this.instrumentCount + instrument;
-    const n = this.notional(instrument, priceTicks, sizeLots);
+    this.notionalOut(instrument, priceTicks, sizeLots);
+    const n = MONEY_OUT[0]!;
     const d = side === Side.Buy ? sizeLots : -sizeLots;
     const v = side === Side.Buy ? n : -n;
     const p = this.pos[k]!;
