@@ -9,7 +9,8 @@
  * session 9 (assertion messages built on every call, client order ids in a Map per account).
  * Until session 11 the figure came from V8's sampling heap profiler, whose later sampling
  * windows report allocation the heap does not show; it failed about one run in six.
- * Since session 14 the whole back office is held too (the second test).
+ * Since session 14 the whole back office is held too, and risk and the back office also with
+ * an institution's amounts (every amount beyond 2^31 minor units: `--large-money`).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
