@@ -15,6 +15,10 @@
  * - `bpsCeil(amount, centiBps)`: amount * rate, where rate is in hundredths of a basis point
  *   (1 bp = 100 centi-bps), rounded toward +infinity (the venue's favour, for fees and rebates alike).
  * - `toCentiBps(bps)`: config-time conversion of a bps number with at most 2 decimals.
+ * - Hot paths, where an amount must not cross a call (V8 boxes a number passed to or returned
+ *   from a call it does not inline whenever it is no small integer): `notionalOut(…)` leaves
+ *   the notional in `MONEY_OUT[0]`, `feeOnNotionalOut(centiBps)` is the fee on it, and a
+ *   `MinorAmount` carries an amount by reference.
  */
 import { assert, assertSafeInt } from './assert.js';
 import { decimalScale, parseScaled } from './decimal.js';
