@@ -239,6 +239,7 @@ export class Ledger {
    * from index 0, then calls `postStaged(n)`, where `post` would be one call per posting. An
    * amount passed to a call V8 does not inline is boxed in a new heap number whenever it is no
    * small integer, and a trade's cash rarely is; an element of these arrays is written in place.
+   * `post` stages into slot 0 itself: nothing may call it between staging and `postStaged`.
    */
   readonly stagedAccount = new Int32Array(POSTINGS_PER_TRANSFER_MAX);
   readonly stagedAmount = new Float64Array(POSTINGS_PER_TRANSFER_MAX);

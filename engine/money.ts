@@ -115,7 +115,8 @@ export function notionalMinor(priceTicks: number, sizeLots: number, num: number,
 
 /**
  * The fee at `centiBps` on the notional in MONEY_OUT[0], rounded up (bpsCeil), with no call
- * below 2^53 (see mulDivCeil): the notional is read from there, never passed.
+ * below 2^53 (see mulDivCeil): the notional is read from there, never passed. Call it right
+ * after `notionalOut`: every notional computed since (`notionalMinor` too) overwrites the slot.
  */
 export function feeOnNotionalOut(centiBps: number): number {
   const n = MONEY_OUT[0]!;

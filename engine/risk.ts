@@ -401,14 +401,16 @@ export class Risk {
   nowNs = 0.5;
   /**
    * The amount risk's own helpers take and give: a side's margin in and its reservation out of
-   * `opening`, the margin `marginGrowth` reads and the growth it writes, the need `cashCovers`
-   * compares. A field rather than an argument and a return
+   * `opening`, the margin `marginGrowth` reads and the growth it writes. A field rather than an argument and a return
    * value: V8 does not inline those calls everywhere, and an amount passed to or returned from
    * a call it does not inline is boxed in a new heap number whenever it is no small integer (an
    * order's cash or margin in minor units rarely is).
    */
   private amountMinor = 0.5;
-  /** The amount the margin and buying-power checks ask the view about (by reference, see RiskAccountView). */
+  /**
+   * The amount the margin and buying-power checks ask the view about (by reference, see
+   * RiskAccountView): the order's growth plus what the account's open orders already reserve.
+   */
   private readonly asked = new MinorAmount();
 
   constructor(
@@ -644,8 +646,8 @@ export class Risk {
       perLot = this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]!;
       need = sizeLots * perLot;
       if (need > 0) {
-        this.amountMinor = need;
-        if (!this.cashCovers(account)) return RejectReason.InsufficientBuyingPower;
+        this.asked.minor = need + e.reserved;
+        if (!this.view.buyingPowerCovers(account, e.unsettledUse, this.asked)) return RejectReason.InsufficientBuyingPower;
       }
     }
     if ((rate & LIMITS_RATE) !== 0) {
@@ -683,17 +685,6 @@ export class Risk {
     }
     e.reserved += need;
     return 0;
-  }
-
-  /**
-   * Whether a cash account's buying power left covers `amountMinor`: settled cash, the usable
-   * share of its receivables, less its payables and what its open buys reserve. A yes/no for
-   * the reason given at RiskAccountView: the figure itself would be boxed on every check.
-   */
-  private cashCovers(account: number): boolean {
-    const e = this.ents[account]!;
-    this.asked.minor = this.amountMinor + e.reserved;
-    return this.view.buyingPowerCovers(account, e.unsettledUse, this.asked);
   }
 
   /**
@@ -750,8 +741,8 @@ export class Risk {
     const rc = this.rc;
     const need = sizeLots * rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! - oldLeavesLots * rc[this.reserveSlot(instrument, oldPriceTicks) + R_CASH]!;
     if (!(need > 0)) return 0;
-    this.amountMinor = need;
-    if (!this.cashCovers(account)) return RejectReason.InsufficientBuyingPower;
+    this.asked.minor = need + e.reserved;
+    if (!this.view.buyingPowerCovers(account, e.unsettledUse, this.asked)) return RejectReason.InsufficientBuyingPower;
     return 0;
   }
 
