@@ -319,8 +319,14 @@ const FILLED = OrderChange.Filled;
 /** Products up to this are exact in a double (see Risk.opening). */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Cell `c`'s contribution to entity `e`'s exposure, now that its worst-case long is `longW` lots and its worst-case short `shortW`, at `perLot` minor units a lot. */
-const expose = (e: Entity, c: Cell, longW: number, shortW: number, perLot: number): void => {
+/**
+ * Cell `c`'s contribution to entity `e`'s exposure, now that its worst-case long is `longW`
+ * lots and its worst-case short `shortW`, at the instrument's reference notional a lot. That
+ * value is read here, not passed: a lot can be worth more than 2^31 minor units (21,474,836.48
+ * in a currency with cents), and such an amount passed to a call V8 does not inline is boxed.
+ */
+const expose = (e: Entity, c: Cell, longW: number, shortW: number): void => {
+  const perLot = c.instrument.refPerLot;
   const g = Math.max(Math.abs(longW), Math.abs(shortW)) * perLot;
   const l = longW * perLot;
   const sh = shortW * perLot;
@@ -332,8 +338,9 @@ const expose = (e: Entity, c: Cell, longW: number, shortW: number, perLot: numbe
   c.short = sh;
 };
 
-/** Check 8 for entity `e` with `buy` / `sell` more lots in cell `c`, valued at `perLot`. */
-const exposureAfter = (e: Entity, c: Cell, buy: number, sell: number, perLot: number): 0 | RejectReason => {
+/** Check 8 for entity `e` with `buy` / `sell` more lots in cell `c`, valued at the reference notional a lot (read here, as in expose). */
+const exposureAfter = (e: Entity, c: Cell, buy: number, sell: number): 0 | RejectReason => {
+  const perLot = c.instrument.refPerLot;
   const longW = c.pos + c.buy + buy;
   const shortW = c.pos - c.sell - sell;
   if (e.xGross - c.gross + Math.max(Math.abs(longW), Math.abs(shortW)) * perLot > e.maxGross) return RejectReason.GrossExposureLimit;
@@ -358,14 +365,13 @@ const positionAndExposure = (c: Cell, side: Side, sizeLots: number, exposure: bo
     if (-(fc.pos - fc.sell - sizeLots) > fc.maxShort) return RejectReason.ShortPositionLimit;
   }
   if (!exposure) return 0;
-  const perLot = c.instrument.refPerLot;
   const buy = side === BUY ? sizeLots : 0;
   const sell = sizeLots - buy;
   if (c.entity.exposure !== 0) {
-    const reason = exposureAfter(c.entity, c, buy, sell, perLot);
+    const reason = exposureAfter(c.entity, c, buy, sell);
     if (reason !== 0) return reason;
   }
-  if (fc.entity.exposure !== 0) return exposureAfter(fc.entity, fc, buy, sell, perLot);
+  if (fc.entity.exposure !== 0) return exposureAfter(fc.entity, fc, buy, sell);
   return 0;
 };
 
@@ -676,8 +682,8 @@ export class Risk {
     fc.sell += sell;
     e.open += 1;
     f.open += 1;
-    if (e.exposure !== 0) expose(e, c, c.pos + cBuy, c.pos - cSell, x.refPerLot);
-    if (f.exposure !== 0) expose(f, fc, fc.pos + fc.buy, fc.pos - fc.sell, x.refPerLot);
+    if (e.exposure !== 0) expose(e, c, c.pos + cBuy, c.pos - cSell);
+    if (f.exposure !== 0) expose(f, fc, fc.pos + fc.buy, fc.pos - fc.sell);
     if (e.margin === 1) {
       c.buyIm += buy * perLot;
       c.sellIm += sell * perLot;
@@ -772,13 +778,12 @@ export class Risk {
 
   /** Re-values every entity's exposure in `instrument` at the current reference price. */
   revalue(instrument: number): void {
-    const perLot = this.ins[instrument]!.refPerLot;
     for (let k = 0; k < this.ents.length; k++) {
       const e = this.ents[k]!;
       // Limits are fixed at construction, so an entity without exposure limits never needs the figures.
       if (e.exposure === 0) continue;
       const c = this.cells[k * this.nI + instrument]!;
-      expose(e, c, c.pos + c.buy, c.pos - c.sell, perLot);
+      expose(e, c, c.pos + c.buy, c.pos - c.sell);
     }
   }
 
@@ -811,7 +816,7 @@ export class Risk {
     if (change === ACCEPTED) {
       o[k + O_LEAVES] = 0;
       o[k + O_PX] = priceTicks;
-      o[k + O_PER_LOT] = this.perLotReserve(account, instrument, side, priceTicks);
+      this.writePerLot(k, account, instrument, side, priceTicks);
       oi[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
     }
     // Open lots change by d; a fill also moves the position.
@@ -850,8 +855,8 @@ export class Risk {
     fc.buy += dBuy;
     fc.sell += dSell;
     f.open += orders;
-    if (e.exposure !== 0) expose(e, c, pos + buy, pos - sell, c.instrument.refPerLot);
-    if (f.exposure !== 0) expose(f, fc, fc.pos + fc.buy, fc.pos - fc.sell, c.instrument.refPerLot);
+    if (e.exposure !== 0) expose(e, c, pos + buy, pos - sell);
+    if (f.exposure !== 0) expose(f, fc, fc.pos + fc.buy, fc.pos - fc.sell);
     if (e.margin === 1) {
       const buyIm = c.buyIm + dBuy * perLot;
       const sellIm = c.sellIm + dSell * perLot;
@@ -878,10 +883,14 @@ export class Risk {
     }
   }
 
-  /** What one lot of an order reserves (O_PER_LOT). */
-  private perLotReserve(account: number, instrument: number, side: Side, priceTicks: number): number {
-    if (this.ents[account]!.margin === 1) return this.rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]!;
-    return side === BUY ? this.rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+  /**
+   * What one lot of an order reserves, written into its record at offset `k` (O_PER_LOT), not
+   * returned: a lot's margin or cash can be beyond 2^31 minor units, and returned from a call
+   * V8 does not inline such an amount is boxed.
+   */
+  private writePerLot(k: number, account: number, instrument: number, side: Side, priceTicks: number): void {
+    const rc = this.rc;
+    this.ord[k + O_PER_LOT] = this.ents[account]!.margin === 1 ? rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! : side === BUY ? rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
   }
 
   /** The record slot of newly accepted order `orderId` (SCRATCH_ORDER: slot 0), mapped from its id. */
@@ -971,7 +980,7 @@ export class Risk {
     const k = SCRATCH_ORDER * OS;
     this.ord[k + O_LEAVES] = leavesLots;
     this.ord[k + O_PX] = priceTicks;
-    this.ord[k + O_PER_LOT] = this.perLotReserve(account, instrument, side, priceTicks);
+    this.writePerLot(k, account, instrument, side, priceTicks);
     this.ordI[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
   }
 
