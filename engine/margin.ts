@@ -30,7 +30,7 @@
  */
 import { assert } from './assert.js';
 import type { Clearing } from './clearing.js';
-import { type MinorAmount, mulDivCeil } from './money.js';
+import { type MinorAmount, mulDivCeil, rateBpsCeil } from './money.js';
 import { Side } from './types.js';
 
 export interface MarginTerms {
@@ -44,7 +44,7 @@ export interface MarginTerms {
 }
 
 export function equityTerms(initialBps = 5_000, maintenanceBps = 2_500): MarginTerms {
-  assert(initialBps >= maintenanceBps && maintenanceBps >= 0 && initialBps <= 10_000, 'equity margin: need 0 <= maintenance <= initial <= 100%');
+  assert(Number.isInteger(initialBps) && Number.isInteger(maintenanceBps) && initialBps >= maintenanceBps && maintenanceBps >= 0 && initialBps <= 10_000, 'equity margin: need whole bps, 0 <= maintenance <= initial <= 100%');
   return { isFuture: false, initialBps, maintenanceBps, initialPerLotMinor: 0, maintenancePerLotMinor: 0 };
 }
 
@@ -78,13 +78,13 @@ export class Margin {
     const abs = lots < 0 ? -lots : lots;
     if (t.isFuture) return abs * (initial ? t.initialPerLotMinor : t.maintenancePerLotMinor);
     const value = this.clearing.portfolio.notional(instrument, markTicks, abs);
-    return mulDivCeil(value, initial ? t.initialBps : t.maintenanceBps, 10_000);
+    return rateBpsCeil(value, initial ? t.initialBps : t.maintenanceBps);
   }
 
   initialPerLotMinor(instrument: number, priceTicks: number): number {
     const t = this.terms[instrument]!;
     if (t.isFuture) return t.initialPerLotMinor;
-    return mulDivCeil(this.clearing.portfolio.notional(instrument, priceTicks, 1), t.initialBps, 10_000);
+    return rateBpsCeil(this.clearing.portfolio.notional(instrument, priceTicks, 1), t.initialBps);
   }
 
   private requirement(a: number, marks: ArrayLike<number>, initial: boolean): number {
@@ -140,7 +140,7 @@ export class Margin {
       if (lots !== 0) {
         value = pf.notional(i, marks[i]!, lots);
         const t = this.terms[i]!;
-        req = t.isFuture ? lots * t.initialPerLotMinor : mulDivCeil(value, t.initialBps, 10_000);
+        req = t.isFuture ? lots * t.initialPerLotMinor : rateBpsCeil(value, t.initialBps);
       }
       excess += (p > 0 ? value : 0 - value) - pf.vmBasisMinor(a, i) - req;
     }

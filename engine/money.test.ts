@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { bpsCeil, mulDivCeil, mulDivFloor, mulDivTrunc, notionalMinor, notionalRule, toCentiBps } from './money.js';
+import { bpsCeil, mulDivCeil, mulDivFloor, mulDivTrunc, notionalMinor, notionalRule, rateBpsCeil, toCentiBps } from './money.js';
 
 describe('money', () => {
   it('derives an exact notional rule from tick, lot and currency exponent', () => {
@@ -58,6 +58,33 @@ describe('money', () => {
       const q = BigInt(a0 * b) / BigInt(c);
       const half = (BigInt(a0 * b) - q * BigInt(c)) * 2n >= BigInt(c) ? q + 1n : q;
       expect(notionalMinor(a0, b, 1, c), `${a0} * ${b} / ${c} half up`).toBe(Number(half));
+    }
+  });
+
+  // A margin rate on an amount whose product with the rate passes 2^53 (from ~9e11 minor units
+  // at 100%): split at the divisor, never BigInt, and still the exact ceiling.
+  it('takes a margin rate of any safe amount exactly, with no product beyond 2^53', () => {
+    const rnd = seedrandom('rate-bps');
+    const ceil = (p: bigint, c: bigint) => (p <= 0n || p % c === 0n ? p / c : p / c + 1n);
+    const cases: [number, number][] = [
+      [Number.MAX_SAFE_INTEGER, 10_000],
+      [Number.MAX_SAFE_INTEGER, 9_999],
+      [-Number.MAX_SAFE_INTEGER, 5_000],
+      [Number.MAX_SAFE_INTEGER - 1, 1],
+      [4e12, 5_000],
+      [9_999, 1],
+      [-1, 1],
+      [0, 10_000],
+      [123, 0],
+    ];
+    for (let n = 0; n < 20_000; n++) {
+      const a = Math.floor(rnd() * 2 ** (1 + Math.floor(rnd() * 53)));
+      cases.push([rnd() < 0.25 ? -a : a, Math.floor(rnd() * 10_001) * (rnd() < 0.1 ? -1 : 1)]);
+    }
+    for (const [a, bps] of cases) {
+      const got = rateBpsCeil(a, bps);
+      expect(got, `${a} * ${bps} bps`).toBe(Number(ceil(BigInt(a) * BigInt(bps), 10_000n)));
+      expect(Object.is(got, -0), `${a} * ${bps} bps`).toBe(false);
     }
   });
 

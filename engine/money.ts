@@ -14,6 +14,8 @@
  *   float error; fall back to BigInt only when a*b is not a safe integer (rare, allocates).
  * - `bpsCeil(amount, centiBps)`: amount * rate, where rate is in hundredths of a basis point
  *   (1 bp = 100 centi-bps), rounded toward +infinity (the venue's favour, for fees and rebates alike).
+ * - `rateBpsCeil(amount, bps)`: amount * bps / 10,000 rounded up, for rates in whole basis points
+ *   of at most 100% (margin rates): exact for any safe amount, with no BigInt.
  * - `toCentiBps(bps)`: config-time conversion of a bps number with at most 2 decimals.
  * - Hot paths, where an amount must not cross a call (V8 boxes a number passed to or returned
  *   from a call it does not inline whenever it is no small integer): `notionalOut(…)` leaves
@@ -185,6 +187,19 @@ function bigDiv(a: number, b: number, c: number, dir: -1 | 0 | 1): number {
   const n = Number(q);
   assertSafeInt(n, 'mulDiv result');
   return n;
+}
+
+/**
+ * `amount` * `bps` / 10,000, rounded up, for |bps| <= 10,000 (a margin rate): exact for any safe
+ * `amount`, with no BigInt. mulDivCeil's product would pass 2^53 from ~9e11 minor units at
+ * 100% (a margin account holding 9 billion dollars), and BigInt allocates on every margin check
+ * of such an account. Split at the divisor instead, amount = q * 10,000 + r with 0 <= r < 10,000:
+ * q * bps is at most |amount|, r * bps below 1e8, and both float quotients are exact (see
+ * mulDivCeil), so the sum is the exact ceiling.
+ */
+export function rateBpsCeil(amount: number, bps: number): number {
+  const q = Math.floor(amount / 10_000);
+  return q * bps + Math.ceil(((amount - q * 10_000) * bps) / 10_000) + 0;
 }
 
 /** Rates are kept in hundredths of a basis point: 1% = 100 bp = 10_000 centi-bps. */
