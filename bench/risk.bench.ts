@@ -86,12 +86,15 @@ function accountLimits(a: number, moneyScale = 1): RiskLimits {
 
 /**
  * What a lot is worth, as a multiple of the bench's usual 100.00 (a contract multiplier): the
- * notional, margin and exposure limits scale with it, the flow and its decisions do not. At
- * 100,000 an order's notional and margin, a reservation and an exposure are all beyond 2^31
- * minor units, as an institution's are: no small integers, so a hot path that passes one to
- * a call V8 does not inline boxes it, which the usual amounts cannot show.
+ * notional, margin and exposure limits and the back office's deposits scale with it, the flow
+ * and its decisions do not. At 500,000 a single lot's notional (50,000,000.00) and margin are
+ * beyond 2^31 minor units, and so are an order's, a reservation and an exposure: no small
+ * integers, so a hot path that passes one to a call V8 does not inline boxes it, which the
+ * usual amounts cannot show. A margin account's position (up to 40 billion) times its margin
+ * rate is beyond 2^53 too, where a plain multiply-divide would need BigInt. (Until session 15
+ * this was 100,000: a lot's own notional, 10,000,000.00, was still a small integer.)
  */
-export const LARGE_MONEY = 100_000;
+export const LARGE_MONEY = 500_000;
 const instrumentLimits = (a: number): readonly InstrumentPositionLimits[] => {
   const lots = a % 2 === 0 ? 800 : 600;
   return [{ instrument: 0, maxLongLots: lots, maxShortLots: lots }];
@@ -241,6 +244,14 @@ function benchRisk(cls: typeof Risk = Risk, moneyScale = 1): Risk {
   );
 }
 
+/**
+ * Each back-office account's deposit: 1e13 minor units covers a run's cash buys (a cash account
+ * spends what it buys at once, and what it sells arrives T+1, too late to buy with) with lots
+ * worth up to 100,000 times the usual; beyond that it grows with the lot, so that the decisions
+ * stay those of the usual amounts.
+ */
+const depositMinor = (moneyScale: number): number => 1e13 * Math.max(1, moneyScale / 100_000);
+
 function backOffice(moneyScale: number): BackOffice {
   const r = notionalRule('0.01', '1', 2, String(moneyScale));
   return new BackOffice({
@@ -251,7 +262,7 @@ function backOffice(moneyScale: number): BackOffice {
       currency: 0,
       firm: a % FIRMS,
       type: a < ACCOUNTS / 2 ? ('cash' as const) : ('margin' as const),
-      depositMinor: 1e13,
+      depositMinor: depositMinor(moneyScale),
       limits: accountLimits(a, moneyScale),
       instrumentLimits: instrumentLimits(a),
     })),

@@ -10,7 +10,9 @@
  * Until session 11 the figure came from V8's sampling heap profiler, whose later sampling
  * windows report allocation the heap does not show; it failed about one run in six.
  * Since session 14 the whole back office is held too, and risk and the back office also with
- * an institution's amounts (every amount beyond 2^31 minor units: `--large-money`).
+ * an institution's amounts (every amount beyond 2^31 minor units: `--large-money`); since
+ * session 15 a single lot's notional and margin are beyond it too, and a position's margin
+ * product beyond 2^53.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -28,11 +30,13 @@ describe('hot paths allocate nothing', () => {
   });
 
   // The same with lots worth LARGE_MONEY times as much: an order's notional and margin, a
-  // reservation and an exposure beyond 2^31 minor units, as an institution's are. A number
-  // that is no small integer is boxed in a new heap number wherever it is passed to or
-  // returned from a call V8 does not inline, which the usual amounts cannot show: before
-  // session 14, risk allocated 12.8 bytes a command here (a margin's growth and a cash buy's
-  // need passed to helpers, a margin split over a partly closing side).
+  // reservation and an exposure beyond 2^31 minor units, as an institution's are, and since
+  // session 15 a single lot's notional and margin too. A number that is no small integer is
+  // boxed in a new heap number wherever it is passed to or returned from a call V8 does not
+  // inline, which the usual amounts cannot show: before session 14, risk allocated 12.8 bytes
+  // a command here (a margin's growth and a cash buy's need passed to helpers, a margin split
+  // over a partly closing side), and before session 15, with lots worth 500,000 times the
+  // usual, 8.5 (the reference notional a lot passed to the exposure helpers).
   it('risk allocates under 2 bytes a command once warm with an institution\'s amounts', () => {
     const out = execFileSync(process.execPath, [script, '--json', '--large-money', '200000', 'risk'], { encoding: 'utf8' });
     const [r] = JSON.parse(out) as Allocation[];
@@ -57,7 +61,9 @@ describe('hot paths allocate nothing', () => {
   // And with an institution's amounts, as risk above: before session 14 the back office
   // allocated 18-23 bytes a command here (a trade's cash passed to the ledger's post, to the
   // obligations and to the clearing events, the notional returned to the clearing, a closing
-  // fill's cost passed to the division, the margin excess returned to risk).
+  // fill's cost passed to the division, the margin excess returned to risk), and before
+  // session 15, with lots worth 500,000 times the usual, 8.9 (a position's margin taken
+  // through BigInt once notional x rate passed 2^53).
   it('the whole back office allocates under 2.5 bytes a command once warm with an institution\'s amounts', () => {
     const out = execFileSync(process.execPath, [script, '--json', '--large-money', '100000', 'back-office'], { encoding: 'utf8' });
     const [r] = JSON.parse(out) as Allocation[];
