@@ -47,7 +47,7 @@ import type { BusinessCalendar } from './calendar.js';
 import { dayOfTs, NS_PER_DAY, tsOfDay } from './calendar.js';
 import { FeeSchedule } from './fees.js';
 import { AccountKind, Ledger, TransferCode } from './ledger.js';
-import { type Currency, feeOnNotionalOut, type MinorAmount, MONEY_OUT } from './money.js';
+import { type Currency, feeOnNotionalOut, type MinorAmount, MONEY_OUT, rateBpsFloor } from './money.js';
 import { Portfolio } from './portfolio.js';
 import { Side } from './types.js';
 
@@ -597,7 +597,9 @@ export class Clearing {
   buyingPowerCovers(a: number, unsettledUseBps: number, amount: Readonly<MinorAmount>): boolean {
     const L = this.ledger;
     const recv = this.receivable[a]!;
-    const usable = recv > 0 ? Math.floor((recv * unsettledUseBps) / 10_000) : 0;
+    // Split at the divisor (rateBpsFloor): recv * bps passes 2^53, where the float product is no
+    // longer exact, from receivables of ~9e11 minor units at 100%.
+    const usable = recv > 0 ? rateBpsFloor(recv, unsettledUseBps) : 0;
     return L.normalBalance(this.availId[a]!) + L.normalBalance(this.heldId[a]!) + usable - this.payable[a]! >= amount.minor;
   }
 

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { bpsCeil, mulDivCeil, mulDivFloor, mulDivTrunc, notionalMinor, notionalRule, rateBpsCeil, toCentiBps } from './money.js';
+import { bpsCeil, mulDivCeil, mulDivFloor, mulDivTrunc, notionalMinor, notionalRule, rateBpsCeil, rateBpsFloor, toCentiBps } from './money.js';
 
 describe('money', () => {
   it('derives an exact notional rule from tick, lot and currency exponent', () => {
@@ -63,9 +63,10 @@ describe('money', () => {
 
   // A margin rate on an amount whose product with the rate passes 2^53 (from ~9e11 minor units
   // at 100%): split at the divisor, never BigInt, and still the exact ceiling.
-  it('takes a margin rate of any safe amount exactly, with no product beyond 2^53', () => {
+  it('takes a rate in whole bps of any safe amount exactly, up or down, with no product beyond 2^53', () => {
     const rnd = seedrandom('rate-bps');
     const ceil = (p: bigint, c: bigint) => (p <= 0n || p % c === 0n ? p / c : p / c + 1n);
+    const floor = (p: bigint, c: bigint) => (p >= 0n || p % c === 0n ? p / c : p / c - 1n);
     const cases: [number, number][] = [
       [Number.MAX_SAFE_INTEGER, 10_000],
       [Number.MAX_SAFE_INTEGER, 9_999],
@@ -82,9 +83,10 @@ describe('money', () => {
       cases.push([rnd() < 0.25 ? -a : a, Math.floor(rnd() * 10_001) * (rnd() < 0.1 ? -1 : 1)]);
     }
     for (const [a, bps] of cases) {
-      const got = rateBpsCeil(a, bps);
-      expect(got, `${a} * ${bps} bps`).toBe(Number(ceil(BigInt(a) * BigInt(bps), 10_000n)));
-      expect(Object.is(got, -0), `${a} * ${bps} bps`).toBe(false);
+      const p = BigInt(a) * BigInt(bps);
+      const got = [rateBpsCeil(a, bps), rateBpsFloor(a, bps)];
+      expect(got, `${a} * ${bps} bps`).toEqual([Number(ceil(p, 10_000n)), Number(floor(p, 10_000n))]);
+      for (const g of got) expect(Object.is(g, -0), `${a} * ${bps} bps`).toBe(false);
     }
   });
 

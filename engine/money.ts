@@ -14,8 +14,9 @@
  *   float error; fall back to BigInt only when a*b is not a safe integer (rare, allocates).
  * - `bpsCeil(amount, centiBps)`: amount * rate, where rate is in hundredths of a basis point
  *   (1 bp = 100 centi-bps), rounded toward +infinity (the venue's favour, for fees and rebates alike).
- * - `rateBpsCeil(amount, bps)`: amount * bps / 10,000 rounded up, for rates in whole basis points
- *   of at most 100% (margin rates): exact for any safe amount, with no BigInt.
+ * - `rateBpsCeil(amount, bps)`, `rateBpsFloor(amount, bps)`: amount * bps / 10,000 rounded up or
+ *   down, for rates in whole basis points of at most 100% (margin rates, the usable share of
+ *   unsettled cash): exact for any safe amount, with no BigInt.
  * - `toCentiBps(bps)`: config-time conversion of a bps number with at most 2 decimals.
  * - Hot paths, where an amount must not cross a call (V8 boxes a number passed to or returned
  *   from a call it does not inline whenever it is no small integer): `notionalOut(…)` leaves
@@ -200,6 +201,12 @@ function bigDiv(a: number, b: number, c: number, dir: -1 | 0 | 1): number {
 export function rateBpsCeil(amount: number, bps: number): number {
   const q = Math.floor(amount / 10_000);
   return q * bps + Math.ceil(((amount - q * 10_000) * bps) / 10_000) + 0;
+}
+
+/** As rateBpsCeil, rounded down. */
+export function rateBpsFloor(amount: number, bps: number): number {
+  const q = Math.floor(amount / 10_000);
+  return q * bps + Math.floor(((amount - q * 10_000) * bps) / 10_000) + 0;
 }
 
 /** Rates are kept in hundredths of a basis point: 1% = 100 bp = 10_000 centi-bps. */
