@@ -195,8 +195,9 @@ function bigDiv(a: number, b: number, c: number, dir: -1 | 0 | 1): number {
  * `amount`, with no BigInt. mulDivCeil's product would pass 2^53 from ~9e11 minor units at
  * 100% (a margin account holding 9 billion dollars), and BigInt allocates on every margin check
  * of such an account. Split at the divisor instead, amount = q * 10,000 + r with 0 <= r < 10,000:
- * q * bps is at most |amount|, r * bps below 1e8, and both float quotients are exact (see
- * mulDivCeil), so the sum is the exact ceiling.
+ * |q * bps| is at most |amount| + 10,000 (and q * 10,000 a multiple of 16 there, so exact), r * bps
+ * is below 1e8, and both float quotients are exact (see mulDivCeil), so the sum is the exact
+ * ceiling. money.test.ts checks it against BigInt up to +-2^53.
  */
 export function rateBpsCeil(amount: number, bps: number): number {
   const q = Math.floor(amount / 10_000);
