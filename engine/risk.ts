@@ -889,8 +889,9 @@ export class Risk {
    * V8 does not inline such an amount is boxed.
    */
   private writePerLot(k: number, account: number, instrument: number, side: Side, priceTicks: number): void {
-    const rc = this.rc;
-    this.ord[k + O_PER_LOT] = this.ents[account]!.margin === 1 ? rc[this.reserveSlot(instrument, priceTicks) + R_MARGIN]! : side === BUY ? rc[this.reserveSlot(instrument, priceTicks) + R_CASH]! : 0;
+    // A margin account reserves margin on both sides, a cash account cash on its buys only.
+    const field = this.ents[account]!.margin === 1 ? R_MARGIN : side === BUY ? R_CASH : -1;
+    this.ord[k + O_PER_LOT] = field < 0 ? 0 : this.rc[this.reserveSlot(instrument, priceTicks) + field]!;
   }
 
   /** The record slot of newly accepted order `orderId` (SCRATCH_ORDER: slot 0), mapped from its id. */
