@@ -525,10 +525,7 @@ export class BackOffice implements OrderHooks {
         ex.publishExtra();
       }
     }
-    for (let i = 0; i < this.nI; i++) {
-      this.risk.setReferencePrice(i, marks[i]!);
-      this.risk.revalue(i);
-    }
+    for (let i = 0; i < this.nI; i++) this.risk.setReferencePrice(i, marks[i]!);
     const rows = pf.snapshot(day, marks);
     for (const r of rows) {
       const e = ex.beginExtra(EventType.Pnl, ts);

@@ -154,8 +154,35 @@ describe('risk', () => {
     expect(risk.check(0, 0, S, 10_000, 161, 0)).toBe(RejectReason.GrossExposureLimit);
     expect(risk.check(0, 0, S, 10_000, 120, 0)).toBe(0);
     risk.setReferencePrice(0, 20_000);
-    risk.revalue(0);
     expect(risk.grossExposureMinor(0)).toBe(1_200_000);
+  });
+
+  it('values exposure in every instrument at its reference price at the time of the check', () => {
+    const { risk } = make([{ firm: 0, type: 'margin', limits: { maxGrossExposureMinor: 1_000_000 } }], [{ limits: { maxGrossExposureMinor: 1_500_000 } }], 0, 1e12, 2);
+    risk.onAccepted(0, 1, B, 10_000, 40);
+    risk.onFilled(0, 1, B, 10_000, 40, 0);
+    // 40 lots of instrument 1 at 10_000: 400_000 of the account's 1_000_000.
+    expect(risk.check(0, 0, B, 10_000, 60, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 61, 0)).toBe(RejectReason.GrossExposureLimit);
+    // Instrument 1 doubles with no event of the account's: the next check values it at 20_000.
+    risk.setReferencePrice(1, 20_000);
+    expect(risk.grossExposureMinor(0)).toBe(800_000);
+    expect(risk.check(0, 0, B, 10_000, 20, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 21, 0)).toBe(RejectReason.GrossExposureLimit);
+  });
+
+  it("values a firm's exposure over its accounts at the reference prices of the check", () => {
+    const lim = { maxGrossExposureMinor: 1_000_000 };
+    const { risk } = make([{ firm: 0, type: 'margin', limits: lim }, { firm: 0, type: 'margin', limits: lim }], [{ limits: { maxGrossExposureMinor: 1_500_000 } }], 0, 1e12, 2);
+    risk.onAccepted(1, 1, B, 10_000, 40);
+    risk.onFilled(1, 1, B, 10_000, 40, 0);
+    // The firm holds 400_000 through account 1: account 0's own limit binds first.
+    expect(risk.check(0, 0, B, 10_000, 100, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 101, 0)).toBe(RejectReason.GrossExposureLimit);
+    // Instrument 1 triples: account 1's 40 lots are 1_200_000, and the firm has 300_000 left.
+    risk.setReferencePrice(1, 30_000);
+    expect(risk.check(0, 0, B, 10_000, 30, 0)).toBe(0);
+    expect(risk.check(0, 0, B, 10_000, 31, 0)).toBe(RejectReason.GrossExposureLimit);
   });
 
   it('checks buying power of cash accounts with settled and usable unsettled cash', () => {
