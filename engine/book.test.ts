@@ -52,6 +52,7 @@ describe('OrderBook: resting and matching', () => {
     const { book, rec } = makeBook();
     expect(book.bestBid()).toBe(NO_PRICE);
     expect(book.bestAsk()).toBe(NO_PRICE);
+    expect([book.bestPrice(Buy), book.bestSize(Buy), book.bestPrice(Sell), book.bestSize(Sell)]).toEqual([NO_PRICE, 0, NO_PRICE, 0]);
     expect(book.priceToFill(Sell, 1)).toBe(NO_PRICE);
     expect(lim(book, 1, 1, Buy, 99, 5)).toBe(0);
     expect(lim(book, 2, 1, Buy, 100, 3)).toBe(0);
@@ -67,6 +68,7 @@ describe('OrderBook: resting and matching', () => {
     ]);
     expect(book.bestBid()).toBe(100);
     expect(book.bestAsk()).toBe(101);
+    expect([book.bestPrice(Buy), book.bestSize(Buy), book.bestPrice(Sell), book.bestSize(Sell)]).toEqual([100, 3, 101, 3]);
     expect(book.restingCount()).toBe(5);
     expect(book.levelCount(Buy)).toBe(2);
     expect(book.levelCount(Sell)).toBe(2);
@@ -414,6 +416,14 @@ describe('OrderBook: limits and pool', () => {
     book.checkInvariants();
     for (let i = 1; i <= 3000; i += 3) book.cancel(i, CancelReason.User);
     book.checkInvariants();
+    // The touch as the quote reads it is depth's first level, on either side.
+    const p = new Float64Array(1), s = new Float64Array(1), c = new Float64Array(1);
+    for (const side of [Buy, Sell]) {
+      expect(book.depth(side, 1, p, s, c)).toBe(1);
+      expect([book.bestPrice(side), book.bestSize(side)]).toEqual([p[0], s[0]]);
+    }
+    expect(book.bestPrice(Buy)).toBe(book.bestBid());
+    expect(book.bestPrice(Sell)).toBe(book.bestAsk());
   });
 });
 

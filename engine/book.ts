@@ -130,6 +130,18 @@ export class OrderBook {
     return n === 0 ? NO_PRICE : -this.keys[this.levelsCap + n - 1];
   }
 
+  /** Best price of a side (NO_PRICE if empty). Small enough that V8 inlines it wherever it is called: the exchange's quote asks it after every command. */
+  bestPrice(side: Side): number {
+    const n = this.sideLen[side];
+    return n === 0 ? NO_PRICE : this.lvPrice[this.keyLevel[side * this.levelsCap + n - 1]!]!;
+  }
+
+  /** Lots at the best price of a side (0 if empty). */
+  bestSize(side: Side): number {
+    const n = this.sideLen[side];
+    return n === 0 ? 0 : this.lvSize[this.keyLevel[side * this.levelsCap + n - 1]!]!;
+  }
+
   restingCount(): number {
     return this.restingN;
   }

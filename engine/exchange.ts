@@ -184,9 +184,6 @@ export class Exchange implements BookListener, ReplayListener {
   private readonly qBidSize: Float64Array;
   private readonly qAsk: Float64Array;
   private readonly qAskSize: Float64Array;
-  private readonly scratchPx = new Float64Array(1);
-  private readonly scratchSz = new Float64Array(1);
-  private readonly scratchCt = new Float64Array(1);
 
   constructor(
     cfg: ExchangeConfig,
@@ -1021,18 +1018,10 @@ export class Exchange implements BookListener, ReplayListener {
     if (!this.quotes) return;
     const i = this.cur;
     const book = this.books[i]!;
-    let bid = NO_PRICE;
-    let bidSize = 0;
-    let ask = NO_PRICE;
-    let askSize = 0;
-    if (book.depth(Side.Buy, 1, this.scratchPx, this.scratchSz, this.scratchCt) === 1) {
-      bid = this.scratchPx[0]!;
-      bidSize = this.scratchSz[0]!;
-    }
-    if (book.depth(Side.Sell, 1, this.scratchPx, this.scratchSz, this.scratchCt) === 1) {
-      ask = this.scratchPx[0]!;
-      askSize = this.scratchSz[0]!;
-    }
+    const bid = book.bestPrice(Side.Buy);
+    const ask = book.bestPrice(Side.Sell);
+    const bidSize = bid === NO_PRICE ? 0 : book.bestSize(Side.Buy);
+    const askSize = ask === NO_PRICE ? 0 : book.bestSize(Side.Sell);
     if (bid === this.qBid[i] && bidSize === this.qBidSize[i] && ask === this.qAsk[i] && askSize === this.qAskSize[i]) return;
     this.qBid[i] = bid;
     this.qBidSize[i] = bidSize;

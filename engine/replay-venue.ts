@@ -95,6 +95,10 @@ export class ReplayVenue {
   /** Virtual time, set by the exchange before each call (time in queue is measured with it). */
   nowNs = 0;
   lastModifyKeptPriority = false;
+  /** depth's output for bestPrice / bestSize. */
+  private readonly topPx = new Float64Array(1);
+  private readonly topSz = new Float64Array(1);
+  private readonly topCt = new Float64Array(1);
 
   private readonly oId: Float64Array;
   private readonly oOwner: Int32Array;
@@ -152,6 +156,14 @@ export class ReplayVenue {
   }
   bestAsk(): number {
     return this.hist.bestAsk();
+  }
+  /** Best displayed price of a side, own orders included (depth's first level; NO_PRICE if empty). */
+  bestPrice(side: Side): number {
+    return this.depth(side, 1, this.topPx, this.topSz, this.topCt) === 1 ? this.topPx[0]! : NO_PRICE;
+  }
+  /** Displayed lots at the best price of a side (0 if empty). */
+  bestSize(side: Side): number {
+    return this.depth(side, 1, this.topPx, this.topSz, this.topCt) === 1 ? this.topSz[0]! : 0;
   }
   restingCount(): number {
     return this.liveCount;
