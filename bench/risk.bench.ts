@@ -409,6 +409,7 @@ const CALL_ORDER = 2;
 const CALL_CHECK_MODIFY = 3;
 const CALL_MODIFY = 4;
 const CALL_REFERENCE = 5;
+const CALL_TRADE = 6;
 
 /** Records every call RiskHooks makes into Risk (a modify's own onOrder calls are part of modifyOrder). */
 class RecordingRisk extends Risk {
@@ -422,6 +423,10 @@ class RecordingRisk extends Risk {
   override onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
     if (!this.inModify) RecordingRisk.calls.push(CALL_ORDER, change, orderId, account, instrument, side, priceTicks, lots, 0);
     super.onOrder(change, orderId, account, instrument, side, priceTicks, lots);
+  }
+  override onTrade(takerId: number, makerId: number, lots: number): void {
+    RecordingRisk.calls.push(CALL_TRADE, takerId, makerId, lots, 0, 0, 0, 0, 0);
+    super.onTrade(takerId, makerId, lots);
   }
   override checkModifyOrder(orderId: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
     const r = super.checkModifyOrder(orderId, priceTicks, sizeLots);
@@ -465,6 +470,9 @@ function replayRisk(calls: RiskCalls): number {
         break;
       case CALL_REFERENCE:
         r.setReferencePrice(a[j]! | 0, a[j + 1]!);
+        break;
+      case CALL_TRADE:
+        r.onTrade(a[j]!, a[j + 1]!, a[j + 2]!);
         break;
     }
   }

@@ -12,7 +12,7 @@
  * modifies, fills and cancels for risk) is `RiskHooks` (engine/risk-hooks.ts), to which the
  * OrderHooks methods here delegate; this class adds clearing, fees, portfolio and marks.
  *
- * Not a hot path beyond `check`/`onAccepted`/`onTrade`/`onReduced`: the end-of-day methods
+ * Not a hot path beyond `check`/`onTrade`/`onReduced`: the end-of-day methods
  * loop over accounts and instruments and may allocate.
  */
 import { InvariantError } from './assert.js';
@@ -289,9 +289,6 @@ export class BackOffice implements OrderHooks {
   onRefused(orderId: number): void {
     this.riskHooks.onRefused(orderId);
   }
-
-  /** Nothing: risk booked the order when its check passed. */
-  onAccepted(): void {}
 
   onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void {
     const cl = this.clearing;

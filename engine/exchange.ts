@@ -42,8 +42,8 @@ export interface OrderHooks {
    * hook is called for it. Optional.
    */
   onRefused?(orderId: number): void;
-  /** The order was accepted (its accepted event is out) with `sizeLots` open. */
-  onAccepted(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void;
+  /** The order was accepted (its accepted event is out) with `sizeLots` open. Optional: risk books an order at its check. */
+  onAccepted?(orderId: number, account: number, instrument: number, side: number, orderType: number, sizeLots: number): void;
   /** One fill, after its trade event. */
   onTrade(tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, takerAccount: number, makerAccount: number, takerSide: number, priceTicks: number, sizeLots: number): void;
   /**
@@ -521,7 +521,8 @@ export class Exchange implements BookListener, ReplayListener {
     this.ev.stopPriceTicks = this.oStop[id]!;
     this.ev.flags = this.oFlags[id]!;
     this.publish();
-    if (this.hooks !== null) this.hooks.onAccepted(id, this.oAccount[id]!, this.oInstrument[id]!, this.oSide[id]!, this.oType[id]!, this.oSize[id]!);
+    const h = this.hooks;
+    if (h !== null && h.onAccepted !== undefined) h.onAccepted(id, this.oAccount[id]!, this.oInstrument[id]!, this.oSide[id]!, this.oType[id]!, this.oSize[id]!);
   }
 
   /** Emit the accepted event held back in submit(), before the first thing the book reports. */

@@ -20,7 +20,7 @@
  * - `new RiskHooks(risk, referencePriceTicks)`: `referencePriceTicks[i]` is instrument i's
  *   price before its first trade (the fallback of a market order's walk on an empty book)
  * - `attach(exchange)`: before the first command (the walk reads the exchange's books)
- * - the OrderHooks methods (`onAccepted` does nothing: the order was booked by its check);
+ * - the OrderHooks methods (no `onAccepted`: the order was booked by its check);
  *   `bypass` (set by the venue around its own liquidation orders: they skip the checks but
  *   are still booked)
  * - `lastPx`: per instrument, the last trade through these hooks (NO_PRICE before the first);
@@ -28,7 +28,7 @@
  *
  * Hot path (`check`, `checkModify`, `onModified`, `onTrade`, `onFill`, `onReduced`): no
  * allocation beyond Risk's order records growing by doubling; the per-order state is Risk's
- * (`Risk.checkOrder`, `Risk.onOrder`), so these hooks keep none of their own.
+ * (`Risk.checkOrder`, `Risk.onOrder`, `Risk.onTrade`), so these hooks keep none of their own.
  */
 import { InvariantError } from './assert.js';
 import type { CommandRecord } from './command.js';
@@ -120,15 +120,12 @@ export class RiskHooks implements OrderHooks {
     return this.lastPx[instrument] !== NO_PRICE ? this.lastPx[instrument]! : this.refPx[instrument]!;
   }
 
-  // The update hooks are one call each into Risk.onOrder, which keeps the per-order records:
-  // small enough that V8 inlines them into the exchange for little of its inlining budget.
-
-  /** Nothing: `check` booked the order (one call into risk before the book, not two). */
-  onAccepted(): void {}
+  // The update hooks are one call each into Risk (onTrade for a trade's two fills, onOrder
+  // otherwise), which keeps the per-order records: small enough that V8 inlines them into the
+  // exchange for little of its inlining budget.
 
   onTrade(_tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, _takerAccount: number, _makerAccount: number, _takerSide: number, priceTicks: number, sizeLots: number): void {
-    this.risk.onOrder(FILLED, takerOrderId, 0, 0, 0, 0, sizeLots);
-    this.risk.onOrder(FILLED, makerOrderId, 0, 0, 0, 0, sizeLots);
+    this.risk.onTrade(takerOrderId, makerOrderId, sizeLots);
     this.traded(instrument, priceTicks);
   }
 

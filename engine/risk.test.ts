@@ -408,7 +408,7 @@ describe('risk', () => {
       expect(risk.reservedMinor(0), seed).toBe(0);
     }
   });
-  it('books an order at its check exactly as a check then an accept would (random flow: cash and margin accounts, two instruments, firm exposure)', () => {
+  it('books an order at its check as a check then an accept would, and a trade with onTrade as two fills (random flow: cash and margin accounts, two instruments, firm exposure)', () => {
     const accounts: RiskAccountConfig[] = [
       { firm: 0, type: 'cash', limits: { maxGrossExposureMinor: 4_000_000, maxNetExposureMinor: 3_000_000 } },
       { firm: 0, type: 'margin', limits: { maxLongLots: 150, maxShortLots: 150, maxNetExposureMinor: 3_500_000 } },
@@ -425,6 +425,7 @@ describe('risk', () => {
       let nextId = 1;
       let passed = 0;
       let refused = 0;
+      let trades = 0;
       const reasons = new Map<number, number>();
       for (let n = 0; n < 3_000; n++) {
         const u = rnd();
@@ -456,10 +457,22 @@ describe('risk', () => {
           const o = open[k]!;
           const lots = int(1, o.leaves);
           const change = u < 0.8 ? OrderChange.Filled : OrderChange.Reduced;
-          a.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
-          b.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
+          // Half the fills trade against a second open order with the lots: b books the two
+          // fills with onTrade, a with two onOrder calls.
+          const m = change === OrderChange.Filled && rnd() < 0.5 ? open.findIndex((p) => p !== o && p.leaves >= lots) : -1;
+          if (m >= 0) {
+            const maker = open[m]!;
+            a.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
+            a.risk.onOrder(change, maker.id, 0, 0, 0, 0, lots);
+            b.risk.onTrade(o.id, maker.id, lots);
+            maker.leaves -= lots;
+            trades++;
+          } else {
+            a.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
+            b.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
+          }
           o.leaves -= lots;
-          if (o.leaves === 0) open.splice(k, 1);
+          for (let j = open.length - 1; j >= 0; j--) if (open[j]!.leaves === 0) open.splice(j, 1);
         }
         if (rnd() < 0.05) {
           const ins = int(0, 1);
@@ -488,6 +501,7 @@ describe('risk', () => {
       // The flow must pass, be refused by the book, and be refused by risk for each kind of limit it sets.
       expect(passed, seed).toBeGreaterThan(500);
       expect(refused, seed).toBeGreaterThan(20);
+      expect(trades, seed).toBeGreaterThan(100);
       for (const reason of [RejectReason.GrossExposureLimit, RejectReason.NetExposureLimit, RejectReason.LongPositionLimit, RejectReason.InsufficientBuyingPower, RejectReason.InsufficientMargin]) {
         expect(reasons.get(reason) ?? 0, `${seed} reason ${reason}`).toBeGreaterThan(0);
       }

@@ -65,6 +65,7 @@
  *   - `onOrder(change, orderId, account, instrument, side, priceTicks, lots)`: accepted (the
  *     order passed risk and entered matching), filled (taker or maker) or reduced (cancel,
  *     expiry, IOC remainder) by `lots`
+ *   - `onTrade(takerId, makerId, lots)`: a trade's two fills in one call
  *   - `checkModifyOrder(orderId, priceTicks, sizeLots)` -> 0 | RejectReason, then `modifyOrder(orderId, priceTicks, leavesLots)`
  *   - `checkReserveAt(orderId, priceTicks)` -> 0 | RejectReason: buying power or margin only, for
  *     a new reservation price of the same open lots (a triggered stop-market), then `modifyOrder`
@@ -303,6 +304,8 @@ const SLOT_CHUNK = 1 << 10;
  * no open record.
  */
 const SCRATCH_ORDER = 0;
+/** No order (settle's `otherId` when there is no maker). */
+const NO_ORDER = -1;
 
 /** What happened to an order, for `Risk.onOrder`. */
 export enum OrderChange {
@@ -845,83 +848,115 @@ export class Risk {
 
   /**
    * Accepted, filled or reduced by `lots`: order `orderId`'s record, then its account's and
-   * firm's open lots, open orders and position, exposure where it is kept, and the account's
-   * reservation. `account`, `instrument`, `side` and `priceTicks` (the reservation price) are
-   * read for `Accepted` only; the update itself reads the order's cell and side from its
-   * record (an accept writes it first).
-   *
-   * One flat function on purpose, the one update path of every order event. The exchange calls
-   * its hooks from its hottest functions (submit, the book's match, cancel), and V8 inlines
-   * small callees there out of a fixed bytecode budget per compiled function, the budget that
-   * otherwise inlines the exchange's own helpers; a function this size (beyond V8's 460
-   * bytecodes for one inlining) is never inlined, so a hook costs the exchange a call, not
-   * its helpers. Splitting it into small helpers made matching itself slower with risk on.
+   * firm's open lots, open orders and position, and the account's reservation or linear
+   * margin. `account`, `instrument`, `side` and `priceTicks` (the reservation price) are read
+   * for `Accepted` only; a fill or a reduction reads the order's cell and side from its record.
    */
   onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
-    let slot: number;
-    if (change === ACCEPTED) {
-      if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
-      slot = this.takeSlot(orderId);
-    } else {
-      slot = orderId < this.slotOf.length ? this.slotOf[orderId]! : 0;
-      if (slot === 0 && orderId !== SCRATCH_ORDER) throw new InvariantError(change === FILLED ? 'risk: fill of an order that is not open' : 'risk: cancel of an order that is not open');
-    }
-    const k = slot * OS;
-    const o = this.ord;
-    const oi = this.ordI;
-    if (change === ACCEPTED) {
-      o[k + O_LEAVES] = 0;
-      o[k + O_PX] = priceTicks;
-      this.writePerLot(k, account, instrument, side, priceTicks);
-      oi[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
-    }
-    // Open lots change by d; a fill also moves the position.
-    const accepted = change === ACCEPTED;
-    const d = accepted ? lots : -lots;
-    const leaves = o[k + O_LEAVES]! + d;
-    if (!(leaves >= 0)) throw new InvariantError(change === FILLED ? 'risk: fill of more than the order had open' : 'risk: cancel of more than the order had open');
-    o[k + O_LEAVES] = leaves;
-    const perLot = o[k + O_PER_LOT]!;
-    const cellSide = oi[k + k + O_CELL_SIDE]!;
-    if (leaves === 0 && !accepted && slot !== 0) {
-      this.free[this.nFree++] = slot;
-      this.slotOf[orderId] = 0;
-    }
-    const sd = cellSide & 1;
-    const c = this.cells[cellSide >> 1]!;
+    if (change === ACCEPTED) this.accept(orderId, account, instrument, side, priceTicks, lots);
+    else this.settle(change === FILLED ? 1 : 0, orderId, NO_ORDER, lots);
+  }
+
+  /** A trade of `lots` between orders `takerId` and `makerId`: both fills, as `onOrder(Filled, …)` each would book them, in one call. */
+  onTrade(takerId: number, makerId: number, lots: number): void {
+    this.settle(1, takerId, makerId, lots);
+  }
+
+  /** Order `orderId` booked with `lots` open at reservation price `priceTicks` (as checkOrder books an order that passes). */
+  private accept(orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
+    if (!(account >= 0 && account < this.nA && instrument >= 0 && instrument < this.nI)) throw new InvariantError('risk: order accepted for an unknown account or instrument');
+    const k = this.takeSlot(orderId) * OS;
+    this.ord[k + O_LEAVES] = lots;
+    this.ord[k + O_PX] = priceTicks;
+    this.writePerLot(k, account, instrument, side, priceTicks);
+    this.ordI[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
+    const c = this.cells[account * this.nI + instrument]!;
     const e = c.entity;
     const fc = c.firmCell;
     const f = fc.entity;
-    const orders = accepted ? 1 : leaves === 0 ? -1 : 0;
-    const posDelta = change === FILLED ? (sd === BUY ? lots : -lots) : 0;
-    // The account's cell in locals, read once and written once; the side picks its open lots
-    // by multiplication, as the flow's side is no pattern a branch predictor learns.
-    const dBuy = d * (1 - sd);
-    const dSell = d * sd;
-    const pos = c.pos + posDelta;
-    const buy = c.buy + dBuy;
-    const sell = c.sell + dSell;
-    const open = e.open + orders;
-    if (!(buy >= 0 && sell >= 0 && open >= 0)) throw new InvariantError('risk: more lots or orders closed than were open');
-    c.pos = pos;
-    c.buy = buy;
-    c.sell = sell;
-    e.open = open;
-    fc.pos += posDelta;
-    fc.buy += dBuy;
-    fc.sell += dSell;
-    f.open += orders;
-    if (accepted) {
-      if (c.listed === 0 && e.held !== 0) list(c);
-      if (fc.listed === 0 && f.held !== 0) list(fc);
-    }
-    // A margin account's reservation is summed over its cells when a check needs it
-    // (marginReserved); a cash account's is linear in its open buys.
+    const buy = side === BUY ? lots : 0;
+    const sell = lots - buy;
+    c.buy += buy;
+    c.sell += sell;
+    fc.buy += buy;
+    fc.sell += sell;
+    e.open += 1;
+    f.open += 1;
+    if (c.listed === 0 && e.held !== 0) list(c);
+    if (fc.listed === 0 && f.held !== 0) list(fc);
+    const perLot = this.ord[k + O_PER_LOT]!;
     if (e.margin === 1) {
-      c.buyIm += dBuy * perLot;
-      c.sellIm += dSell * perLot;
+      c.buyIm += buy * perLot;
+      c.sellIm += sell * perLot;
     } else {
-      e.reserved += d * perLot;
+      e.reserved += lots * perLot;
+    }
+  }
+
+  /**
+   * `lots` of order `orderId` filled (`filled` 1) or gone without trading (0), then, unless
+   * `otherId` is NO_ORDER, the same for order `otherId` (a trade's maker): each order's record,
+   * then its account's and firm's open lots, open orders and position (on a fill), and the
+   * account's reservation or linear margin.
+   *
+   * One flat function on purpose, the update path of every fill and cancel. The exchange calls
+   * its hooks from its hottest functions (the book's match, cancel), and V8 inlines small
+   * callees there out of a fixed bytecode budget per compiled function, the budget that
+   * otherwise inlines the exchange's own helpers; a function this size is not inlined, so a
+   * hook costs the exchange a call, not its helpers (onOrder and onTrade, each one call here,
+   * are what is inlined). Splitting it into small helpers made matching itself slower with
+   * risk on.
+   */
+  private settle(filled: 0 | 1, orderId: number, otherId: number, lots: number): void {
+    const o = this.ord;
+    const oi = this.ordI;
+    for (;;) {
+      const slot = orderId < this.slotOf.length ? this.slotOf[orderId]! : 0;
+      if (slot === 0 && orderId !== SCRATCH_ORDER) throw new InvariantError(filled === 1 ? 'risk: fill of an order that is not open' : 'risk: cancel of an order that is not open');
+      const k = slot * OS;
+      const leaves = o[k + O_LEAVES]! - lots;
+      if (!(leaves >= 0)) throw new InvariantError(filled === 1 ? 'risk: fill of more than the order had open' : 'risk: cancel of more than the order had open');
+      o[k + O_LEAVES] = leaves;
+      const perLot = o[k + O_PER_LOT]!;
+      const cellSide = oi[k + k + O_CELL_SIDE]!;
+      if (leaves === 0 && slot !== 0) {
+        this.free[this.nFree++] = slot;
+        this.slotOf[orderId] = 0;
+      }
+      const sd = cellSide & 1;
+      const c = this.cells[cellSide >> 1]!;
+      const e = c.entity;
+      const fc = c.firmCell;
+      const f = fc.entity;
+      const orders = leaves === 0 ? -1 : 0;
+      // The side picks the open lots by multiplication, and a fill moves the position by
+      // multiplication too: the flow's side is no pattern a branch predictor learns.
+      const dBuy = -lots * (1 - sd);
+      const dSell = -lots * sd;
+      const posDelta = filled * (lots - 2 * lots * sd);
+      const buy = c.buy + dBuy;
+      const sell = c.sell + dSell;
+      const open = e.open + orders;
+      if (!(buy >= 0 && sell >= 0 && open >= 0)) throw new InvariantError('risk: more lots or orders closed than were open');
+      c.pos += posDelta;
+      c.buy = buy;
+      c.sell = sell;
+      e.open = open;
+      fc.pos += posDelta;
+      fc.buy += dBuy;
+      fc.sell += dSell;
+      f.open += orders;
+      // A margin account's reservation is summed over its cells when a check needs it
+      // (marginReserved); a cash account's is linear in its open buys.
+      if (e.margin === 1) {
+        c.buyIm += dBuy * perLot;
+        c.sellIm += dSell * perLot;
+      } else {
+        e.reserved -= lots * perLot;
+      }
+      if (otherId === NO_ORDER) return;
+      orderId = otherId;
+      otherId = NO_ORDER;
     }
   }
 
