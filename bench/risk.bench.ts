@@ -424,9 +424,9 @@ class RecordingRisk extends Risk {
     if (!this.inModify) RecordingRisk.calls.push(CALL_ORDER, change, orderId, account, instrument, side, priceTicks, lots, 0);
     super.onOrder(change, orderId, account, instrument, side, priceTicks, lots);
   }
-  override onTrade(takerId: number, makerId: number, lots: number): void {
-    RecordingRisk.calls.push(CALL_TRADE, takerId, makerId, lots, 0, 0, 0, 0, 0);
-    super.onTrade(takerId, makerId, lots);
+  override onTrade(takerId: number, makerId: number, lots: number, priceTicks: number): void {
+    RecordingRisk.calls.push(CALL_TRADE, takerId, makerId, lots, priceTicks, 0, 0, 0, 0);
+    super.onTrade(takerId, makerId, lots, priceTicks);
   }
   override checkModifyOrder(orderId: number, priceTicks: number, sizeLots: number): 0 | RejectReason {
     const r = super.checkModifyOrder(orderId, priceTicks, sizeLots);
@@ -472,7 +472,7 @@ function replayRisk(calls: RiskCalls): number {
         r.setReferencePrice(a[j]! | 0, a[j + 1]!);
         break;
       case CALL_TRADE:
-        r.onTrade(a[j]!, a[j + 1]!, a[j + 2]!);
+        r.onTrade(a[j]!, a[j + 1]!, a[j + 2]!, a[j + 3]!);
         break;
     }
   }

@@ -125,8 +125,9 @@ export class RiskHooks implements OrderHooks {
   // exchange for little of its inlining budget.
 
   onTrade(_tradeId: number, instrument: number, takerOrderId: number, makerOrderId: number, _takerAccount: number, _makerAccount: number, _takerSide: number, priceTicks: number, sizeLots: number): void {
-    this.risk.onTrade(takerOrderId, makerOrderId, sizeLots);
-    this.traded(instrument, priceTicks);
+    this.lastPx[instrument] = priceTicks;
+    // Risk moves its reference price (collars and exposure follow the market) in the same call.
+    this.risk.onTrade(takerOrderId, makerOrderId, sizeLots, priceTicks);
   }
 
   /** An own fill against a recorded market: the order's open lots and position, and the reference price. */

@@ -421,7 +421,7 @@ describe('risk', () => {
       // Cash tight enough that buying power refuses some buys; margin excess likewise.
       const a = make(accounts, firms, 1_500_000, 1_200_000, 2);
       const b = make(accounts, firms, 1_500_000, 1_200_000, 2);
-      const open: { id: number; leaves: number }[] = [];
+      const open: { id: number; leaves: number; ins: number }[] = [];
       let nextId = 1;
       let passed = 0;
       let refused = 0;
@@ -449,7 +449,7 @@ describe('risk', () => {
               b.risk.onOrder(OrderChange.Reduced, id, 0, 0, 0, 0, size);
               refused++;
             } else {
-              open.push({ id, leaves: size });
+              open.push({ id, leaves: size, ins });
             }
           }
         } else {
@@ -459,12 +459,15 @@ describe('risk', () => {
           const change = u < 0.8 ? OrderChange.Filled : OrderChange.Reduced;
           // Half the fills trade against a second open order with the lots: b books the two
           // fills with onTrade, a with two onOrder calls.
-          const m = change === OrderChange.Filled && rnd() < 0.5 ? open.findIndex((p) => p !== o && p.leaves >= lots) : -1;
+          const m = change === OrderChange.Filled && rnd() < 0.5 ? open.findIndex((p) => p !== o && p.ins === o.ins && p.leaves >= lots) : -1;
           if (m >= 0) {
             const maker = open[m]!;
+            // onTrade also moves the reference price to the trade's.
+            const px = int(9_900, 10_100);
             a.risk.onOrder(change, o.id, 0, 0, 0, 0, lots);
             a.risk.onOrder(change, maker.id, 0, 0, 0, 0, lots);
-            b.risk.onTrade(o.id, maker.id, lots);
+            a.risk.setReferencePrice(o.ins, px);
+            b.risk.onTrade(o.id, maker.id, lots, px);
             maker.leaves -= lots;
             trades++;
           } else {
@@ -502,6 +505,8 @@ describe('risk', () => {
       expect(passed, seed).toBeGreaterThan(500);
       expect(refused, seed).toBeGreaterThan(20);
       expect(trades, seed).toBeGreaterThan(100);
+      expect(b.risk.referencePrice(0)).toBe(a.risk.referencePrice(0));
+      expect(b.risk.referencePrice(1)).toBe(a.risk.referencePrice(1));
       for (const reason of [RejectReason.GrossExposureLimit, RejectReason.NetExposureLimit, RejectReason.LongPositionLimit, RejectReason.InsufficientBuyingPower, RejectReason.InsufficientMargin]) {
         expect(reasons.get(reason) ?? 0, `${seed} reason ${reason}`).toBeGreaterThan(0);
       }

@@ -81,7 +81,7 @@
  */
 import { assert, InvariantError } from './assert.js';
 import { bpsCeil, MinorAmount, mulDivCeil, notionalMinor } from './money.js';
-import { RejectReason, Side } from './types.js';
+import { NO_PRICE, RejectReason, Side } from './types.js';
 
 export interface RiskLimits {
   readonly maxOrderLots?: number;
@@ -189,7 +189,10 @@ class InstrumentFigures {
   ref = 0.5;
   /** Notional of one lot at the reference price, set with the reference (from the reservation cache). */
   refPerLot = 0.5;
-  constructor(x: RiskInstrument) {
+  constructor(
+    x: RiskInstrument,
+    readonly index: number,
+  ) {
     this.num = x.num;
     this.den = x.den;
     this.fee = x.feeReserveCentiBps;
@@ -456,7 +459,7 @@ export class Risk {
     const nA = (this.nA = config.accounts.length);
     const nF = config.firms.length;
     const nI = (this.nI = config.instruments.length);
-    this.ins = config.instruments.map((x) => new InstrumentFigures(x));
+    this.ins = config.instruments.map((x, i) => new InstrumentFigures(x, i));
     this.imPerLot = config.instruments.map((x) => x.initialPerLotMinor ?? (() => 0));
     config.accounts.forEach((a, k) => {
       assert(a.firm >= 0 && a.firm < nF, `risk: account ${k} names unknown firm ${a.firm}`);
@@ -854,12 +857,16 @@ export class Risk {
    */
   onOrder(change: OrderChange, orderId: number, account: number, instrument: number, side: Side, priceTicks: number, lots: number): void {
     if (change === ACCEPTED) this.accept(orderId, account, instrument, side, priceTicks, lots);
-    else this.settle(change === FILLED ? 1 : 0, orderId, NO_ORDER, lots);
+    else this.settle(change === FILLED ? 1 : 0, orderId, NO_ORDER, lots, NO_PRICE);
   }
 
-  /** A trade of `lots` between orders `takerId` and `makerId`: both fills, as `onOrder(Filled, …)` each would book them, in one call. */
-  onTrade(takerId: number, makerId: number, lots: number): void {
-    this.settle(1, takerId, makerId, lots);
+  /**
+   * A trade of `lots` at `priceTicks` between orders `takerId` and `makerId`: both fills, as
+   * `onOrder(Filled, …)` each would book them, and the instrument's reference price moved to
+   * the trade's (as `setReferencePrice`), in one call.
+   */
+  onTrade(takerId: number, makerId: number, lots: number, priceTicks: number): void {
+    this.settle(1, takerId, makerId, lots, priceTicks);
   }
 
   /** Order `orderId` booked with `lots` open at reservation price `priceTicks` (as checkOrder books an order that passes). */
@@ -897,7 +904,8 @@ export class Risk {
    * `lots` of order `orderId` filled (`filled` 1) or gone without trading (0), then, unless
    * `otherId` is NO_ORDER, the same for order `otherId` (a trade's maker): each order's record,
    * then its account's and firm's open lots, open orders and position (on a fill), and the
-   * account's reservation or linear margin.
+   * account's reservation or linear margin; then, unless `tradePx` is NO_PRICE, the
+   * instrument's reference price moves to it.
    *
    * One flat function on purpose, the update path of every fill and cancel. The exchange calls
    * its hooks from its hottest functions (the book's match, cancel), and V8 inlines small
@@ -907,7 +915,7 @@ export class Risk {
    * are what is inlined). Splitting it into small helpers made matching itself slower with
    * risk on.
    */
-  private settle(filled: 0 | 1, orderId: number, otherId: number, lots: number): void {
+  private settle(filled: 0 | 1, orderId: number, otherId: number, lots: number, tradePx: number): void {
     const o = this.ord;
     const oi = this.ordI;
     for (;;) {
@@ -954,7 +962,17 @@ export class Risk {
       } else {
         e.reserved -= lots * perLot;
       }
-      if (otherId === NO_ORDER) return;
+      if (otherId === NO_ORDER) {
+        // A trade's price becomes the reference (the second order's cell is in the same instrument).
+        if (tradePx !== NO_PRICE) {
+          const x = c.instrument;
+          if (x.ref !== tradePx) {
+            x.ref = tradePx;
+            x.refPerLot = this.rc[this.reserveSlot(x.index, tradePx) + R_NOTIONAL]!;
+          }
+        }
+        return;
+      }
       orderId = otherId;
       otherId = NO_ORDER;
     }
