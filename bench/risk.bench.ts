@@ -360,7 +360,7 @@ export interface RiskBenchResult {
   modified: number;
   /**
    * Risk's own compute: the calls RiskHooks made into Risk in one run (checks, order
-   * updates, modifies, reference prices), replayed on a fresh Risk with no matching between
+   * updates, trades, modifies), replayed on a fresh Risk with no matching between
    * them (median ms), and that as a share of matching alone. In the run, what risk adds
    * beyond this is the exchange's side of the hooks and Risk's state fetched again after
    * matching has evicted it.
