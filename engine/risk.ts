@@ -512,11 +512,15 @@ export class Risk {
   }
 
   setReferencePrice(instrument: number, priceTicks: number): void {
-    const x = this.ins[instrument]!;
+    this.moveReference(this.ins[instrument]!, priceTicks);
+  }
+
+  /** setReferencePrice on the instrument's figures; also onTrade's (private, so a subclass that records calls does not see it twice). */
+  private moveReference(x: InstrumentFigures, priceTicks: number): void {
     if (x.ref === priceTicks) return;
     x.ref = priceTicks;
     // Every trade moves the reference, mostly among a few prices: the cache has their notional.
-    x.refPerLot = this.rc[this.reserveSlot(instrument, priceTicks) + R_NOTIONAL]!;
+    x.refPerLot = this.rc[this.reserveSlot(x.index, priceTicks) + R_NOTIONAL]!;
   }
 
   referencePrice(instrument: number): number {
@@ -969,13 +973,7 @@ export class Risk {
       }
       if (otherId === NO_ORDER) {
         // A trade's price becomes the reference (the second order's cell is in the same instrument).
-        if (tradePx !== NO_PRICE) {
-          const x = c.instrument;
-          if (x.ref !== tradePx) {
-            x.ref = tradePx;
-            x.refPerLot = this.rc[this.reserveSlot(x.index, tradePx) + R_NOTIONAL]!;
-          }
-        }
+        if (tradePx !== NO_PRICE) this.moveReference(c.instrument, tradePx);
         return;
       }
       orderId = otherId;
