@@ -8,6 +8,7 @@ import { RejectReason, Side } from './types.js';
 const B = Side.Buy;
 const S = Side.Sell;
 const SEC = 1_000_000_000;
+const NONE_LIMIT = Number.POSITIVE_INFINITY;
 
 function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cash = 1_000_000, excess = 0, instruments = 1, imPerLot = (p: number) => Math.ceil(p / 2)) {
   const view: RiskAccountView & { settled: number; receivable: number; payable: number; excess: number } = {
@@ -512,6 +513,146 @@ describe('risk', () => {
       }
       // Booking an order id that is open is refused loudly.
       if (open.length > 0) expect(() => b.risk.checkOrder(open[0]!.id, 0, 0, S, 10_000, 1)).toThrow(InvariantError);
+    }
+  });
+
+  it("shares a firm's limit out among its accounts and sums the firm only past a share, never letting the firm past its limit", () => {
+    const three: RiskAccountConfig[] = [0, 1, 2].map(() => ({ firm: 0, type: 'margin' }));
+    const { risk } = make(three, [{ limits: { maxLongLots: 10 } }], 0, 1e12);
+    let id = 1;
+    const buy = (a: number, lots: number) => {
+      risk.nowNs = 0;
+      return risk.checkOrder(id++, a, 0, B, 10_000, lots);
+    };
+    // Shares of 3 lots each to start; within them a check reads the account's own figures.
+    expect(buy(0, 3)).toBe(0);
+    expect(buy(1, 2)).toBe(0);
+    // Past its share account 2 sums the firm (9 of 10 lots) and shares the 1 left: 0 each.
+    expect(buy(2, 4)).toBe(0);
+    expect(buy(0, 1)).toBe(0);
+    // The firm holds 10: any account past its share is refused, the one that sums included.
+    expect(buy(1, 1)).toBe(RejectReason.LongPositionLimit);
+    expect(buy(2, 1)).toBe(RejectReason.LongPositionLimit);
+    // Account 2 cancels its 4 lots: the next check past its share finds them free.
+    risk.onOrder(OrderChange.Reduced, 3, 0, 0, 0, 0, 4);
+    expect(buy(1, 5)).toBe(RejectReason.LongPositionLimit);
+    expect(buy(1, 4)).toBe(0);
+  });
+
+  it("holds a firm's position and open-order limits over its accounts' sums (random flow: tight firm limits, bookings no check passed, modifies)", () => {
+    // Firm 0 (accounts 0-2) has tight limits, account 0 its own too; firm 1 (account 3) none.
+    // Risk checks a firm's sum only past an account's share of it; a plain model below sums
+    // the firm on every check, and the two must agree on every decision.
+    const accounts: RiskAccountConfig[] = [
+      { firm: 0, type: 'margin', limits: { maxLongLots: 70, maxOpenOrders: 8 } },
+      { firm: 0, type: 'margin' },
+      { firm: 0, type: 'margin' },
+      { firm: 1, type: 'margin' },
+    ];
+    const firms: RiskFirmConfig[] = [{ limits: { maxLongLots: 120, maxShortLots: 90, maxOpenOrders: 16 }, instrumentLimits: [{ instrument: 1, maxLongLots: 60 }] }, {}];
+    const firmOf = [0, 0, 0, 1];
+    const acctLong = [70, NONE_LIMIT, NONE_LIMIT, NONE_LIMIT];
+    const acctOpen = [8, NONE_LIMIT, NONE_LIMIT, NONE_LIMIT];
+    const firmLong = [[120, 60], [NONE_LIMIT, NONE_LIMIT]];
+    const firmShort = [90, NONE_LIMIT];
+    const firmOpen = [16, NONE_LIMIT];
+    for (const seed of ['firm-1', 'firm-2', 'firm-3']) {
+      const rnd = seedrandom(seed);
+      const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+      const { risk } = make(accounts, firms, 1e15, 1e15, 2);
+      const open: { id: number; acct: number; ins: number; side: Side; px: number; leaves: number }[] = [];
+      const pos = [0, 0, 0, 0].map(() => [0, 0]);
+      let nextId = 1;
+      const lots = (acct: number, ins: number, side: Side) => open.filter((o) => o.acct === acct && o.ins === ins && o.side === side).reduce((t, o) => t + o.leaves, 0);
+      const worstLong = (acct: number, ins: number) => pos[acct]![ins]! + lots(acct, ins, B);
+      const worstShort = (acct: number, ins: number) => lots(acct, ins, S) - pos[acct]![ins]!;
+      const members = (f: number) => [0, 1, 2, 3].filter((a) => firmOf[a] === f);
+      // Refusals by a firm's limit where the account's own would have passed.
+      let byFirm = 0;
+      // Checks 5 and 7 as written, firm figures summed from the accounts every time.
+      const positionReason = (acct: number, ins: number, side: Side, size: number): number => {
+        const f = firmOf[acct]!;
+        if (side === B) {
+          if (worstLong(acct, ins) + size > acctLong[acct]!) return RejectReason.LongPositionLimit;
+          if (members(f).reduce((t, a) => t + worstLong(a, ins), 0) + size > firmLong[f]![ins]!) return byFirm++, RejectReason.LongPositionLimit;
+        } else if (members(f).reduce((t, a) => t + worstShort(a, ins), 0) + size > firmShort[f]!) return byFirm++, RejectReason.ShortPositionLimit;
+        return 0;
+      };
+      const expected = (acct: number, ins: number, side: Side, size: number): number => {
+        const f = firmOf[acct]!;
+        const n = (a: number) => open.filter((o) => o.acct === a).length;
+        if (n(acct) + 1 > acctOpen[acct]!) return RejectReason.MaxOpenOrders;
+        if (members(f).reduce((t, a) => t + n(a), 0) + 1 > firmOpen[f]!) return byFirm++, RejectReason.MaxOpenOrders;
+        return positionReason(acct, ins, side, size);
+      };
+      const fill = (o: (typeof open)[number], q: number) => {
+        o.leaves -= q;
+        pos[o.acct]![o.ins]! += o.side === B ? q : -q;
+      };
+      const seen = new Map<number, number>();
+      let unchecked = 0;
+      for (let n = 0; n < 4_000; n++) {
+        const u = rnd();
+        const acct = int(0, 3);
+        const ins = int(0, 1);
+        const side = rnd() < 0.5 ? B : S;
+        if (u < 0.3 || open.length === 0) {
+          const size = int(1, 30);
+          const id = nextId++;
+          const want = expected(acct, ins, side, size);
+          risk.nowNs = n;
+          expect(risk.checkOrder(id, acct, ins, side, 10_000, size), `${seed} #${n}`).toBe(want);
+          seen.set(want, (seen.get(want) ?? 0) + 1);
+          if (want === 0) open.push({ id, acct, ins, side, px: 10_000, leaves: size });
+        } else if (u < 0.33) {
+          // The venue's own order: booked with no check, beyond any share (or limit).
+          const id = nextId++;
+          const size = int(10, 60);
+          risk.onOrder(OrderChange.Accepted, id, acct, ins, side, 10_000, size);
+          open.push({ id, acct, ins, side, px: 10_000, leaves: size });
+          unchecked++;
+        } else if (u < 0.4) {
+          const o = open[int(0, open.length - 1)]!;
+          const size = int(1, 40);
+          const px = o.px + int(-1, 1);
+          const more = size - o.leaves;
+          const want = px === o.px && more <= 0 ? 0 : more > 0 ? positionReason(o.acct, o.ins, o.side, more) : 0;
+          expect(risk.checkModifyOrder(o.id, px, size), `${seed} #${n} modify`).toBe(want);
+          if (want === 0) {
+            risk.modifyOrder(o.id, px, size);
+            o.leaves = size;
+            o.px = px;
+          }
+        } else {
+          const o = open[int(0, open.length - 1)]!;
+          const q = int(1, o.leaves);
+          const maker = u < 0.8 ? open.find((p) => p !== o && p.ins === o.ins && p.side !== o.side && p.leaves >= q) : undefined;
+          if (maker !== undefined) {
+            risk.onTrade(o.id, maker.id, q, 10_000);
+            fill(o, q);
+            fill(maker, q);
+          } else if (u < 0.8) {
+            risk.onOrder(OrderChange.Filled, o.id, 0, 0, 0, 0, q);
+            fill(o, q);
+          } else {
+            risk.onOrder(OrderChange.Reduced, o.id, 0, 0, 0, 0, q);
+            o.leaves -= q;
+          }
+          for (let j = open.length - 1; j >= 0; j--) if (open[j]!.leaves === 0) open.splice(j, 1);
+        }
+        // A what-if probe for every account and side in one instrument: it books nothing.
+        for (let a = 0; a < 4; a++) {
+          expect(risk.check(a, ins, B, 10_000, 15, n), `${seed} #${n} probe ${a} buy`).toBe(expected(a, ins, B, 15));
+          expect(risk.check(a, ins, S, 10_000, 15, n), `${seed} #${n} probe ${a} sell`).toBe(expected(a, ins, S, 15));
+        }
+        expect(risk.firmOpenOrders(0)).toBe(open.filter((o) => firmOf[o.acct] === 0).length);
+      }
+      // The flow reaches every limit, the firm's as well as the account's, and books past them.
+      for (const reason of [0, RejectReason.MaxOpenOrders, RejectReason.LongPositionLimit, RejectReason.ShortPositionLimit]) {
+        expect(seen.get(reason) ?? 0, `${seed} reason ${reason}`).toBeGreaterThan(50);
+      }
+      expect(unchecked, seed).toBeGreaterThan(100);
+      expect(byFirm, seed).toBeGreaterThan(1_000);
     }
   });
 });

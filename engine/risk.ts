@@ -44,6 +44,20 @@
  * (and a margin account) keeps a list of the cells that hold lots: a cell joins it when an
  * order is booked in it and leaves when a check finds it empty (no position, no open lots).
  *
+ * Firm limits: a firm's position and open-order limits bound sums over its accounts, but a firm
+ * keeps no running sums of its own. Each account holds a share of each firm limit (its cells a
+ * worst-case long and short, the account its open orders): while every account of the firm is
+ * within its share, the shares add up to no more than the limit, so a check that stays within
+ * the account's share passes the firm's limit without reading the firm. Past its share, the
+ * check sums the firm's accounts; if the firm's limit still holds, it shares the headroom left
+ * out again (each account's new share: what it holds, the order included, plus an equal part,
+ * rounded down). Only a booking can raise what an account holds (fills and cancels lower it),
+ * and checks keep to the shares, so only a booking no check passed (a modify's new size, the
+ * venue's own orders) can take an account past its share; it then sends every account of the
+ * firm to the sum until the next check shares the headroom out. So the firm costs an order
+ * nothing while its limits are far off, and a sum over its accounts near them. A firm with an
+ * exposure limit also keeps its own cells' lots: exposure is valued over them.
+ *
  * Why at the check rather than on every order event: an order causes ~2.4 events (its accept,
  * fills as taker and maker, cancels) for each check, and an account holds a few instruments, so
  * summing at the check does less work. It also makes exposure exact at current prices, where a
@@ -52,7 +66,8 @@
  * API (allocation-free except config, a firm's kill switch (O(accounts): each account keeps
  * the combined flag) and the order records and cell lists growing; every call O(1) except
  * checks of an entity with an exposure limit and a margin account's, which are O(its cells
- * holding lots), and the readers of those figures)
+ * holding lots), checks past an account's share of a firm limit, O(the firm's accounts), and
+ * the readers of those figures)
  * - `new Risk(config: RiskConfig, view: RiskAccountView)`
  * - `check(account, instrument, side, priceTicks, sizeLots, tsNs)` -> 0 | RejectReason (books nothing)
  * - `checkOrder(orderId, account, instrument, side, priceTicks, sizeLots)` -> 0 | RejectReason:
@@ -208,6 +223,7 @@ class Entity {
   killed = 0;
   /** The entity's own kill switch. */
   ownKill = 0;
+  /** Accounts: open orders (a firm's are summed over its accounts when needed). */
   open = 0;
   /** 1 when the entity has a gross or net exposure limit: only then are its exposure figures kept. */
   exposure = 0;
@@ -231,8 +247,17 @@ class Entity {
   maxRate = 0.5;
   maxGross = 0.5;
   maxNet = 0.5;
+  /**
+   * Accounts: the open orders up to which the account's own count decides a check: the tighter
+   * of `maxOpen` and the account's share of its firm's limit (see "Firm limits").
+   */
+  openQuota = 0.5;
+  /** Accounts: 1 when the firm keeps its own cells' lots (it has an exposure limit, valued over them). */
+  firmLots = 0;
   /** The account's firm (a firm's is itself). */
   firm: Entity = this;
+  /** Firms: their accounts. */
+  members: Entity[] = [];
   constructor(l: RiskLimits) {
     this.reserved = 0;
     this.orderLots = l.maxOrderLots ?? NONE;
@@ -243,6 +268,7 @@ class Entity {
     this.maxGross = l.maxGrossExposureMinor ?? NONE;
     this.maxNet = l.maxNetExposureMinor ?? NONE;
     this.exposure = this.maxGross !== NONE || this.maxNet !== NONE ? 1 : 0;
+    this.openQuota = this.maxOpen;
   }
 }
 
@@ -256,10 +282,19 @@ class Cell {
   sellIm = 0.5;
   maxLong = 0.5;
   maxShort = 0.5;
+  /**
+   * Account cells: the worst-case long and short lots up to which the cell's own figures decide
+   * a check: the tighter of the account's limit and its share of the firm's (see "Firm limits").
+   * A firm's cells keep lots only with a firm exposure limit (`Entity.firmLots`).
+   */
+  longQuota = 0.5;
+  shortQuota = 0.5;
   /** 1 while the cell is in its entity's `xCells`. */
   listed = 0;
   /** The same instrument's cell of the entity's firm (a firm's is itself). */
   firmCell: Cell = this;
+  /** Firm cells: the same instrument's cells of the firm's accounts. */
+  members: Cell[] = [];
   constructor(
     readonly entity: Entity,
     readonly instrument: InstrumentFigures,
@@ -267,8 +302,8 @@ class Cell {
     maxShort: number,
   ) {
     this.pos = this.buy = this.sell = this.buyIm = this.sellIm = 0;
-    this.maxLong = maxLong;
-    this.maxShort = maxShort;
+    this.maxLong = this.longQuota = maxLong;
+    this.maxShort = this.shortQuota = maxShort;
   }
 }
 
@@ -383,28 +418,87 @@ const list = (c: Cell): void => {
   e.nX++;
 };
 
+/** Account cell `k`'s worst-case lots on one side: long (`long` 1: position + open buys) or short (open sells - position). */
+const worst = (k: Cell, long: number): number => (long === 1 ? k.pos + k.buy : k.sell - k.pos);
+
+/**
+ * A firm's position limit, past account cell `c`'s share of it: `c` would hold `w` worst-case
+ * lots on one side (long if `long` is 1). Sums the side over the firm's accounts' cells in the
+ * instrument; if that fits the firm's limit, shares the headroom left out again, each account's
+ * share from its own worst case up (the order's lots counted in `c`'s), and returns false.
+ */
+const firmPositionRefuses = (c: Cell, w: number, long: number): boolean => {
+  const fc = c.firmCell;
+  const limit = long === 1 ? fc.maxLong : fc.maxShort;
+  const m = fc.members;
+  let sum = 0;
+  for (let j = 0; j < m.length; j++) sum += m[j] === c ? w : worst(m[j]!, long);
+  if (sum > limit) return true;
+  // With no firm limit on the side the share is infinite, and each cell's own limit is left.
+  const share = Math.floor((limit - sum) / m.length);
+  for (let j = 0; j < m.length; j++) {
+    const k = m[j]!;
+    const upTo = (k === c ? w : worst(k, long)) + share;
+    if (long === 1) k.longQuota = Math.min(upTo, k.maxLong);
+    else k.shortQuota = Math.min(upTo, k.maxShort);
+  }
+  return false;
+};
+
+/** As firmPositionRefuses, for a firm's open orders: account `e` would have one more. */
+const firmOpenRefuses = (e: Entity): boolean => {
+  const limit = e.firm.maxOpen;
+  const m = e.firm.members;
+  let sum = 0;
+  for (let j = 0; j < m.length; j++) sum += m[j]!.open + (m[j] === e ? 1 : 0);
+  if (sum > limit) return true;
+  const share = Math.floor((limit - sum) / m.length);
+  for (let j = 0; j < m.length; j++) {
+    const k = m[j]!;
+    k.openQuota = Math.min(k.open + (k === e ? 1 : 0) + share, k.maxOpen);
+  }
+  return false;
+};
+
+/**
+ * After a booking no check passed (a modify's new size, the venue's own orders): if account
+ * cell `c` or its account went past its share of a firm limit, every account of the firm
+ * checks against the firm's sum until a check shares the headroom out again.
+ */
+const afterUncheckedBooking = (c: Cell): void => {
+  if (worst(c, 1) > c.longQuota || worst(c, 0) > c.shortQuota) {
+    const m = c.firmCell.members;
+    for (let j = 0; j < m.length; j++) m[j]!.longQuota = m[j]!.shortQuota = -NONE;
+  }
+  const e = c.entity;
+  if (e.open > e.openQuota) {
+    const m = e.firm.members;
+    for (let j = 0; j < m.length; j++) m[j]!.openQuota = -NONE;
+  }
+};
+
 /**
  * Checks 7 and 8 for `sizeLots` more on `side` in account cell `c`: position limits of the
- * account, then its firm; then, if `exposure`, gross and net exposure of the account, then
- * its firm.
+ * account, then its firm (summed over the firm only past the account's share, see "Firm
+ * limits"); then, if `exposure`, gross and net exposure of the account, then its firm.
  */
 const positionAndExposure = (c: Cell, side: Side, sizeLots: number, exposure: boolean): 0 | RejectReason => {
-  const fc = c.firmCell;
   if (side === BUY) {
-    if (c.pos + c.buy + sizeLots > c.maxLong) return RejectReason.LongPositionLimit;
-    if (fc.pos + fc.buy + sizeLots > fc.maxLong) return RejectReason.LongPositionLimit;
+    const w = c.pos + c.buy + sizeLots;
+    if (w > c.longQuota && (w > c.maxLong || firmPositionRefuses(c, w, 1))) return RejectReason.LongPositionLimit;
   } else {
-    if (-(c.pos - c.sell - sizeLots) > c.maxShort) return RejectReason.ShortPositionLimit;
-    if (-(fc.pos - fc.sell - sizeLots) > fc.maxShort) return RejectReason.ShortPositionLimit;
+    const w = c.sell - c.pos + sizeLots;
+    if (w > c.shortQuota && (w > c.maxShort || firmPositionRefuses(c, w, 0))) return RejectReason.ShortPositionLimit;
   }
   if (!exposure) return 0;
   const buy = side === BUY ? sizeLots : 0;
   const sell = sizeLots - buy;
-  if (c.entity.exposure !== 0) {
-    const reason = exposureAfter(c.entity, c, buy, sell);
+  const e = c.entity;
+  if (e.exposure !== 0) {
+    const reason = exposureAfter(e, c, buy, sell);
     if (reason !== 0) return reason;
   }
-  if (fc.entity.exposure !== 0) return exposureAfter(fc.entity, fc, buy, sell);
+  if (e.firmLots !== 0) return exposureAfter(e.firm, c.firmCell, buy, sell);
   return 0;
 };
 
@@ -489,10 +583,16 @@ export class Risk {
       const e = ents[k]!;
       const f = ents[nA + a.firm]!;
       e.firm = f;
+      f.members.push(e);
       e.margin = a.type === 'margin' ? 1 : 0;
       e.held = e.margin | e.exposure;
+      e.firmLots = f.exposure;
       e.unsettledUse = a.unsettledUseBps ?? 0;
-      for (let i = 0; i < nI; i++) cells[k * nI + i]!.firmCell = cells[(nA + a.firm) * nI + i]!;
+      for (let i = 0; i < nI; i++) {
+        const c = cells[k * nI + i]!;
+        c.firmCell = cells[(nA + a.firm) * nI + i]!;
+        c.firmCell.members.push(c);
+      }
       // Accounts carry the tighter of their own and their firm's static limits.
       e.orderLots = Math.min(e.orderLots, f.orderLots);
       e.notional = Math.min(e.notional, f.notional);
@@ -504,6 +604,17 @@ export class Risk {
       if (e.exposure === 1 || f.exposure === 1) bits |= LIMITS_EXPOSURE;
       e.limits = bits;
     });
+    // Each account's first share of its firm's limits: an equal part (nothing is held yet).
+    for (let k = 0; k < nA; k++) {
+      const e = ents[k]!;
+      const n = e.firm.members.length;
+      e.openQuota = Math.min(e.maxOpen, Math.floor(e.firm.maxOpen / n));
+      for (let i = 0; i < nI; i++) {
+        const c = cells[k * nI + i]!;
+        c.longQuota = Math.min(c.maxLong, Math.floor(c.firmCell.maxLong / n));
+        c.shortQuota = Math.min(c.maxShort, Math.floor(c.firmCell.maxShort / n));
+      }
+    }
     this.rc = new Float64Array(nI * RESERVE_CACHE * RS);
     for (let k = 0; k < nI * RESERVE_CACHE; k++) this.rc[k * RS + R_PX] = -1;
     for (let i = 0; i < nI; i++) this.ins[i]!.refPerLot = this.rc[this.reserveSlot(i, this.ins[i]!.ref) + R_NOTIONAL]!;
@@ -677,7 +788,7 @@ export class Risk {
     if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, x.num, x.den) > maxNotional) return RejectReason.MaxOrderNotional;
     const limits = e.limits;
     const f = e.firm;
-    if ((limits & LIMITS_OPEN) !== 0 && (e.open + 1 > e.maxOpen || f.open + 1 > f.maxOpen)) return RejectReason.MaxOpenOrders;
+    if ((limits & LIMITS_OPEN) !== 0 && e.open + 1 > e.openQuota && (e.open + 1 > e.maxOpen || firmOpenRefuses(e))) return RejectReason.MaxOpenOrders;
     let sec = 0;
     let rA = 0;
     let rF = 0;
@@ -747,19 +858,20 @@ export class Risk {
     this.ord[k + O_PX] = priceTicks;
     this.ord[k + O_PER_LOT] = perLot;
     this.ordI[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
-    const fc = c.firmCell;
     const buy = side === BUY ? sizeLots : 0;
     const sell = sizeLots - buy;
     const cBuy = c.buy + buy;
     const cSell = c.sell + sell;
     c.buy = cBuy;
     c.sell = cSell;
-    fc.buy += buy;
-    fc.sell += sell;
     e.open += 1;
-    f.open += 1;
     if (c.listed === 0 && e.held !== 0) list(c);
-    if (fc.listed === 0 && f.held !== 0) list(fc);
+    if (e.firmLots !== 0) {
+      const fc = c.firmCell;
+      fc.buy += buy;
+      fc.sell += sell;
+      if (fc.listed === 0) list(fc);
+    }
     if (e.margin === 1) {
       c.buyIm += buy * perLot;
       c.sellIm += sell * perLot;
@@ -888,18 +1000,19 @@ export class Risk {
     this.ordI[k + k + O_CELL_SIDE] = (account * this.nI + instrument) * 2 + side;
     const c = this.cells[account * this.nI + instrument]!;
     const e = c.entity;
-    const fc = c.firmCell;
-    const f = fc.entity;
     const buy = side === BUY ? lots : 0;
     const sell = lots - buy;
     c.buy += buy;
     c.sell += sell;
-    fc.buy += buy;
-    fc.sell += sell;
     e.open += 1;
-    f.open += 1;
     if (c.listed === 0 && e.held !== 0) list(c);
-    if (fc.listed === 0 && f.held !== 0) list(fc);
+    if (e.firmLots !== 0) {
+      const fc = c.firmCell;
+      fc.buy += buy;
+      fc.sell += sell;
+      if (fc.listed === 0) list(fc);
+    }
+    afterUncheckedBooking(c);
     const perLot = this.ord[k + O_PER_LOT]!;
     if (e.margin === 1) {
       c.buyIm += buy * perLot;
@@ -943,8 +1056,6 @@ export class Risk {
       const sd = cellSide & 1;
       const c = this.cells[cellSide >> 1]!;
       const e = c.entity;
-      const fc = c.firmCell;
-      const f = fc.entity;
       const orders = leaves === 0 ? -1 : 0;
       // The side picks the open lots by multiplication, and a fill moves the position by
       // multiplication too: the flow's side is no pattern a branch predictor learns.
@@ -959,10 +1070,13 @@ export class Risk {
       c.buy = buy;
       c.sell = sell;
       e.open = open;
-      fc.pos += posDelta;
-      fc.buy += dBuy;
-      fc.sell += dSell;
-      f.open += orders;
+      if (e.firmLots !== 0) {
+        // The firm's own lots, for its exposure limit (its position and open-order limits sum its accounts').
+        const fc = c.firmCell;
+        fc.pos += posDelta;
+        fc.buy += dBuy;
+        fc.sell += dSell;
+      }
       // A margin account's reservation is summed over its cells when a check needs it
       // (marginReserved); a cash account's is linear in its open buys.
       if (e.margin === 1) {
@@ -1087,7 +1201,9 @@ export class Risk {
     return this.ents[account]!.open;
   }
   firmOpenOrders(firm: number): number {
-    return this.ents[this.nA + firm]!.open;
+    let n = 0;
+    for (const e of this.ents[this.nA + firm]!.members) n += e.open;
+    return n;
   }
   position(account: number, instrument: number): number {
     return this.cells[account * this.nI + instrument]!.pos;
