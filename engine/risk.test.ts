@@ -518,55 +518,122 @@ describe('risk', () => {
 
   it("shares a firm's limit out among its accounts and sums the firm only past a share, never letting the firm past its limit", () => {
     const three: RiskAccountConfig[] = [0, 1, 2].map(() => ({ firm: 0, type: 'margin' }));
-    const { risk } = make(three, [{ limits: { maxLongLots: 10 } }], 0, 1e12);
+    const { risk } = make(three, [{ limits: { maxLongLots: 100 } }], 0, 1e12);
     let id = 1;
     const buy = (a: number, lots: number) => {
       risk.nowNs = 0;
       return risk.checkOrder(id++, a, 0, B, 10_000, lots);
     };
-    // Shares of 3 lots each to start; within them a check reads the account's own figures.
-    expect(buy(0, 3)).toBe(0);
-    expect(buy(1, 2)).toBe(0);
-    // Past its share account 2 sums the firm (9 of 10 lots) and shares the 1 left: 0 each.
-    expect(buy(2, 4)).toBe(0);
-    expect(buy(0, 1)).toBe(0);
-    // The firm holds 10: any account past its share is refused, the one that sums included.
-    expect(buy(1, 1)).toBe(RejectReason.LongPositionLimit);
-    expect(buy(2, 1)).toBe(RejectReason.LongPositionLimit);
-    // Account 2 cancels its 4 lots: the next check past its share finds them free.
-    risk.onOrder(OrderChange.Reduced, 3, 0, 0, 0, 0, 4);
-    expect(buy(1, 5)).toBe(RejectReason.LongPositionLimit);
-    expect(buy(1, 4)).toBe(0);
+    // Shares of 33 lots each to start. Past its share account 0 sums the firm (35 of 100 held
+    // with the order) and shares the 65 left: 21 each, rounded down, on top of what each holds.
+    expect(buy(0, 35)).toBe(0);
+    expect(buy(0, 22)).toBe(0);
+    expect(buy(1, 22)).toBe(0);
+    // Had the 65 been shared rounded up (22 each), all three of these would fit in the shares.
+    expect(buy(2, 22)).toBe(RejectReason.LongPositionLimit);
+    expect(buy(2, 21)).toBe(0);
+    // A firm of three accounts sums them past a share even at its limit (no running sums).
+    expect(risk.firmKeepsSums(0)).toBe(false);
+    // Cancels free the firm's lots: orders 1, 2 and 3 (35, 22, 22 lots) go.
+    for (const [order, lots] of [[1, 35], [2, 22], [3, 22]] as const) risk.onOrder(OrderChange.Reduced, order, 0, 0, 0, 0, lots);
+    expect(buy(1, 79)).toBe(0);
+    expect(buy(0, 1)).toBe(RejectReason.LongPositionLimit);
   });
 
-  it("holds a firm's position and open-order limits over its accounts' sums (random flow: tight firm limits, bookings no check passed, modifies)", () => {
-    // Firm 0 (accounts 0-2) has tight limits, account 0 its own too; firm 1 (account 3) none.
-    // Risk checks a firm's sum only past an account's share of it; a plain model below sums
-    // the firm on every check, and the two must agree on every decision.
-    const accounts: RiskAccountConfig[] = [
-      { firm: 0, type: 'margin', limits: { maxLongLots: 70, maxOpenOrders: 8 } },
-      { firm: 0, type: 'margin' },
-      { firm: 0, type: 'margin' },
-      { firm: 1, type: 'margin' },
-    ];
-    const firms: RiskFirmConfig[] = [{ limits: { maxLongLots: 120, maxShortLots: 90, maxOpenOrders: 16 }, instrumentLimits: [{ instrument: 1, maxLongLots: 60 }] }, {}];
-    const firmOf = [0, 0, 0, 1];
-    const acctLong = [70, NONE_LIMIT, NONE_LIMIT, NONE_LIMIT];
-    const acctOpen = [8, NONE_LIMIT, NONE_LIMIT, NONE_LIMIT];
-    const firmLong = [[120, 60], [NONE_LIMIT, NONE_LIMIT]];
-    const firmShort = [90, NONE_LIMIT];
-    const firmOpen = [16, NONE_LIMIT];
-    for (const seed of ['firm-1', 'firm-2', 'firm-3']) {
+  it('keeps running sums for a firm of many accounts near its limit, and shares again once half of it is free', () => {
+    const twelve: RiskAccountConfig[] = Array.from({ length: 12 }, () => ({ firm: 0, type: 'margin' }));
+    const { risk } = make(twelve, [{ limits: { maxLongLots: 120 } }], 0, 1e12);
+    let id = 1;
+    const buy = (a: number, lots: number) => {
+      risk.nowNs = 0;
+      return risk.checkOrder(id++, a, 0, B, 10_000, lots);
+    };
+    // Shares of 10 lots; account 0 past its share sums 12 of 120 and shares the rest.
+    expect(buy(0, 12)).toBe(0);
+    expect(risk.firmKeepsSums(0)).toBe(false);
+    // 92 of 120 with this order: under a quarter left, so the firm keeps running sums from here.
+    expect(buy(0, 80)).toBe(0);
+    expect(risk.firmKeepsSums(0)).toBe(true);
+    expect(buy(1, 28)).toBe(0);
+    expect(buy(2, 1)).toBe(RejectReason.LongPositionLimit);
+    // The sums follow fills and cancels: account 1's 28 fill, account 0's 80 are cancelled.
+    risk.onOrder(OrderChange.Filled, 3, 0, 0, 0, 0, 28);
+    risk.onOrder(OrderChange.Reduced, 2, 0, 0, 0, 0, 80);
+    expect(buy(2, 81)).toBe(RejectReason.LongPositionLimit);
+    // With more than half of the limit free, the firm goes back to shares within 64 checks.
+    for (let n = 0; n < 64; n++) risk.check(n % 12, 0, B, 10_000, 1, 0);
+    expect(risk.firmKeepsSums(0)).toBe(false);
+    // Back on shares (40 held, 6 each of the 80 free on top), a booking no check passed takes
+    // account 5 past its share: 110 held. Within their shares accounts 6 and 7 would take the
+    // firm to 121; past a share, account 6 sums it and the firm keeps running sums again.
+    risk.onOrder(OrderChange.Accepted, id++, 5, 0, B, 10_000, 70);
+    expect(buy(6, 6)).toBe(0);
+    expect(risk.firmKeepsSums(0)).toBe(true);
+    expect(buy(7, 5)).toBe(RejectReason.LongPositionLimit);
+  });
+
+  it('sends a firm back to its sums when a booking no check passed takes an account past its share', () => {
+    const three: RiskAccountConfig[] = [0, 1, 2].map(() => ({ firm: 0, type: 'margin' }));
+    // Each case on a firm of three accounts with fresh shares (33 lots a side, 3 orders each),
+    // account 0 given the venue's own orders (no check) past its share: within their own shares
+    // accounts 1 and 2 would take the firm past its limit, so a check past a share sums the firm.
+    const firm = (limits: RiskFirmConfig['limits']) => {
+      const { risk } = make(three, [{ limits }], 0, 1e12);
+      let id = 1;
+      return {
+        unchecked: (side: Side, lots: number) => risk.onOrder(OrderChange.Accepted, id++, 0, 0, side, 10_000, lots),
+        order: (a: number, side: Side, lots: number) => {
+          risk.nowNs = 0;
+          return risk.checkOrder(id++, a, 0, side, 10_000, lots);
+        },
+      };
+    };
+    const long = firm({ maxLongLots: 100 });
+    long.unchecked(B, 60);
+    expect(long.order(1, B, 33)).toBe(0);
+    expect(long.order(2, B, 8)).toBe(RejectReason.LongPositionLimit);
+    expect(long.order(2, B, 7)).toBe(0);
+    const short = firm({ maxShortLots: 100 });
+    short.unchecked(S, 60);
+    expect(short.order(1, S, 33)).toBe(0);
+    expect(short.order(2, S, 8)).toBe(RejectReason.ShortPositionLimit);
+    expect(short.order(2, S, 7)).toBe(0);
+    const orders = firm({ maxOpenOrders: 9 });
+    for (let n = 0; n < 5; n++) orders.unchecked(B, 1);
+    for (let n = 0; n < 3; n++) expect(orders.order(1, B, 1)).toBe(0);
+    expect(orders.order(2, B, 1)).toBe(0);
+    expect(orders.order(2, B, 1)).toBe(RejectReason.MaxOpenOrders);
+  });
+
+  it("holds a firm's position and open-order limits over its accounts' sums (random flow: firm limits near and far, bookings no check passed, modifies)", () => {
+    // Firm 0 (accounts 0 to m-1) has firm limits, account 0 its own too; firm 1 (account m)
+    // none. Risk reads a firm's figures only past an account's share of its limits, or while the
+    // firm keeps running sums near them (a firm of 9 accounts or more); a plain model below sums
+    // the firm on every check, and the two must agree on every decision. Firm 0's position limits
+    // are times k and its open-order limit times ko: with 3 accounts at 1 it is near them most of
+    // the time, at 3 mostly far (shares, which bookings no check passed take accounts past); with
+    // 10 accounts it goes between shares and running sums (near its open-order limit at ko = 3,
+    // it keeps the sums once it has them).
+    for (const [seed, k, m, ko] of [['firm-1', 1, 3, 1], ['firm-2', 1, 3, 1], ['firm-3', 1, 3, 1], ['roomy-1', 3, 3, 3], ['roomy-2', 3, 3, 3], ['big-1', 2, 10, 10], ['big-2', 2, 10, 10], ['big-3', 2, 10, 3]] as const) {
+      const nA = m + 1;
+      const accounts: RiskAccountConfig[] = Array.from({ length: nA }, (_, a) => ({ firm: a < m ? 0 : 1, type: 'margin', ...(a === 0 ? { limits: { maxLongLots: 70, maxOpenOrders: 8 } } : {}) }));
+      const firmOf = accounts.map((a) => a.firm);
+      const acctLong = accounts.map((_, a) => (a === 0 ? 70 : NONE_LIMIT));
+      const acctOpen = accounts.map((_, a) => (a === 0 ? 8 : NONE_LIMIT));
+      const firms: RiskFirmConfig[] = [{ limits: { maxLongLots: 120 * k, maxShortLots: 90 * k, maxOpenOrders: 16 * ko }, instrumentLimits: [{ instrument: 1, maxLongLots: 60 * k }] }, {}];
+      const firmLong = [[120 * k, 60 * k], [NONE_LIMIT, NONE_LIMIT]];
+      const firmShort = [90 * k, NONE_LIMIT];
+      const firmOpen = [16 * ko, NONE_LIMIT];
       const rnd = seedrandom(seed);
       const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
       const { risk } = make(accounts, firms, 1e15, 1e15, 2);
       const open: { id: number; acct: number; ins: number; side: Side; px: number; leaves: number }[] = [];
-      const pos = [0, 0, 0, 0].map(() => [0, 0]);
+      const pos = accounts.map(() => [0, 0]);
       let nextId = 1;
       const lots = (acct: number, ins: number, side: Side) => open.filter((o) => o.acct === acct && o.ins === ins && o.side === side).reduce((t, o) => t + o.leaves, 0);
       const worstLong = (acct: number, ins: number) => pos[acct]![ins]! + lots(acct, ins, B);
       const worstShort = (acct: number, ins: number) => lots(acct, ins, S) - pos[acct]![ins]!;
-      const members = (f: number) => [0, 1, 2, 3].filter((a) => firmOf[a] === f);
+      const members = (f: number) => accounts.map((_, a) => a).filter((a) => firmOf[a] === f);
       // Refusals by a firm's limit where the account's own would have passed.
       let byFirm = 0;
       // Checks 5 and 7 as written, firm figures summed from the accounts every time.
@@ -591,9 +658,12 @@ describe('risk', () => {
       };
       const seen = new Map<number, number>();
       let unchecked = 0;
+      // Firm 0 keeps running sums near its limits and shares far from them: how often it changed.
+      let keepsSums = false;
+      let modes = 0;
       for (let n = 0; n < 4_000; n++) {
         const u = rnd();
-        const acct = int(0, 3);
+        const acct = int(0, m);
         const ins = int(0, 1);
         const side = rnd() < 0.5 ? B : S;
         if (u < 0.3 || open.length === 0) {
@@ -641,18 +711,25 @@ describe('risk', () => {
           for (let j = open.length - 1; j >= 0; j--) if (open[j]!.leaves === 0) open.splice(j, 1);
         }
         // A what-if probe for every account and side in one instrument: it books nothing.
-        for (let a = 0; a < 4; a++) {
+        for (let a = 0; a < nA; a++) {
           expect(risk.check(a, ins, B, 10_000, 15, n), `${seed} #${n} probe ${a} buy`).toBe(expected(a, ins, B, 15));
           expect(risk.check(a, ins, S, 10_000, 15, n), `${seed} #${n} probe ${a} sell`).toBe(expected(a, ins, S, 15));
         }
         expect(risk.firmOpenOrders(0)).toBe(open.filter((o) => firmOf[o.acct] === 0).length);
+        const sums = risk.firmKeepsSums(0);
+        if (sums !== keepsSums) modes++;
+        keepsSums = sums;
       }
       // The flow reaches every limit, the firm's as well as the account's, and books past them.
-      for (const reason of [0, RejectReason.MaxOpenOrders, RejectReason.LongPositionLimit, RejectReason.ShortPositionLimit]) {
-        expect(seen.get(reason) ?? 0, `${seed} reason ${reason}`).toBeGreaterThan(50);
+      // Far from its limits (k = 3) the firm refuses less, and not by every limit in every seed.
+      if (k === 1) {
+        for (const reason of [0, RejectReason.MaxOpenOrders, RejectReason.LongPositionLimit, RejectReason.ShortPositionLimit]) {
+          expect(seen.get(reason) ?? 0, `${seed} reason ${reason}`).toBeGreaterThan(50);
+        }
       }
       expect(unchecked, seed).toBeGreaterThan(100);
-      expect(byFirm, seed).toBeGreaterThan(1_000);
+      expect(byFirm, seed).toBeGreaterThan(k === 1 ? 1_000 : 100);
+      expect(modes, seed).toBeGreaterThanOrEqual(m < 9 ? 0 : ko > 3 ? 2 : 1);
     }
   });
 });
