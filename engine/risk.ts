@@ -256,7 +256,7 @@ class Entity {
    * of `maxOpen` and the account's share of its firm's limit (see "Firm limits").
    */
   openQuota = 0.5;
-  /** Accounts: 1 while the firm keeps running sums (`sums`), which an update of the account then moves. */
+  /** Accounts: 1 while the firm keeps running sums (`sums`): an update of the account moves them, a check reads them. */
   firmSums = 0;
   /** Accounts: 1 when the firm has an exposure limit. */
   firmExposure = 0;
@@ -272,7 +272,7 @@ class Entity {
    */
   sums = 0;
   pinned = 0;
-  /** Firms: checks that read the running sums, counted to look for a way back to shares now and then. */
+  /** Firms: its accounts' checks while it keeps running sums, counted to look for a way back to shares now and then. */
   sumsChecks = 0;
   constructor(l: RiskLimits) {
     this.reserved = 0;
@@ -481,15 +481,15 @@ const shareOpen = (f: Entity, held: number, e: Entity | null, extra: number): vo
 
 /**
  * Firm `f` starts keeping running sums: its cells' lots and its open orders summed over its
- * accounts once, then moved by every update of theirs; its accounts' quotas on its finite
- * limits drop to -Infinity, so that every check reads the sums.
+ * accounts once, then moved by every update of theirs and read by every check of theirs (see
+ * `firmSums`); its accounts' quotas go back to their own limits.
  */
 const enterSums = (f: Entity): void => {
   let open = 0;
   for (const e of f.members) {
     open += e.open;
     e.firmSums = 1;
-    e.openQuota = f.maxOpen === NONE ? e.maxOpen : -NONE;
+    e.openQuota = e.maxOpen;
   }
   f.open = open;
   for (const fc of f.cells) {
@@ -500,8 +500,8 @@ const enterSums = (f: Entity): void => {
       pos += k.pos;
       buy += k.buy;
       sell += k.sell;
-      k.longQuota = fc.maxLong === NONE ? k.maxLong : -NONE;
-      k.shortQuota = fc.maxShort === NONE ? k.maxShort : -NONE;
+      k.longQuota = k.maxLong;
+      k.shortQuota = k.maxShort;
     }
     fc.pos = pos;
     fc.buy = buy;
@@ -511,16 +511,12 @@ const enterSums = (f: Entity): void => {
 };
 
 /**
- * Whether firm `f` reads its running sums for this check: it keeps them, and it is pinned to
- * them, or this is not one of the checks (one in LEAVE_SUMS_EVERY) at which it goes back to
- * shares if every one of its limits has half its headroom or more.
+ * Firm `f`, keeping running sums and not pinned to them, goes back to shares if every one of
+ * its limits has half its headroom or more (a check looks once in LEAVE_SUMS_EVERY).
  */
-const readsSums = (f: Entity): boolean => f.sums !== 0 && (f.pinned !== 0 || (++f.sumsChecks & (LEAVE_SUMS_EVERY - 1)) !== 0 || !leftSums(f));
-
-/** Firm `f`, keeping running sums, goes back to shares if every one of its limits has half its headroom or more. True if it did. */
-const leftSums = (f: Entity): boolean => {
-  if (!wellWithin(f.maxOpen, f.open)) return false;
-  for (const fc of f.cells) if (!wellWithin(fc.maxLong, worst(fc, 1)) || !wellWithin(fc.maxShort, worst(fc, 0))) return false;
+const leaveSums = (f: Entity): void => {
+  if (!wellWithin(f.maxOpen, f.open)) return;
+  for (const fc of f.cells) if (!wellWithin(fc.maxLong, worst(fc, 1)) || !wellWithin(fc.maxShort, worst(fc, 0))) return;
   for (const fc of f.cells) {
     sharePosition(fc, 1, worst(fc, 1), null, 0);
     sharePosition(fc, 0, worst(fc, 0), null, 0);
@@ -528,20 +524,16 @@ const leftSums = (f: Entity): boolean => {
   shareOpen(f, f.open, null, 0);
   for (const e of f.members) e.firmSums = 0;
   f.sums = 0;
-  return true;
 };
 
 /**
- * A firm's position limit, past account cell `c`'s quota: `c` would hold `w` worst-case lots on
- * one side (long if `long` is 1), `size` of them the order's. Read from the firm's running sums
- * if it keeps them; else summed over its accounts' cells, and then either shared out again or,
- * near the limit in a firm of many accounts, the start of running sums. One function, out of
- * the check's line: V8 then inlines the check's own position code into it.
+ * A firm's position limit, for a firm whose accounts hold shares, past account cell `c`'s
+ * quota: `c` would hold `size` more worst-case lots on one side (long if `long` is 1). Summed
+ * over the firm's accounts' cells, and then either shared out again or, near the limit in a
+ * firm of many accounts, the start of running sums.
  */
-const firmPositionRefuses = (c: Cell, w: number, size: number, long: number): boolean => {
+const firmPositionRefuses = (c: Cell, size: number, long: number): boolean => {
   const fc = c.firmCell;
-  if (readsSums(fc.entity)) return long === 1 ? fc.pos + fc.buy + size > fc.maxLong : fc.sell - fc.pos + size > fc.maxShort;
-  if (w <= (long === 1 ? c.longQuota : c.shortQuota)) return false;
   const limit = long === 1 ? fc.maxLong : fc.maxShort;
   const m = fc.members;
   let held = 0;
@@ -558,8 +550,6 @@ const firmPositionRefuses = (c: Cell, w: number, size: number, long: number): bo
 /** As firmPositionRefuses, for a firm's open orders: account `e` would have one more. */
 const firmOpenRefuses = (e: Entity): boolean => {
   const f = e.firm;
-  if (readsSums(f)) return f.open + 1 > f.maxOpen;
-  if (e.open + 1 <= e.openQuota) return false;
   const limit = f.maxOpen;
   const m = f.members;
   let held = 0;
@@ -592,26 +582,30 @@ const afterUncheckedBooking = (c: Cell): void => {
 
 /**
  * Checks 7 and 8 for `sizeLots` more on `side` in account cell `c`: position limits of the
- * account, then its firm (summed over the firm only past the account's share, see "Firm
- * limits"); then, if `exposure`, gross and net exposure of the account, then its firm.
+ * account, then its firm (from its running sums if it keeps them, else summed over its
+ * accounts only past the account's share, see "Firm limits"); then, if `exposure`, gross and
+ * net exposure of the account, then its firm.
  */
 const positionAndExposure = (c: Cell, side: Side, sizeLots: number, exposure: boolean): 0 | RejectReason => {
+  const e = c.entity;
+  const fc = c.firmCell;
   if (side === BUY) {
     const w = c.pos + c.buy + sizeLots;
-    if (w > c.longQuota && (w > c.maxLong || firmPositionRefuses(c, w, sizeLots, 1))) return RejectReason.LongPositionLimit;
+    if (w > c.longQuota && (w > c.maxLong || firmPositionRefuses(c, sizeLots, 1))) return RejectReason.LongPositionLimit;
+    if (e.firmSums !== 0 && fc.pos + fc.buy + sizeLots > fc.maxLong) return RejectReason.LongPositionLimit;
   } else {
     const w = c.sell - c.pos + sizeLots;
-    if (w > c.shortQuota && (w > c.maxShort || firmPositionRefuses(c, w, sizeLots, 0))) return RejectReason.ShortPositionLimit;
+    if (w > c.shortQuota && (w > c.maxShort || firmPositionRefuses(c, sizeLots, 0))) return RejectReason.ShortPositionLimit;
+    if (e.firmSums !== 0 && fc.sell - fc.pos + sizeLots > fc.maxShort) return RejectReason.ShortPositionLimit;
   }
   if (!exposure) return 0;
   const buy = side === BUY ? sizeLots : 0;
   const sell = sizeLots - buy;
-  const e = c.entity;
   if (e.exposure !== 0) {
     const reason = exposureAfter(e, c, buy, sell);
     if (reason !== 0) return reason;
   }
-  if (e.firmExposure !== 0) return exposureAfter(e.firm, c.firmCell, buy, sell);
+  if (e.firmExposure !== 0) return exposureAfter(e.firm, fc, buy, sell);
   return 0;
 };
 
@@ -907,7 +901,8 @@ export class Risk {
     if (maxNotional !== NONE && notionalMinor(priceTicks, sizeLots, x.num, x.den) > maxNotional) return RejectReason.MaxOrderNotional;
     const limits = e.limits;
     const f = e.firm;
-    if ((limits & LIMITS_OPEN) !== 0 && e.open + 1 > e.openQuota && (e.open + 1 > e.maxOpen || firmOpenRefuses(e))) return RejectReason.MaxOpenOrders;
+    if (e.firmSums !== 0 && f.pinned === 0 && (++f.sumsChecks & (LEAVE_SUMS_EVERY - 1)) === 0) leaveSums(f);
+    if ((limits & LIMITS_OPEN) !== 0 && ((e.open + 1 > e.openQuota && (e.open + 1 > e.maxOpen || firmOpenRefuses(e))) || (e.firmSums !== 0 && f.open + 1 > f.maxOpen))) return RejectReason.MaxOpenOrders;
     let sec = 0;
     let rA = 0;
     let rF = 0;
