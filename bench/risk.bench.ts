@@ -69,7 +69,10 @@ const OPEN_MAX = 40;
  * exposure of worst-case position (open orders on a side included) ~750 and ~1,000 lots, or
  * the other way round, or both ~1,000: with one instrument gross and net exposure and the
  * position measure the same lots, so the accounts differ in which limit binds first. Firms
- * limit open orders only (firm exposure limits would add a second exposure update per event).
+ * (`FIRM`) limit open orders and positions far above what their accounts reach, as a firm's
+ * limits usually are: each account's checks stay within its share of them (engine/risk.ts,
+ * "Firm limits"). docs/accounts.md (session 18) times firms near their limits. A firm exposure
+ * limit would keep the firm's running sums on every event.
  */
 function accountLimits(a: number, moneyScale = 1): RiskLimits {
   const k = a % 3;
