@@ -35,6 +35,27 @@ function make(accounts: RiskAccountConfig[], firms: RiskFirmConfig[] = [{}], cas
   return { risk, view };
 }
 
+/**
+ * A firm of `n` margin accounts with firm `limits` (nothing else binds), and its orders by
+ * account in instrument 0 at 10,000, order ids from 1: `order` checks (and books if it
+ * passes), `unchecked` books with no check, as the venue's own orders are.
+ */
+function firmOf(n: number, limits: RiskFirmConfig['limits']) {
+  const accounts: RiskAccountConfig[] = Array.from({ length: n }, () => ({ firm: 0, type: 'margin' }));
+  const { risk } = make(accounts, [{ limits }], 0, 1e12);
+  let id = 1;
+  const order = (a: number, side: Side, lots: number) => {
+    risk.nowNs = 0;
+    return risk.checkOrder(id++, a, 0, side, 10_000, lots);
+  };
+  return {
+    risk,
+    order,
+    buy: (a: number, lots: number) => order(a, B, lots),
+    unchecked: (a: number, side: Side, lots: number) => risk.onOrder(OrderChange.Accepted, id++, a, 0, side, 10_000, lots),
+  };
+}
+
 describe('risk', () => {
   it('rejects each limit with its own reason', () => {
     const { risk } = make([
@@ -517,13 +538,7 @@ describe('risk', () => {
   });
 
   it("shares a firm's limit out among its accounts and sums the firm only past a share, never letting the firm past its limit", () => {
-    const three: RiskAccountConfig[] = [0, 1, 2].map(() => ({ firm: 0, type: 'margin' }));
-    const { risk } = make(three, [{ limits: { maxLongLots: 100 } }], 0, 1e12);
-    let id = 1;
-    const buy = (a: number, lots: number) => {
-      risk.nowNs = 0;
-      return risk.checkOrder(id++, a, 0, B, 10_000, lots);
-    };
+    const { risk, buy } = firmOf(3, { maxLongLots: 100 });
     // Shares of 33 lots each to start. Past its share account 0 sums the firm (35 of 100 held
     // with the order) and shares the 65 left: 21 each, rounded down, on top of what each holds.
     expect(buy(0, 35)).toBe(0);
@@ -541,13 +556,7 @@ describe('risk', () => {
   });
 
   it('keeps running sums for a firm of many accounts near its limit, and shares again once half of it is free', () => {
-    const twelve: RiskAccountConfig[] = Array.from({ length: 12 }, () => ({ firm: 0, type: 'margin' }));
-    const { risk } = make(twelve, [{ limits: { maxLongLots: 120 } }], 0, 1e12);
-    let id = 1;
-    const buy = (a: number, lots: number) => {
-      risk.nowNs = 0;
-      return risk.checkOrder(id++, a, 0, B, 10_000, lots);
-    };
+    const { risk, buy, unchecked } = firmOf(12, { maxLongLots: 120 });
     // Shares of 10 lots; account 0 past its share sums 12 of 120 and shares the rest.
     expect(buy(0, 12)).toBe(0);
     expect(risk.firmKeepsSums(0)).toBe(false);
@@ -566,40 +575,28 @@ describe('risk', () => {
     // Back on shares (40 held, 6 each of the 80 free on top), a booking no check passed takes
     // account 5 past its share: 110 held. Within their shares accounts 6 and 7 would take the
     // firm to 121; past a share, account 6 sums it and the firm keeps running sums again.
-    risk.onOrder(OrderChange.Accepted, id++, 5, 0, B, 10_000, 70);
+    unchecked(5, B, 70);
     expect(buy(6, 6)).toBe(0);
     expect(risk.firmKeepsSums(0)).toBe(true);
     expect(buy(7, 5)).toBe(RejectReason.LongPositionLimit);
   });
 
   it('sends a firm back to its sums when a booking no check passed takes an account past its share', () => {
-    const three: RiskAccountConfig[] = [0, 1, 2].map(() => ({ firm: 0, type: 'margin' }));
     // Each case on a firm of three accounts with fresh shares (33 lots a side, 3 orders each),
     // account 0 given the venue's own orders (no check) past its share: within their own shares
     // accounts 1 and 2 would take the firm past its limit, so a check past a share sums the firm.
-    const firm = (limits: RiskFirmConfig['limits']) => {
-      const { risk } = make(three, [{ limits }], 0, 1e12);
-      let id = 1;
-      return {
-        unchecked: (side: Side, lots: number) => risk.onOrder(OrderChange.Accepted, id++, 0, 0, side, 10_000, lots),
-        order: (a: number, side: Side, lots: number) => {
-          risk.nowNs = 0;
-          return risk.checkOrder(id++, a, 0, side, 10_000, lots);
-        },
-      };
-    };
-    const long = firm({ maxLongLots: 100 });
-    long.unchecked(B, 60);
+    const long = firmOf(3, { maxLongLots: 100 });
+    long.unchecked(0, B, 60);
     expect(long.order(1, B, 33)).toBe(0);
     expect(long.order(2, B, 8)).toBe(RejectReason.LongPositionLimit);
     expect(long.order(2, B, 7)).toBe(0);
-    const short = firm({ maxShortLots: 100 });
-    short.unchecked(S, 60);
+    const short = firmOf(3, { maxShortLots: 100 });
+    short.unchecked(0, S, 60);
     expect(short.order(1, S, 33)).toBe(0);
     expect(short.order(2, S, 8)).toBe(RejectReason.ShortPositionLimit);
     expect(short.order(2, S, 7)).toBe(0);
-    const orders = firm({ maxOpenOrders: 9 });
-    for (let n = 0; n < 5; n++) orders.unchecked(B, 1);
+    const orders = firmOf(3, { maxOpenOrders: 9 });
+    for (let n = 0; n < 5; n++) orders.unchecked(0, B, 1);
     for (let n = 0; n < 3; n++) expect(orders.order(1, B, 1)).toBe(0);
     expect(orders.order(2, B, 1)).toBe(0);
     expect(orders.order(2, B, 1)).toBe(RejectReason.MaxOpenOrders);
