@@ -96,7 +96,8 @@
  *   - `onFilled(account, instrument, side, orderPriceTicks, fillLots, leavesLots)`
  *   - `onCancelled(account, instrument, side, orderPriceTicks, cancelledLots, leavesLots)`
  * - `setReferencePrice(instrument, ticks)`, `setKillSwitch(account, on)`, `setFirmKillSwitch(firm, on)`
- * - readers: `openOrders(a)`, `position(a, i)`, `reservedMinor(a)`, `firmOpenOrders(f)`, `grossExposureMinor(a)`
+ * - readers: `openOrders(a)`, `position(a, i)`, `reservedMinor(a)`, `firmOpenOrders(f)`, `grossExposureMinor(a)`,
+ *   `firmKeepsSums(f)` (whether the firm keeps running sums now rather than shares)
  */
 import { assert, InvariantError } from './assert.js';
 import { bpsCeil, MinorAmount, mulDivCeil, notionalMinor } from './money.js';
