@@ -211,5 +211,17 @@ describe('ReplayVenue: queue position', () => {
     expect([...px.slice(0, 2)]).toEqual([101, 102]);
     expect(v.depth(Side.Sell, 5, px, sz, ct)).toBe(3);
     expect(px[2]).toBe(104);
+    // The touch read in place is depth's first level, recorded and own, on a side with both,
+    // with own orders alone, and empty.
+    const touch = (side: Side) => (v.depth(side, 1, px, sz, ct) === 1 ? [px[0], sz[0]] : [NO_PRICE, 0]);
+    const both = () => [Side.Buy, Side.Sell].map((side) => expect([v.bestPrice(side), v.bestSize(side)]).toEqual(touch(side)));
+    both();
+    expect([v.bestPrice(Side.Buy), v.bestSize(Side.Buy)]).toEqual([100, 55]);
+    v.histClear(SIDE_BOTH);
+    both();
+    expect([v.bestPrice(Side.Buy), v.bestSize(Side.Buy)]).toEqual([100, 5]);
+    v.cancel(3, CancelReason.User);
+    both();
+    expect([v.bestPrice(Side.Sell), v.bestSize(Side.Sell)]).toEqual([NO_PRICE, 0]);
   });
 });

@@ -95,10 +95,6 @@ export class ReplayVenue {
   /** Virtual time, set by the exchange before each call (time in queue is measured with it). */
   nowNs = 0;
   lastModifyKeptPriority = false;
-  /** depth's output for bestPrice / bestSize. */
-  private readonly topPx = new Float64Array(1);
-  private readonly topSz = new Float64Array(1);
-  private readonly topCt = new Float64Array(1);
 
   private readonly oId: Float64Array;
   private readonly oOwner: Int32Array;
@@ -159,11 +155,16 @@ export class ReplayVenue {
   }
   /** Best displayed price of a side, own orders included (depth's first level; NO_PRICE if empty). */
   bestPrice(side: Side): number {
-    return this.depth(side, 1, this.topPx, this.topSz, this.topCt) === 1 ? this.topPx[0]! : NO_PRICE;
+    const hp = this.hist.price(side, 0);
+    const op = this.ownNextPrice(side, NO_PRICE);
+    if (hp === NO_PRICE) return op;
+    return op === NO_PRICE || better(side, hp, op) ? hp : op;
   }
-  /** Displayed lots at the best price of a side (0 if empty). */
+  /** Displayed lots at the best price of a side, recorded and own (0 if empty). */
   bestSize(side: Side): number {
-    return this.depth(side, 1, this.topPx, this.topSz, this.topCt) === 1 ? this.topSz[0]! : 0;
+    const p = this.bestPrice(side);
+    if (p === NO_PRICE) return 0;
+    return (this.hist.price(side, 0) === p ? this.hist.size(side, 0) : 0) + this.ownSizeAt(side, p);
   }
   restingCount(): number {
     return this.liveCount;
